@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defineConfig, type UserConfig } from 'vitest/config';
+
+/** Maps the workspace's tsconfig `paths` to Vite aliases, so tests import libraries by their public name. */
+function workspaceAliases(): Record<string, string> {
+  const root = __dirname;
+  const base = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
+  return Object.fromEntries(
+    Object.entries(base.compilerOptions.paths).map(([name, [target]]) => [name, resolve(root, target)]),
+  );
+}
+
+export function projectTestConfig(projectDir: string, overrides: UserConfig['test'] = {}): UserConfig {
+  return defineConfig({
+    root: projectDir,
+    resolve: { alias: workspaceAliases() },
+    test: {
+      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      environment: 'node',
+      pool: 'forks',
+      testTimeout: 120_000,
+      reporters: ['default'],
+      ...overrides,
+    },
+  });
+}
