@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_ALIGNMENT } from '../slca/alignment';
+import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
+import { VIT_PRESETS } from '../vit/arch';
+
+/**
+ * The embedded default: Split Emoji (30 emoji sub-categories, Noto renditions for training, Twemoji for
+ * testing, 10 tasks of 3 classes) on a small ViT pre-trained by `slca pretrain` on other emoji.
+ */
+export const EMBEDDED_ARCH = VIT_PRESETS['vit-emoji'];
+export const IMAGENET_NORMALIZE = {
+  mean: [0.485, 0.456, 0.406] as [number, number, number],
+  std: [0.229, 0.224, 0.225] as [number, number, number],
+};
+
+/** Where the shipped assets live: next to the sources, or SLCA_ASSETS_DIR in a packaged app. */
+export function assetsDir(): string {
+  const fromEnv = process.env['SLCA_ASSETS_DIR'];
+  if (fromEnv) return fromEnv;
+  const candidates = [join(__dirname, '..', '..', 'assets'), join(__dirname, 'assets')];
+  return candidates.find((d) => existsSync(d)) ?? candidates[0];
+}
+
+export const EMBEDDED_BACKBONE_FILE = 'vit-emoji-pretrained.safetensors';
+
+export function embeddedBackbonePath(): string {
+  return join(assetsDir(), EMBEDDED_BACKBONE_FILE);
+}
+
+export function embeddedConfig(method: Method, seed: number, overrides: { workers?: number; backend?: ExperimentConfig['compute']['backend'] } = {}): ExperimentConfig {
+  const base: ExperimentConfig = {
+    method,
+    seed,
+    arch: { ...EMBEDDED_ARCH },
+    initClasses: 3,
+    increment: 3,
+    stage1: {
+      epochs: 10,
+      milestones: [8],
+      gamma: 0.1,
+      batchSize: 16,
+      lr: 0.01,
+      backboneLrScale: 0.01,
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      freshFinalNorm: true,
+      augment: { flipProb: 0.5, maxShift: 3 },
+    },
+    alignment: { ...DEFAULT_ALIGNMENT, tau: 0.1 },
+    restoreHeadsAfterEval: true,
+    covarianceRidge: 1e-4,
+    compute: { backend: overrides.backend ?? 'auto', workers: overrides.workers ?? 2, shards: 2, featureChunk: 64 },
+    normalize: IMAGENET_NORMALIZE,
+  };
+  return applyMethod(base, method);
+}

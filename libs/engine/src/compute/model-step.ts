@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { crossEntropy, linear } from '../ops';
+import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
+import { vitFeatures, type BackboneTensors } from '../vit/forward';
+import { ParamLayout } from '../train/params';
+
+/**
+ * What a compute device needs to run the model: the architecture, where each tensor sits in the flat
+ * parameter buffer, and which of them are trained. The classifier being trained is the tensors named
+ * `head.weight` [dim, classes] and `head.bias` [classes] when present.
+ */
+export interface ModelSpec {
+  arch: VitArch;
+  layout: { name: string; shape: number[] }[];
+  finalNormEps: number;
+  /** False when the backbone learning rate is 0: its gradients are not computed at all. */
+  trainBackbone: boolean;
+}
+
+export interface GradientBatch {
+  /** Patchified images [count, patches, patchDim]. */
+  patches: Float32Array;
+  /** Labels local to the trained head, in [0, head classes). */
+  labels: Int32Array;
+  count: number;
+}
+
+export const HEAD_WEIGHT = 'head.weight';
+export const HEAD_BIAS = 'head.bias';
+
+/** Uploads the flat parameters as tensors (one copy into the backend's memory). */
+export function tensorsFrom(layout: ParamLayout, values: Float32Array): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const s of layout.slots) out[s.name] = tf.tensor(values.subarray(s.offset, s.offset + s.size), s.shape, 'float32');
+  return out;
+}
+
+function patchTensor(spec: ModelSpec, patches: Float32Array, count: number): tf.Tensor3D {
+  return tf.tensor3d(patches, [count, numPatches(spec.arch), patchInputDim(spec.arch)]);
+}
+
+/**
+ * Mean cross-entropy gradient of one batch, written into `out` (layout order; zeros for frozen tensors).
+ * Returns the loss.
+ */
+export function gradientsInto(
+  spec: ModelSpec,
+  layout: ParamLayout,
+  params: Record<string, tf.Tensor>,
+  batch: GradientBatch,
+  out: Float32Array,
+): number {
+  const trainedNames = layout.slots
+    .map((s) => s.name)
+    .filter((name) => spec.trainBackbone || name === HEAD_WEIGHT || name === HEAD_BIAS);
+  const trained = trainedNames.map((n) => params[n]);
+  return tf.tidy(() => {
+    const x = patchTensor(spec, batch.patches, batch.count);
+    const y = tf.tensor1d(batch.labels, 'int32');
+    const lossOf = (...ts: tf.Tensor[]) => {
+      const p: BackboneTensors = { ...params };
+      trainedNames.forEach((n, i) => (p[n] = ts[i]));
+      const feats = vitFeatures(p, x, spec.arch, { finalNormEps: spec.finalNormEps });
+      return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
+    };
+    const { value, grads } = tf.valueAndGrads(lossOf)(trained);
+    out.fill(0);
+    trainedNames.forEach((n, i) => out.set(grads[i].dataSync() as Float32Array, layout.slot(n).offset));
+    return value.dataSync()[0];
+  });
+}
+
+/** CLS features [count, dim] of patchified images, forward only. */
+export function featuresOf(spec: ModelSpec, params: Record<string, tf.Tensor>, patches: Float32Array, count: number): Float32Array {
+  return tf.tidy(() => {
+    const feats = vitFeatures(params, patchTensor(spec, patches, count), spec.arch, { finalNormEps: spec.finalNormEps });
+    return feats.dataSync() as Float32Array;
+  });
+}

@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Mt19937 } from '@slca/data';
+import { crossEntropy } from '../ops';
+import { cosineLr, Sgd } from '../train/sgd';
+import { concatHeads, splitHeads, type Head } from './heads';
+import { logitNormalize } from './logit-norm';
+import type { ClassStatistics } from './statistics';
+
+export interface AlignmentOptions {
+  epochs: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  samplesPerClass: number;
+  batchSize: number;
+  /** τ of the logit normalisation; ignored when logitNorm is false. */
+  tau: number;
+  logitNorm: boolean;
+  /** (code) shrink old classes' means by s_c = 0.9 + 0.1·(t_c+1)/(t+1). */
+  meanShrink: boolean;
+}
+
+export const DEFAULT_ALIGNMENT: AlignmentOptions = {
+  epochs: 5,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  samplesPerClass: 256,
+  batchSize: 256,
+  tau: 0.1,
+  logitNorm: true,
+  meanShrink: true,
+};
+
+/** The mean scale of a class learned in task t_c when aligning after task t. */
+export function meanShrinkFactor(classTask: number, currentTask: number): number {
+  return 0.9 + (0.1 * (classTask + 1)) / (currentTask + 1);
+}
+
+/**
+ * `count` draws from N(scale·μ, Σ) as rows [count, dim], via x = scale·μ + L·z with z ~ N(0, I) drawn from
+ * `rng` in row-major order (so the samples depend only on the seed, not on the backend's RNG).
+ */
+export function sampleClass(stats: ClassStatistics, count: number, scale: number, rng: Mt19937): tf.Tensor2D {
+  const d = stats.dim;
+  const z = new Float32Array(count * d);
+  for (let i = 0; i < z.length; i++) z[i] = rng.standardNormal();
+  const lt = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) lt[j * d + i] = stats.cholesky[i * d + j];
+  const mu = Float32Array.from(stats.mean, (m) => m * scale);
+  return tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(z, [count, d]), tf.tensor2d(lt, [d, d])), tf.tensor1d(mu)) as tf.Tensor2D);
+}
+
+export interface AlignmentProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+}
+
+/**
+ * Stage 2 of SLCA (§8): retrains all heads on features sampled from the seen classes' Gaussians, with
+ * logit normalisation, and returns the aligned heads (the inputs are not modified).
+ * `stats[c]` must hold the statistics of global class c for every seen class.
+ */
+export function alignClassifier(
+  heads: readonly Head[],
+  stats: readonly ClassStatistics[],
+  currentTask: number,
+  options: AlignmentOptions,
+  rng: Mt19937,
+  onStep?: (p: AlignmentProgress) => void,
+): Head[] {
+  const sizes = heads.map((h) => h.classes);
+  const classes = sizes.reduce((a, b) => a + b, 0);
+  const dim = stats[0]?.dim;
+  if (stats.length < classes || dim === undefined) throw new Error(`alignment needs statistics for all ${classes} seen classes`);
+  const joined = concatHeads(heads, dim);
+  const wSize = joined.weight.length;
+  const params = new Float32Array(wSize + classes);
+  params.set(joined.weight);
+  params.set(joined.bias, wSize);
+  const sgd = new Sgd(params.length, { momentum: options.momentum, weightDecay: options.weightDecay });
+  const grads = new Float32Array(params.length);
+  const total = classes * options.samplesPerClass;
+  const steps = Math.ceil(total / options.batchSize);
+
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const lr = cosineLr(options.lr, epoch, options.epochs);
+    const samples = tf.tidy(() =>
+      tf.concat(
+        stats.slice(0, classes).map((s) => {
+          const scale = options.meanShrink ? meanShrinkFactor(s.task, currentTask) : 1;
+          return sampleClass(s, options.samplesPerClass, scale, rng);
+        }),
+      ),
+    );
+    const labels = new Int32Array(total);
+    for (let c = 0; c < classes; c++) labels.fill(c, c * options.samplesPerClass, (c + 1) * options.samplesPerClass);
+    const order = rng.permutation(total);
+    for (let step = 0; step < steps; step++) {
+      const idx = Int32Array.from(order.slice(step * options.batchSize, (step + 1) * options.batchSize));
+      const loss = tf.tidy(() => {
+        const x = tf.gather(samples, idx) as tf.Tensor2D;
+        const y = tf.tensor1d(Int32Array.from(idx, (i) => labels[i]), 'int32');
+        const w = tf.tensor2d(params.subarray(0, wSize), [dim, classes]);
+        const b = tf.tensor1d(params.subarray(wSize));
+        const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => {
+          const logits = tf.add(tf.matMul(x, wt as tf.Tensor2D), bt) as tf.Tensor2D;
+          return crossEntropy(options.logitNorm ? logitNormalize(logits, sizes, options.tau) : logits, y);
+        };
+        const { value, grads: g } = tf.valueAndGrads(lossOf)([w, b]);
+        grads.set(g[0].dataSync() as Float32Array, 0);
+        grads.set(g[1].dataSync() as Float32Array, wSize);
+        return value.dataSync()[0];
+      });
+      if (!Number.isFinite(loss)) throw new Error(`classifier alignment diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+      sgd.step(params, grads, [{ start: 0, end: params.length, lr }]);
+      onStep?.({ epoch, epochs: options.epochs, step, steps, loss, lr });
+    }
+    samples.dispose();
+  }
+  return splitHeads(params.subarray(0, wSize), params.subarray(wSize), dim, sizes);
+}

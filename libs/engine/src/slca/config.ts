@@ -1,0 +1,119 @@
+import type { BackendRequest } from '../backend';
+import type { VitArch } from '../vit/arch';
+import { DEFAULT_ALIGNMENT, type AlignmentOptions } from './alignment';
+
+export const METHODS = ['seqft', 'sl', 'slca', 'slca-noln', 'joint'] as const;
+export type Method = (typeof METHODS)[number];
+
+export const METHOD_LABELS: Record<Method, string> = {
+  seqft: 'Seq FT',
+  sl: 'Slow Learner',
+  slca: 'SLCA',
+  'slca-noln': 'SLCA w/o logit norm',
+  joint: 'Joint (upper bound)',
+};
+
+export interface Stage1Options {
+  epochs: number;
+  /** MultiStep milestones (epochs), γ below, stepped per epoch on both groups. */
+  milestones: number[];
+  gamma: number;
+  batchSize: number;
+  /** Learning rate of the new head; the backbone gets lr × backboneLrScale (0 freezes it). */
+  lr: number;
+  backboneLrScale: number;
+  momentum: number;
+  weightDecay: number;
+  /** (code) replace the pretrained final LayerNorm by a fresh one (γ=1, β=0, eps 1e-5). */
+  freshFinalNorm: boolean;
+  /** Training augmentation on the embedded benchmark: horizontal flip + shift (pixels). */
+  augment: { flipProb: number; maxShift: number } | null;
+}
+
+export interface ExperimentConfig {
+  method: Method;
+  seed: number;
+  arch: VitArch;
+  initClasses: number;
+  increment: number;
+  stage1: Stage1Options;
+  /** Classifier alignment, or null for methods without it. */
+  alignment: AlignmentOptions | null;
+  /** (code) evaluate with the aligned heads, then restore the stage-1 heads before the next task. */
+  restoreHeadsAfterEval: boolean;
+  covarianceRidge: number;
+  compute: {
+    backend: BackendRequest;
+    /** Worker threads for data-parallel compute; 0 runs in the calling thread. */
+    workers: number;
+    /** Each batch is cut into this many shards whatever the worker count, so results do not depend on it. */
+    shards: number;
+    /** Images per forward chunk when extracting features. */
+    featureChunk: number;
+  };
+  /** Per-channel normalisation applied to [0,1] pixels. */
+  normalize: { mean: [number, number, number]; std: [number, number, number] };
+}
+
+/** The reference hyper-parameters of SLCA-SPEC §6/§8, applied to a method. */
+export function applyMethod(base: ExperimentConfig, method: Method): ExperimentConfig {
+  const cfg: ExperimentConfig = structuredClone(base);
+  cfg.method = method;
+  switch (method) {
+    case 'seqft':
+      cfg.stage1.backboneLrScale = 1;
+      cfg.alignment = null;
+      break;
+    case 'sl':
+      cfg.alignment = null;
+      break;
+    case 'slca':
+      cfg.alignment = { ...(base.alignment ?? DEFAULT_ALIGNMENT), logitNorm: true };
+      break;
+    case 'slca-noln':
+      cfg.alignment = { ...(base.alignment ?? DEFAULT_ALIGNMENT), logitNorm: false };
+      break;
+    case 'joint':
+      cfg.alignment = null;
+      break;
+  }
+  return cfg;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Rejects configurations that cannot run, naming the field. */
+export function validateConfig(cfg: ExperimentConfig): void {
+  const positiveInt = (v: number, field: string) => {
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${field} must be a positive integer, got ${v}`);
+  };
+  const nonNegative = (v: number, field: string) => {
+    if (!Number.isFinite(v) || v < 0) throw new ConfigError(`${field} must be a finite number ≥ 0, got ${v}`);
+  };
+  if (!(METHODS as readonly string[]).includes(cfg.method)) throw new ConfigError(`method must be one of ${METHODS.join(', ')}`);
+  if (!Number.isInteger(cfg.seed) || cfg.seed < 0 || cfg.seed > 0xffffffff) throw new ConfigError(`seed must be an integer in [0, 2^32), got ${cfg.seed}`);
+  positiveInt(cfg.initClasses, 'initClasses');
+  positiveInt(cfg.increment, 'increment');
+  const s = cfg.stage1;
+  positiveInt(s.epochs, 'stage1.epochs');
+  positiveInt(s.batchSize, 'stage1.batchSize');
+  nonNegative(s.lr, 'stage1.lr');
+  nonNegative(s.backboneLrScale, 'stage1.backboneLrScale');
+  nonNegative(s.momentum, 'stage1.momentum');
+  nonNegative(s.weightDecay, 'stage1.weightDecay');
+  s.milestones.forEach((m, i) => positiveInt(m, `stage1.milestones[${i}]`));
+  if (cfg.alignment) {
+    const a = cfg.alignment;
+    positiveInt(a.epochs, 'alignment.epochs');
+    positiveInt(a.samplesPerClass, 'alignment.samplesPerClass');
+    positiveInt(a.batchSize, 'alignment.batchSize');
+    nonNegative(a.lr, 'alignment.lr');
+    if (!(a.tau > 0)) throw new ConfigError(`alignment.tau must be > 0, got ${a.tau}`);
+  }
+  nonNegative(cfg.covarianceRidge, 'covarianceRidge');
+  if (!Number.isInteger(cfg.compute.workers) || cfg.compute.workers < 0) throw new ConfigError(`compute.workers must be an integer ≥ 0`);
+  positiveInt(cfg.compute.shards, 'compute.shards');
+  positiveInt(cfg.compute.featureChunk, 'compute.featureChunk');
+}

@@ -1,0 +1,123 @@
+import type { Mt19937 } from '@slca/data';
+import { paramSpecs, sizeOf, type ParamSpec, type VitArch } from '../vit/arch';
+import { ParamLayout } from '../train/params';
+import { readSafetensorsFile, writeSafetensorsFile } from './safetensors';
+
+export class WeightsError extends Error {
+  override name = 'WeightsError';
+}
+
+/** Tensors a timm checkpoint may carry beyond the backbone: its pre-training classifier, ignored here. */
+const IGNORED_PREFIXES = ['head.', 'pre_logits.'];
+
+/** The flat layout of a backbone's parameters, in timm naming order. */
+export function backboneLayout(arch: VitArch): ParamLayout {
+  return new ParamLayout(paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })));
+}
+
+/** timm layout → engine layout for one tensor (see ParamSpec). */
+export function fromTimmLayout(spec: ParamSpec, timm: Float32Array): Float32Array {
+  const out = new Float32Array(timm.length);
+  if (spec.kind === 'linear') {
+    const [outDim, inDim] = spec.timmShape;
+    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) out[i * outDim + o] = timm[o * inDim + i];
+  } else if (spec.kind === 'patch') {
+    const [dim, c, p] = spec.timmShape;
+    for (let d = 0; d < dim; d++)
+      for (let ch = 0; ch < c; ch++)
+        for (let y = 0; y < p; y++)
+          for (let x = 0; x < p; x++) out[((y * p + x) * c + ch) * dim + d] = timm[((d * c + ch) * p + y) * p + x];
+  } else {
+    out.set(timm);
+  }
+  return out;
+}
+
+/** engine layout → timm layout for one tensor. */
+export function toTimmLayout(spec: ParamSpec, ours: Float32Array): Float32Array {
+  const out = new Float32Array(ours.length);
+  if (spec.kind === 'linear') {
+    const [outDim, inDim] = spec.timmShape;
+    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) out[o * inDim + i] = ours[i * outDim + o];
+  } else if (spec.kind === 'patch') {
+    const [dim, c, p] = spec.timmShape;
+    for (let d = 0; d < dim; d++)
+      for (let ch = 0; ch < c; ch++)
+        for (let y = 0; y < p; y++)
+          for (let x = 0; x < p; x++) out[((d * c + ch) * p + y) * p + x] = ours[((y * p + x) * c + ch) * dim + d];
+  } else {
+    out.set(ours);
+  }
+  return out;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * Converts timm-named tensors into the flat backbone buffer for `arch`. Every backbone tensor must be
+ * present with timm's shape; any other tensor (except a pre-training classifier) is an error naming it.
+ */
+export function backboneFromTimm(
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  arch: VitArch,
+  source = 'weights',
+): Float32Array {
+  const specs = paramSpecs(arch);
+  const layout = backboneLayout(arch);
+  const values = new Float32Array(layout.total);
+  const known = new Set(specs.map((s) => s.name));
+  for (const name of tensors.keys()) {
+    if (!known.has(name) && !IGNORED_PREFIXES.some((p) => name.startsWith(p))) {
+      throw new WeightsError(`${source}: unexpected tensor '${name}' for a ViT with ${arch.depth} blocks (dim ${arch.dim})`);
+    }
+  }
+  for (const spec of specs) {
+    const t = tensors.get(spec.name);
+    if (!t) throw new WeightsError(`${source}: missing tensor '${spec.name}' (expected shape [${spec.timmShape}])`);
+    if (!sameShape(t.shape, spec.timmShape)) {
+      throw new WeightsError(`${source}: tensor '${spec.name}' has shape [${t.shape}], expected [${spec.timmShape}] for this architecture`);
+    }
+    if (t.data.length !== sizeOf(spec.timmShape)) throw new WeightsError(`${source}: tensor '${spec.name}' has the wrong number of values`);
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) throw new WeightsError(`${source}: tensor '${spec.name}' contains a non-finite value at index ${i}`);
+    }
+    values.set(fromTimmLayout(spec, t.data), layout.slot(spec.name).offset);
+  }
+  return values;
+}
+
+export function backboneToTimm(values: Float32Array, arch: VitArch): Map<string, { shape: number[]; data: Float32Array }> {
+  const layout = backboneLayout(arch);
+  if (values.length !== layout.total) throw new WeightsError(`backbone has ${values.length} values, expected ${layout.total}`);
+  return new Map(paramSpecs(arch).map((spec) => [spec.name, { shape: spec.timmShape, data: toTimmLayout(spec, layout.view(values, spec.name)) }]));
+}
+
+export async function loadBackbone(file: string, arch: VitArch): Promise<{ values: Float32Array; metadata: Record<string, string> }> {
+  const { tensors, metadata } = await readSafetensorsFile(file);
+  return { values: backboneFromTimm(tensors, arch, file), metadata };
+}
+
+export async function saveBackbone(file: string, values: Float32Array, arch: VitArch, metadata: Record<string, string> = {}): Promise<void> {
+  await writeSafetensorsFile(file, backboneToTimm(values, arch), { ...metadata, arch: JSON.stringify(arch) });
+}
+
+/** timm's trunc_normal_(std) with its default absolute bounds [-2, 2]: redraw anything outside. */
+export function truncNormal(rng: Mt19937, std: number): number {
+  for (;;) {
+    const v = rng.standardNormal() * std;
+    if (v >= -2 && v <= 2) return v;
+  }
+}
+
+/** A randomly initialised backbone as timm initialises a ViT (trunc-normal 0.02, LayerNorm 1/0, CLS 1e-6). */
+export function randomBackbone(arch: VitArch, rng: Mt19937): Float32Array {
+  const layout = backboneLayout(arch);
+  const values = new Float32Array(layout.total);
+  for (const spec of paramSpecs(arch)) {
+    const v = layout.view(values, spec.name);
+    if (spec.init === 'ones') v.fill(1);
+    else if (spec.init === 'cls') for (let i = 0; i < v.length; i++) v[i] = rng.standardNormal() * 1e-6;
+    else if (spec.init === 'trunc-normal') for (let i = 0; i < v.length; i++) v[i] = truncNormal(rng, 0.02);
+  }
+  return values;
+}
