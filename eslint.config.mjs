@@ -30,7 +30,11 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'layer:data', onlyDependOnLibsWithTags: [], bannedExternalImports: bannedInScience },
-            { sourceTag: 'layer:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: bannedInScience },
+            {
+              sourceTag: 'layer:metrics',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: bannedInScience,
+            },
             {
               sourceTag: 'layer:engine',
               onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics'],
@@ -45,7 +49,11 @@ export default [
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'random', message: 'Use a seeded generator (@slca/data Mt19937) so runs are reproducible.' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Use a seeded generator (@slca/data Mt19937) so runs are reproducible.',
+        },
       ],
     },
   },

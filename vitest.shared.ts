@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig as UserConfig } from 'vitest/config';
 
 /** Maps the workspace's tsconfig `paths` to Vite aliases, so tests import libraries by their public name. */
 function workspaceAliases(): Record<string, string> {

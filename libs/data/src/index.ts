@@ -1,1 +1,46 @@
-export {};
+export { Mt19937, type Mt19937State } from './random/mt19937';
+export { correctlyRoundedLog } from './random/correctly-rounded-log';
+export { classOrder, remapLabels } from './class-order';
+export { taskSizes, taskBoundaries, taskOfClass, type TaskRange } from './tasks';
+export {
+  DATASET_MANIFEST_SCHEMA,
+  ManifestError,
+  parseManifest,
+  readManifestFile,
+  manifestDigest,
+  canonicalJson,
+  type DatasetManifest,
+  type DatasetClass,
+  type DatasetItem,
+} from './manifest';
+export { DatasetFileError, resolveDatasetFile, sha256File, verifyManifestFiles } from './dataset-files';
+export { EMOJI_VENDORS, type EmojiVendor } from './emoji-catalogue';
+export {
+  SPLIT_EMOJI_MIN_CLASS_SIZE,
+  SPLIT_EMOJI_EXCLUDED_GROUPS,
+  SPLIT_EMOJI_MANIFEST_PATH,
+  SPLIT_EMOJI_CREDITS,
+  splitEmojiClassNames,
+  buildSplitEmojiManifest,
+  loadSplitEmojiManifest,
+  type LoadSplitEmojiOptions,
+} from './split-emoji';
+export {
+  EMOJI_PRETRAIN_EXCLUDED_CATEGORIES,
+  buildEmojiPretrainPool,
+  type EmojiPretrainPool,
+  type EmojiPretrainPoolOptions,
+  type EmojiPretrainItem,
+} from './emoji-pretrain-pool';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  CIFAR100_MEAN,
+  CIFAR100_STD,
+  ImageDecodeError,
+  decodeImages,
+  normalizeInPlace,
+  type DecodeImagesOptions,
+  type DecodedImages,
+} from './images';
+export { flipShiftAugment, type FlipShiftOptions } from './augment';

@@ -74,11 +74,14 @@ async function initialise(requested: BackendRequest): Promise<BackendInfo> {
   }
   if (wants('cpu')) {
     await tf.setBackend('cpu');
-    if (tf.getBackend() === 'cpu') return { name: 'cpu', requested, provider: '@tensorflow/tfjs-backend-cpu' };
+    if (tf.getBackend() === 'cpu')
+      return { name: 'cpu', requested, provider: '@tensorflow/tfjs-backend-cpu' };
   }
   throw new BackendError(
     `TensorFlow.js backend '${requested}' was requested but '${tf.getBackend() ?? 'none'}' is running` +
-      (requested === 'tensorflow' ? ' (@tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is not installed)' : ''),
+      (requested === 'tensorflow'
+        ? ' (@tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node is not installed)'
+        : ''),
   );
 }
 
@@ -92,7 +95,9 @@ export async function initBackend(requested: BackendRequest = 'auto'): Promise<B
   }
   if (active) {
     if (requested !== 'auto' && active.name !== requested) {
-      throw new BackendError(`backend '${requested}' requested but '${active.name}' is already running in this process`);
+      throw new BackendError(
+        `backend '${requested}' requested but '${active.name}' is already running in this process`,
+      );
     }
     return active;
   }

@@ -16,11 +16,23 @@ describe('wasm-friendly matmul gradient', () => {
   });
 
   it('2-D: same value and gradients as tf.matMul', () => {
-    const a = tf.tensor2d([[1, 2, 3], [-1, 0.5, 2]]);
-    const b = tf.tensor2d([[0.5, -1], [2, 1], [0, 3]]);
-    const w = tf.tensor2d([[1, -2], [0.5, 3]]);
+    const a = tf.tensor2d([
+      [1, 2, 3],
+      [-1, 0.5, 2],
+    ]);
+    const b = tf.tensor2d([
+      [0.5, -1],
+      [2, 1],
+      [0, 3],
+    ]);
+    const w = tf.tensor2d([
+      [1, -2],
+      [0.5, 3],
+    ]);
     const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
-    const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), w)))([a, b]);
+    const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+      tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), w)),
+    )([a, b]);
     close(matmul(a, b), tf.matMul(a, b));
     close(ours[0], ref[0]);
     close(ours[1], ref[1]);
@@ -29,9 +41,16 @@ describe('wasm-friendly matmul gradient', () => {
   });
 
   it('3-D batched: same gradients as tf.matMul', () => {
-    const a = tf.tensor3d(Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.sin(i)), [2, 3, 4]);
-    const b = tf.tensor3d(Array.from({ length: 2 * 4 * 5 }, (_, i) => Math.cos(i)), [2, 4, 5]);
-    const f = (mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(mm(x, y))))([a, b]);
+    const a = tf.tensor3d(
+      Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.sin(i)),
+      [2, 3, 4],
+    );
+    const b = tf.tensor3d(
+      Array.from({ length: 2 * 4 * 5 }, (_, i) => Math.cos(i)),
+      [2, 4, 5],
+    );
+    const f = (mm: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) =>
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(mm(x, y))))([a, b]);
     const ours = f(matmul);
     const ref = f((x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D));
     close(ours[0], ref[0], 1e-4);

@@ -17,13 +17,15 @@ function transposeLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, swapLastTwo(x.rank));
 }
 
-const plainMatMul = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const plainMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
-      return [tf.matMul(dy as tf.Tensor2D, transposeLast(sb) as tf.Tensor2D), tf.matMul(transposeLast(sa) as tf.Tensor2D, dy as tf.Tensor2D)];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, transposeLast(sb) as tf.Tensor2D), tf.matMul(transposeLast(sa) as tf.Tensor2D, g)];
     },
   };
 });
@@ -39,7 +41,7 @@ export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 /** x·W + b over the last axis, for x of any rank ≥ 2; W is stored [in, out]. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const inDim = x.shape[x.rank - 1];
-  const outDim = w.shape[1];
+  const outDim = w.shape[1] as number;
   const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inDim]);
   let y = matmul(flat, w);
   if (b) y = tf.add(y, b);
@@ -61,6 +63,6 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 /** Mean cross-entropy of integer labels against logits [B, C]. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const logp = tf.logSoftmax(logits as tf.Tensor2D);
-  const onehot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, logits.shape[1] as number);
+  const onehot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, logits.shape[1] ?? 0);
   return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
 }

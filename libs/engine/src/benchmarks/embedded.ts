@@ -28,7 +28,11 @@ export function embeddedBackbonePath(): string {
   return join(assetsDir(), EMBEDDED_BACKBONE_FILE);
 }
 
-export function embeddedConfig(method: Method, seed: number, overrides: { workers?: number; backend?: ExperimentConfig['compute']['backend'] } = {}): ExperimentConfig {
+export function embeddedConfig(
+  method: Method,
+  seed: number,
+  overrides: { workers?: number; backend?: ExperimentConfig['compute']['backend'] } = {},
+): ExperimentConfig {
   const base: ExperimentConfig = {
     method,
     seed,
@@ -50,7 +54,12 @@ export function embeddedConfig(method: Method, seed: number, overrides: { worker
     alignment: { ...DEFAULT_ALIGNMENT, tau: 0.1 },
     restoreHeadsAfterEval: true,
     covarianceRidge: 1e-4,
-    compute: { backend: overrides.backend ?? 'auto', workers: overrides.workers ?? 2, shards: 2, featureChunk: 64 },
+    compute: {
+      backend: overrides.backend ?? 'auto',
+      workers: overrides.workers ?? 2,
+      shards: 2,
+      featureChunk: 64,
+    },
     normalize: IMAGENET_NORMALIZE,
   };
   return applyMethod(base, method);

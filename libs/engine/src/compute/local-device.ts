@@ -13,12 +13,14 @@ export class LocalDevice implements ComputeDevice {
   async setModel(spec: ModelSpec, values: Float32Array): Promise<void> {
     this.spec = spec;
     this.layout = new ParamLayout(spec.layout);
-    if (values.length !== this.layout.total) throw new Error('LocalDevice.setModel: values do not match the layout');
+    if (values.length !== this.layout.total)
+      throw new Error('LocalDevice.setModel: values do not match the layout');
     this.values = values;
   }
 
   private model() {
-    if (!this.spec || !this.layout || !this.values) throw new Error('LocalDevice: setModel() has not been called');
+    if (!this.spec || !this.layout || !this.values)
+      throw new Error('LocalDevice: setModel() has not been called');
     return { spec: this.spec, layout: this.layout, values: this.values };
   }
 

@@ -31,7 +31,8 @@ export const HEAD_BIAS = 'head.bias';
 /** Uploads the flat parameters as tensors (one copy into the backend's memory). */
 export function tensorsFrom(layout: ParamLayout, values: Float32Array): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
-  for (const s of layout.slots) out[s.name] = tf.tensor(values.subarray(s.offset, s.offset + s.size), s.shape, 'float32');
+  for (const s of layout.slots)
+    out[s.name] = tf.tensor(values.subarray(s.offset, s.offset + s.size), s.shape, 'float32');
   return out;
 }
 
@@ -71,9 +72,16 @@ export function gradientsInto(
 }
 
 /** CLS features [count, dim] of patchified images, forward only. */
-export function featuresOf(spec: ModelSpec, params: Record<string, tf.Tensor>, patches: Float32Array, count: number): Float32Array {
+export function featuresOf(
+  spec: ModelSpec,
+  params: Record<string, tf.Tensor>,
+  patches: Float32Array,
+  count: number,
+): Float32Array {
   return tf.tidy(() => {
-    const feats = vitFeatures(params, patchTensor(spec, patches, count), spec.arch, { finalNormEps: spec.finalNormEps });
+    const feats = vitFeatures(params, patchTensor(spec, patches, count), spec.arch, {
+      finalNormEps: spec.finalNormEps,
+    });
     return feats.dataSync() as Float32Array;
   });
 }

@@ -50,7 +50,8 @@ export class WorkerPool implements ComputeDevice {
   }
 
   static async create(workers: number, backend: BackendName): Promise<WorkerPool> {
-    if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new Error(`workers must be a positive integer, got ${workers}`);
     const threads = Array.from({ length: workers }, () => spawnWorker({ backend }));
     await Promise.all(
       threads.map(
@@ -59,8 +60,14 @@ export class WorkerPool implements ComputeDevice {
             const onMessage = (msg: FromWorker) => {
               w.off('message', onMessage);
               if (msg.type === 'ready' && msg.backend === backend) resolve();
-              else if (msg.type === 'ready') reject(new Error(`compute worker runs '${msg.backend}', expected '${backend}'`));
-              else reject(new Error(`compute worker failed to start: ${msg.type === 'error' ? msg.message : msg.type}`));
+              else if (msg.type === 'ready')
+                reject(new Error(`compute worker runs '${msg.backend}', expected '${backend}'`));
+              else
+                reject(
+                  new Error(
+                    `compute worker failed to start: ${msg.type === 'error' ? msg.message : msg.type}`,
+                  ),
+                );
             };
             w.on('message', onMessage);
             w.once('error', reject);
@@ -110,8 +117,15 @@ export class WorkerPool implements ComputeDevice {
     const version = ++this.version;
     const results = await Promise.all(
       shards.map((batch, i) => {
-        if (!(grads[i].buffer instanceof SharedArrayBuffer)) throw new Error('WorkerPool.gradients: gradient buffers must be shared');
-        return this.call(i % this.threads.length, { type: 'grad', id: this.nextId++, version, batch, out: grads[i] });
+        if (!(grads[i].buffer instanceof SharedArrayBuffer))
+          throw new Error('WorkerPool.gradients: gradient buffers must be shared');
+        return this.call(i % this.threads.length, {
+          type: 'grad',
+          id: this.nextId++,
+          version,
+          batch,
+          out: grads[i],
+        });
       }),
     );
     return results.map((r) => r.loss ?? Number.NaN);
@@ -120,7 +134,15 @@ export class WorkerPool implements ComputeDevice {
   async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {
     const version = ++this.version;
     const results = await Promise.all(
-      chunks.map((c, i) => this.call(i % this.threads.length, { type: 'features', id: this.nextId++, version, patches: c.patches, count: c.count })),
+      chunks.map((c, i) =>
+        this.call(i % this.threads.length, {
+          type: 'features',
+          id: this.nextId++,
+          version,
+          patches: c.patches,
+          count: c.count,
+        }),
+      ),
     );
     return results.map((r) => r.features as Float32Array);
   }

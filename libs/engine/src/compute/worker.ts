@@ -7,8 +7,8 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
 
+if (!parentPort) throw new Error('compute worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('compute worker must run in a worker thread');
 
 let spec: ModelSpec | undefined;
 let layout: ParamLayout | undefined;
@@ -25,13 +25,13 @@ function paramsAt(version: number): Record<string, tf.Tensor> {
 }
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {
-  port!.postMessage(msg, transfer);
+  port.postMessage(msg, transfer);
 }
 
 async function main() {
   const init = workerData as WorkerInit;
   const info = await initBackend(init.backend);
-  port!.on('message', (msg: ToWorker) => {
+  port.on('message', (msg: ToWorker) => {
     const id = msg.type === 'model' ? -1 : msg.id;
     try {
       if (msg.type === 'model') {
@@ -40,11 +40,13 @@ async function main() {
         values = msg.values;
         if (cached) tf.dispose(Object.values(cached.tensors));
         cached = undefined;
+      } else if (!spec || !layout) {
+        throw new Error('no model installed in the worker');
       } else if (msg.type === 'grad') {
-        const loss = gradientsInto(spec!, layout!, paramsAt(msg.version), msg.batch, msg.out);
+        const loss = gradientsInto(spec, layout, paramsAt(msg.version), msg.batch, msg.out);
         reply({ type: 'done', id, loss });
       } else {
-        const features = featuresOf(spec!, paramsAt(msg.version), msg.patches, msg.count);
+        const features = featuresOf(spec, paramsAt(msg.version), msg.patches, msg.count);
         const copy = features.slice();
         reply({ type: 'done', id, features: copy }, [copy.buffer as ArrayBuffer]);
       }

@@ -48,7 +48,10 @@ export function sampleClass(stats: ClassStatistics, count: number, scale: number
   const lt = new Float32Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) lt[j * d + i] = stats.cholesky[i * d + j];
   const mu = Float32Array.from(stats.mean, (m) => m * scale);
-  return tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(z, [count, d]), tf.tensor2d(lt, [d, d])), tf.tensor1d(mu)) as tf.Tensor2D);
+  return tf.tidy(
+    () =>
+      tf.add(tf.matMul(tf.tensor2d(z, [count, d]), tf.tensor2d(lt, [d, d])), tf.tensor1d(mu)) as tf.Tensor2D,
+  );
 }
 
 export interface AlignmentProgress {
@@ -76,7 +79,8 @@ export function alignClassifier(
   const sizes = heads.map((h) => h.classes);
   const classes = sizes.reduce((a, b) => a + b, 0);
   const dim = stats[0]?.dim;
-  if (stats.length < classes || dim === undefined) throw new Error(`alignment needs statistics for all ${classes} seen classes`);
+  if (stats.length < classes || dim === undefined)
+    throw new Error(`alignment needs statistics for all ${classes} seen classes`);
   const joined = concatHeads(heads, dim);
   const wSize = joined.weight.length;
   const params = new Float32Array(wSize + classes);
@@ -98,13 +102,17 @@ export function alignClassifier(
       ),
     );
     const labels = new Int32Array(total);
-    for (let c = 0; c < classes; c++) labels.fill(c, c * options.samplesPerClass, (c + 1) * options.samplesPerClass);
+    for (let c = 0; c < classes; c++)
+      labels.fill(c, c * options.samplesPerClass, (c + 1) * options.samplesPerClass);
     const order = rng.permutation(total);
     for (let step = 0; step < steps; step++) {
       const idx = Int32Array.from(order.slice(step * options.batchSize, (step + 1) * options.batchSize));
       const loss = tf.tidy(() => {
         const x = tf.gather(samples, idx) as tf.Tensor2D;
-        const y = tf.tensor1d(Int32Array.from(idx, (i) => labels[i]), 'int32');
+        const y = tf.tensor1d(
+          Int32Array.from(idx, (i) => labels[i]),
+          'int32',
+        );
         const w = tf.tensor2d(params.subarray(0, wSize), [dim, classes]);
         const b = tf.tensor1d(params.subarray(wSize));
         const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => {
@@ -116,7 +124,10 @@ export function alignClassifier(
         grads.set(g[1].dataSync() as Float32Array, wSize);
         return value.dataSync()[0];
       });
-      if (!Number.isFinite(loss)) throw new Error(`classifier alignment diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+      if (!Number.isFinite(loss))
+        throw new Error(
+          `classifier alignment diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`,
+        );
       sgd.step(params, grads, [{ start: 0, end: params.length, lr }]);
       onStep?.({ epoch, epochs: options.epochs, step, steps, loss, lr });
     }

@@ -51,7 +51,9 @@ describe('class statistics of four samples', () => {
   it('refuses a covariance that is not positive definite even with the ridge', () => {
     // identical samples: covariance 0, and a ridge of 0 leaves it singular
     const same = new Float32Array([1, 1, 1, 1, 1, 1]);
-    expect(() => classStatistics(same, 3, [0, 1], 9, 0, 0)).toThrow(/class 9: covariance is not positive definite/);
+    expect(() => classStatistics(same, 3, [0, 1], 9, 0, 0)).toThrow(
+      /class 9: covariance is not positive definite/,
+    );
     // with the default ridge the same class is fine: Σ = 1e-4·I, L = 1e-2·I
     expect(classStatistics(same, 3, [0, 1], 9, 0).cholesky[0]).toBeCloseTo(0.01, 12);
   });

@@ -87,13 +87,16 @@ export class ConfigError extends Error {
 /** Rejects configurations that cannot run, naming the field. */
 export function validateConfig(cfg: ExperimentConfig): void {
   const positiveInt = (v: number, field: string) => {
-    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${field} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new ConfigError(`${field} must be a positive integer, got ${v}`);
   };
   const nonNegative = (v: number, field: string) => {
     if (!Number.isFinite(v) || v < 0) throw new ConfigError(`${field} must be a finite number ≥ 0, got ${v}`);
   };
-  if (!(METHODS as readonly string[]).includes(cfg.method)) throw new ConfigError(`method must be one of ${METHODS.join(', ')}`);
-  if (!Number.isInteger(cfg.seed) || cfg.seed < 0 || cfg.seed > 0xffffffff) throw new ConfigError(`seed must be an integer in [0, 2^32), got ${cfg.seed}`);
+  if (!(METHODS as readonly string[]).includes(cfg.method))
+    throw new ConfigError(`method must be one of ${METHODS.join(', ')}`);
+  if (!Number.isInteger(cfg.seed) || cfg.seed < 0 || cfg.seed > 0xffffffff)
+    throw new ConfigError(`seed must be an integer in [0, 2^32), got ${cfg.seed}`);
   positiveInt(cfg.initClasses, 'initClasses');
   positiveInt(cfg.increment, 'increment');
   const s = cfg.stage1;
@@ -113,7 +116,8 @@ export function validateConfig(cfg: ExperimentConfig): void {
     if (!(a.tau > 0)) throw new ConfigError(`alignment.tau must be > 0, got ${a.tau}`);
   }
   nonNegative(cfg.covarianceRidge, 'covarianceRidge');
-  if (!Number.isInteger(cfg.compute.workers) || cfg.compute.workers < 0) throw new ConfigError(`compute.workers must be an integer ≥ 0`);
+  if (!Number.isInteger(cfg.compute.workers) || cfg.compute.workers < 0)
+    throw new ConfigError(`compute.workers must be an integer ≥ 0`);
   positiveInt(cfg.compute.shards, 'compute.shards');
   positiveInt(cfg.compute.featureChunk, 'compute.featureChunk');
 }

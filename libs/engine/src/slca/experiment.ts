@@ -43,9 +43,30 @@ export interface ExperimentData {
 }
 
 export type ProgressEvent =
-  | { phase: 'train'; task: number; tasks: number; epoch: number; epochs: number; step: number; steps: number; loss: number; lr: number; backboneLr: number }
+  | {
+      phase: 'train';
+      task: number;
+      tasks: number;
+      epoch: number;
+      epochs: number;
+      step: number;
+      steps: number;
+      loss: number;
+      lr: number;
+      backboneLr: number;
+    }
   | { phase: 'statistics'; task: number; tasks: number; classes: number }
-  | { phase: 'align'; task: number; tasks: number; epoch: number; epochs: number; step: number; steps: number; loss: number; lr: number }
+  | {
+      phase: 'align';
+      task: number;
+      tasks: number;
+      epoch: number;
+      epochs: number;
+      step: number;
+      steps: number;
+      loss: number;
+      lr: number;
+    }
   | { phase: 'evaluate'; task: number; tasks: number; accuracy: number; perTask: number[] };
 
 export interface TaskRecord {
@@ -93,19 +114,32 @@ export function streamRng(seed: number, stream: string): Mt19937 {
 function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
   const per = data.imageSize * data.imageSize * 3;
   if (data.imageSize !== cfg.arch.imageSize) {
-    throw new ExperimentError(`dataset ${data.name} has ${data.imageSize}px images but the backbone expects ${cfg.arch.imageSize}px`);
+    throw new ExperimentError(
+      `dataset ${data.name} has ${data.imageSize}px images but the backbone expects ${cfg.arch.imageSize}px`,
+    );
   }
-  for (const [split, set] of [['train', data.train], ['test', data.test]] as const) {
+  for (const [split, set] of [
+    ['train', data.train],
+    ['test', data.test],
+  ] as const) {
     if (set.images.length !== set.count * per || set.labels.length !== set.count) {
-      throw new ExperimentError(`dataset ${data.name}: ${split} arrays do not match ${set.count} images of ${data.imageSize}px`);
+      throw new ExperimentError(
+        `dataset ${data.name}: ${split} arrays do not match ${set.count} images of ${data.imageSize}px`,
+      );
     }
     const seen = new Set<number>();
     set.labels.forEach((l, i) => {
-      if (!Number.isInteger(l) || l < 0 || l >= data.classes) throw new ExperimentError(`dataset ${data.name}: ${split} image ${i} has label ${l}, outside 0..${data.classes - 1}`);
+      if (!Number.isInteger(l) || l < 0 || l >= data.classes)
+        throw new ExperimentError(
+          `dataset ${data.name}: ${split} image ${i} has label ${l}, outside 0..${data.classes - 1}`,
+        );
       seen.add(l);
     });
     for (let c = 0; c < data.classes; c++) {
-      if (!seen.has(c)) throw new ExperimentError(`dataset ${data.name}: class ${data.classNames?.[c] ?? c} has no ${split} images`);
+      if (!seen.has(c))
+        throw new ExperimentError(
+          `dataset ${data.name}: class ${data.classNames?.[c] ?? c} has no ${split} images`,
+        );
     }
   }
 }
@@ -151,7 +185,10 @@ export async function runExperiment(
   const dim = arch.dim;
   const per = arch.imageSize * arch.imageSize * 3;
   const bbLayout = backboneLayout(arch);
-  if (backbone.length !== bbLayout.total) throw new ExperimentError(`backbone has ${backbone.length} values, expected ${bbLayout.total} for this architecture`);
+  if (backbone.length !== bbLayout.total)
+    throw new ExperimentError(
+      `backbone has ${backbone.length} values, expected ${bbLayout.total} for this architecture`,
+    );
   const weights = backbone.slice();
 
   const order = classOrder(data.classes, cfg.seed);
@@ -176,7 +213,8 @@ export async function runExperiment(
   const rngAugment = streamRng(cfg.seed, 'augment');
   const rngAlign = streamRng(cfg.seed, 'align');
 
-  const device: ComputeDevice = cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
+  const device: ComputeDevice =
+    cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
   const heads: Head[] = [];
   const stats: ClassStatistics[] = [];
   let matrix = emptyMatrix(sizes.length);
@@ -246,7 +284,8 @@ export async function runExperiment(
           const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
           const n = batchRows.length;
           let imgs = gatherImages(data.train, batchRows, per);
-          if (s1.augment) imgs = flipShiftAugment(imgs, n, arch.imageSize, rngAugment, { ...s1.augment, fill: 1 });
+          if (s1.augment)
+            imgs = flipShiftAugment(imgs, n, arch.imageSize, rngAugment, { ...s1.augment, fill: 1 });
           normalizeInPlace(imgs, cfg.normalize.mean, cfg.normalize.std);
           const patches = patchify(imgs, n, arch);
           const patchLen = patches.length / n;
@@ -266,19 +305,35 @@ export async function runExperiment(
             loss += w * losses[k];
           });
           if (!Number.isFinite(loss)) {
-            throw new ExperimentError(`training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`);
+            throw new ExperimentError(
+              `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,
+            );
           }
           sgd.step(values, sum, groups);
           lossSum += loss * n;
           trainedImages += n;
-          onProgress({ phase: 'train', task: t, tasks: sizes.length, epoch, epochs: s1.epochs, step, steps, loss, lr, backboneLr: lr * s1.backboneLrScale });
+          onProgress({
+            phase: 'train',
+            task: t,
+            tasks: sizes.length,
+            epoch,
+            epochs: s1.epochs,
+            step,
+            steps,
+            loss,
+            lr,
+            backboneLr: lr * s1.backboneLrScale,
+          });
         }
         epochLosses.push(lossSum / rows.length);
       }
       weights.set(values.subarray(0, bbLayout.total));
       heads.push({
         classes: head.classes,
-        weight: values.slice(layout.slot(HEAD_WEIGHT).offset, layout.slot(HEAD_WEIGHT).offset + dim * head.classes),
+        weight: values.slice(
+          layout.slot(HEAD_WEIGHT).offset,
+          layout.slot(HEAD_WEIGHT).offset + dim * head.classes,
+        ),
         bias: values.slice(layout.slot(HEAD_BIAS).offset, layout.slot(HEAD_BIAS).offset + head.classes),
       });
       seconds.train = lap();
@@ -315,13 +370,30 @@ export async function runExperiment(
       const feats = await featuresFor(data.test, testRows);
       const joined = concatHeads(evalHeads, dim);
       const predictions = tf.tidy(() => {
-        const logits = tf.add(tf.matMul(tf.tensor2d(feats, [testRows.length, dim]), tf.tensor2d(joined.weight, [dim, joined.classes])), tf.tensor1d(joined.bias));
+        const logits = tf.add(
+          tf.matMul(
+            tf.tensor2d(feats, [testRows.length, dim]),
+            tf.tensor2d(joined.weight, [dim, joined.classes]),
+          ),
+          tf.tensor1d(joined.bias),
+        );
         return Int32Array.from(tf.argMax(logits, 1).dataSync());
       });
-      const evaluation = evaluatePredictions({ predictions, labels: Int32Array.from(testRows, (r) => testLabels[r]), taskOfLabel, task: t });
+      const evaluation = evaluatePredictions({
+        predictions,
+        labels: Int32Array.from(testRows, (r) => testLabels[r]),
+        taskOfLabel,
+        task: t,
+      });
       matrix = setRow(matrix, t, evaluation.perTask);
       accuracies.push(evaluation.accuracy);
-      onProgress({ phase: 'evaluate', task: t, tasks: sizes.length, accuracy: evaluation.accuracy, perTask: evaluation.perTask });
+      onProgress({
+        phase: 'evaluate',
+        task: t,
+        tasks: sizes.length,
+        accuracy: evaluation.accuracy,
+        perTask: evaluation.perTask,
+      });
       seconds.evaluate = lap();
       records.push({
         task: t,

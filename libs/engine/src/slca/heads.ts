@@ -20,14 +20,19 @@ export function cloneHeads(heads: readonly Head[]): Head[] {
 }
 
 /** All heads side by side: logits over every seen class in task order = features · W + b. */
-export function concatHeads(heads: readonly Head[], dim: number): { weight: Float32Array; bias: Float32Array; classes: number } {
+export function concatHeads(
+  heads: readonly Head[],
+  dim: number,
+): { weight: Float32Array; bias: Float32Array; classes: number } {
   const classes = heads.reduce((n, h) => n + h.classes, 0);
   const weight = new Float32Array(dim * classes);
   const bias = new Float32Array(classes);
   let col = 0;
   for (const h of heads) {
-    if (h.weight.length !== dim * h.classes) throw new Error(`head with ${h.classes} classes does not match dim ${dim}`);
-    for (let r = 0; r < dim; r++) weight.set(h.weight.subarray(r * h.classes, (r + 1) * h.classes), r * classes + col);
+    if (h.weight.length !== dim * h.classes)
+      throw new Error(`head with ${h.classes} classes does not match dim ${dim}`);
+    for (let r = 0; r < dim; r++)
+      weight.set(h.weight.subarray(r * h.classes, (r + 1) * h.classes), r * classes + col);
     bias.set(h.bias, col);
     col += h.classes;
   }
@@ -35,7 +40,12 @@ export function concatHeads(heads: readonly Head[], dim: number): { weight: Floa
 }
 
 /** Inverse of concatHeads for the given per-task class counts. */
-export function splitHeads(weight: Float32Array, bias: Float32Array, dim: number, sizes: readonly number[]): Head[] {
+export function splitHeads(
+  weight: Float32Array,
+  bias: Float32Array,
+  dim: number,
+  sizes: readonly number[],
+): Head[] {
   const classes = sizes.reduce((a, b) => a + b, 0);
   let col = 0;
   return sizes.map((n) => {

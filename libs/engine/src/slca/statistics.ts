@@ -36,7 +36,8 @@ export function classStatistics(
   ridge = DEFAULT_COVARIANCE_RIDGE,
 ): ClassStatistics {
   const n = rows.length;
-  if (n < 2) throw new StatisticsError(`class ${classId}: ${n} training sample(s); a covariance needs at least 2`);
+  if (n < 2)
+    throw new StatisticsError(`class ${classId}: ${n} training sample(s); a covariance needs at least 2`);
   const mean = new Float64Array(dim);
   for (const r of rows) {
     const base = r * dim;
@@ -44,7 +45,8 @@ export function classStatistics(
   }
   for (let j = 0; j < dim; j++) {
     mean[j] /= n;
-    if (!Number.isFinite(mean[j])) throw new StatisticsError(`class ${classId}: feature mean is not finite (dimension ${j})`);
+    if (!Number.isFinite(mean[j]))
+      throw new StatisticsError(`class ${classId}: feature mean is not finite (dimension ${j})`);
   }
   const cov = new Float64Array(dim * dim);
   const centred = new Float64Array(dim);
@@ -79,7 +81,8 @@ export function classStatistics(
 
 /** Lower-triangular L with L·Lᵀ = a (row-major); throws if a is not symmetric positive definite. */
 export function cholesky(a: Float64Array, dim: number): Float64Array {
-  if (a.length !== dim * dim) throw new StatisticsError(`cholesky: expected ${dim}×${dim} values, got ${a.length}`);
+  if (a.length !== dim * dim)
+    throw new StatisticsError(`cholesky: expected ${dim}×${dim} values, got ${a.length}`);
   const l = new Float64Array(dim * dim);
   for (let i = 0; i < dim; i++) {
     for (let j = 0; j <= i; j++) {

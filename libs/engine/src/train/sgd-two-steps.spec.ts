@@ -35,7 +35,9 @@ describe('SGD with momentum and coupled weight decay', () => {
 
   it('cosine annealing over 5 epochs', () => {
     // (1 + cos(π·e/5))/2 · 0.01 for e = 0..4
-    const expected = [0.01, 0.009045084971874737, 0.006545084971874737, 0.003454915028125263, 0.0009549150281252633];
+    const expected = [
+      0.01, 0.009045084971874737, 0.006545084971874737, 0.003454915028125263, 0.0009549150281252633,
+    ];
     expected.forEach((v, e) => expect(cosineLr(0.01, e, 5)).toBeCloseTo(v, 15));
   });
 });

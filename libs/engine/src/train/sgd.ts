@@ -28,7 +28,8 @@ export class Sgd {
 
   /** Restores the optimizer from a checkpoint (momentum buffer and whether a step has been taken). */
   load(buffer: Float32Array, started: boolean): void {
-    if (buffer.length !== this.size) throw new Error(`Sgd.load: buffer has ${buffer.length} values, expected ${this.size}`);
+    if (buffer.length !== this.size)
+      throw new Error(`Sgd.load: buffer has ${buffer.length} values, expected ${this.size}`);
     this.momentumBuffer.set(buffer);
     this.started = started;
   }
@@ -57,7 +58,12 @@ export class Sgd {
 }
 
 /** torch.optim.lr_scheduler.MultiStepLR stepped per epoch: lr at epoch e (0-based). */
-export function multiStepLr(baseLr: number, epoch: number, milestones: readonly number[], gamma: number): number {
+export function multiStepLr(
+  baseLr: number,
+  epoch: number,
+  milestones: readonly number[],
+  gamma: number,
+): number {
   const passed = milestones.filter((m) => epoch >= m).length;
   return baseLr * gamma ** passed;
 }

@@ -65,7 +65,9 @@ export function parseArch(input: string | Partial<VitArch>): VitArch {
     arch.normEps = obj.normEps;
   }
   if (arch.imageSize % arch.patchSize !== 0) {
-    throw new ArchError(`architecture: imageSize ${arch.imageSize} is not a multiple of patchSize ${arch.patchSize}`);
+    throw new ArchError(
+      `architecture: imageSize ${arch.imageSize} is not a multiple of patchSize ${arch.patchSize}`,
+    );
   }
   if (arch.dim % arch.heads !== 0) {
     throw new ArchError(`architecture: dim ${arch.dim} is not divisible by heads ${arch.heads}`);
@@ -104,7 +106,13 @@ export function paramSpecs(arch: VitArch): ParamSpec[] {
   const { dim, mlpDim, depth } = arch;
   const specs: ParamSpec[] = [];
   const linear = (name: string, inDim: number, outDim: number) => {
-    specs.push({ name: `${name}.weight`, shape: [inDim, outDim], timmShape: [outDim, inDim], kind: 'linear', init: 'trunc-normal' });
+    specs.push({
+      name: `${name}.weight`,
+      shape: [inDim, outDim],
+      timmShape: [outDim, inDim],
+      kind: 'linear',
+      init: 'trunc-normal',
+    });
     specs.push({ name: `${name}.bias`, shape: [outDim], timmShape: [outDim], kind: 'vector', init: 'zeros' });
   };
   const norm = (name: string) => {
@@ -113,9 +121,27 @@ export function paramSpecs(arch: VitArch): ParamSpec[] {
   };
   const p = arch.patchSize;
   specs.push({ name: 'cls_token', shape: [1, 1, dim], timmShape: [1, 1, dim], kind: 'token', init: 'cls' });
-  specs.push({ name: 'pos_embed', shape: [1, numTokens(arch), dim], timmShape: [1, numTokens(arch), dim], kind: 'token', init: 'trunc-normal' });
-  specs.push({ name: 'patch_embed.proj.weight', shape: [p * p * CHANNELS, dim], timmShape: [dim, CHANNELS, p, p], kind: 'patch', init: 'trunc-normal' });
-  specs.push({ name: 'patch_embed.proj.bias', shape: [dim], timmShape: [dim], kind: 'vector', init: 'zeros' });
+  specs.push({
+    name: 'pos_embed',
+    shape: [1, numTokens(arch), dim],
+    timmShape: [1, numTokens(arch), dim],
+    kind: 'token',
+    init: 'trunc-normal',
+  });
+  specs.push({
+    name: 'patch_embed.proj.weight',
+    shape: [p * p * CHANNELS, dim],
+    timmShape: [dim, CHANNELS, p, p],
+    kind: 'patch',
+    init: 'trunc-normal',
+  });
+  specs.push({
+    name: 'patch_embed.proj.bias',
+    shape: [dim],
+    timmShape: [dim],
+    kind: 'vector',
+    init: 'zeros',
+  });
   for (let i = 0; i < depth; i++) {
     norm(`blocks.${i}.norm1`);
     linear(`blocks.${i}.attn.qkv`, dim, 3 * dim);

@@ -77,9 +77,18 @@ export function vitFeatures(
     const h = layerNorm(x, params[`${blk}.norm1.weight`], params[`${blk}.norm1.bias`], eps);
     x = tf.add(x, attention(h, params, `${blk}.attn`, arch));
     const h2 = layerNorm(x, params[`${blk}.norm2.weight`], params[`${blk}.norm2.bias`], eps);
-    const mlp = linear(gelu(linear(h2, params[`${blk}.mlp.fc1.weight`], params[`${blk}.mlp.fc1.bias`])), params[`${blk}.mlp.fc2.weight`], params[`${blk}.mlp.fc2.bias`]);
+    const mlp = linear(
+      gelu(linear(h2, params[`${blk}.mlp.fc1.weight`], params[`${blk}.mlp.fc1.bias`])),
+      params[`${blk}.mlp.fc2.weight`],
+      params[`${blk}.mlp.fc2.bias`],
+    );
     x = tf.add(x, mlp);
   }
   const clsOut = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, arch.dim]), [b, arch.dim]);
-  return layerNorm(clsOut, params['norm.weight'], params['norm.bias'], options.finalNormEps ?? eps) as tf.Tensor2D;
+  return layerNorm(
+    clsOut,
+    params['norm.weight'],
+    params['norm.bias'],
+    options.finalNormEps ?? eps,
+  ) as tf.Tensor2D;
 }

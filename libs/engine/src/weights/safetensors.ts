@@ -116,7 +116,9 @@ export function readSafetensors(bytes: Uint8Array, source = '<buffer>'): Safeten
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
-    fail(`header length ${headerLength} bytes exceeds the ${MAX_HEADER_BYTES}-byte limit; the file is corrupt`);
+    fail(
+      `header length ${headerLength} bytes exceeds the ${MAX_HEADER_BYTES}-byte limit; the file is corrupt`,
+    );
   }
   const headerEnd = 8 + Number(headerLength);
   if (headerEnd > bytes.length) {
@@ -145,7 +147,9 @@ export function readSafetensors(bytes: Uint8Array, source = '<buffer>'): Safeten
   if (rawMetadata !== undefined) {
     if (!isPlainObject(rawMetadata)) fail(`${METADATA_KEY} must be an object of strings`);
     for (const [key, value] of Object.entries(rawMetadata as Record<string, unknown>)) {
-      if (typeof value !== 'string') fail(`${METADATA_KEY}['${key}'] must be a string, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string') {
+        fail(`${METADATA_KEY}['${key}'] must be a string, got ${JSON.stringify(value)}`);
+      }
       metadata[key] = value as string;
     }
   }
@@ -174,18 +178,28 @@ export function readSafetensors(bytes: Uint8Array, source = '<buffer>'): Safeten
  * reference implementation sorts), stored contiguously, the JSON header padded with spaces to a multiple
  * of 8 bytes so the data starts aligned. `__metadata__` is written only when `metadata` has entries.
  */
-export function writeSafetensors(tensors: TensorsToWrite, metadata?: Readonly<Record<string, string>>): Uint8Array {
+export function writeSafetensors(
+  tensors: TensorsToWrite,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
   const source = '<writer>';
-  const list = tensors instanceof Map ? [...tensors] : Object.entries(tensors as Record<string, TensorToWrite>);
+  const list =
+    tensors instanceof Map ? [...tensors] : Object.entries(tensors as Record<string, TensorToWrite>);
   const names = list.map(([name]) => name);
   const byName = new Map(list);
 
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
-    if (!isPlainObject(metadata)) throw new SafetensorsError(source, undefined, 'metadata must be an object of strings');
+    if (!isPlainObject(metadata)) {
+      throw new SafetensorsError(source, undefined, 'metadata must be an object of strings');
+    }
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') {
-        throw new SafetensorsError(source, undefined, `metadata['${key}'] must be a string, got ${typeof value}`);
+        throw new SafetensorsError(
+          source,
+          undefined,
+          `metadata['${key}'] must be a string, got ${typeof value}`,
+        );
       }
     }
     if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
@@ -250,7 +264,10 @@ export async function writeSafetensorsFile(
 ): Promise<void> {
   const bytes = writeSafetensors(tensors, metadata);
   const directory = dirname(path);
-  const temporary = join(directory, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(
+    directory,
+    `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   const handle = await open(temporary, 'wx');
   try {
     try {
@@ -289,7 +306,10 @@ function parseEntry(
   if (!isPlainObject(raw)) fail('header entry must be an object with dtype, shape and data_offsets', name);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
-    fail(`unknown dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`, name);
+    fail(
+      `unknown dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}`,
+      name,
+    );
   }
   if (!Array.isArray(shape)) fail(`shape must be an array of dimensions, got ${JSON.stringify(shape)}`, name);
   (shape as unknown[]).forEach((dim, k) => {

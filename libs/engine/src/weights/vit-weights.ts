@@ -20,13 +20,15 @@ export function fromTimmLayout(spec: ParamSpec, timm: Float32Array): Float32Arra
   const out = new Float32Array(timm.length);
   if (spec.kind === 'linear') {
     const [outDim, inDim] = spec.timmShape;
-    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) out[i * outDim + o] = timm[o * inDim + i];
+    for (let o = 0; o < outDim; o++)
+      for (let i = 0; i < inDim; i++) out[i * outDim + o] = timm[o * inDim + i];
   } else if (spec.kind === 'patch') {
     const [dim, c, p] = spec.timmShape;
     for (let d = 0; d < dim; d++)
       for (let ch = 0; ch < c; ch++)
         for (let y = 0; y < p; y++)
-          for (let x = 0; x < p; x++) out[((y * p + x) * c + ch) * dim + d] = timm[((d * c + ch) * p + y) * p + x];
+          for (let x = 0; x < p; x++)
+            out[((y * p + x) * c + ch) * dim + d] = timm[((d * c + ch) * p + y) * p + x];
   } else {
     out.set(timm);
   }
@@ -38,20 +40,23 @@ export function toTimmLayout(spec: ParamSpec, ours: Float32Array): Float32Array 
   const out = new Float32Array(ours.length);
   if (spec.kind === 'linear') {
     const [outDim, inDim] = spec.timmShape;
-    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) out[o * inDim + i] = ours[i * outDim + o];
+    for (let o = 0; o < outDim; o++)
+      for (let i = 0; i < inDim; i++) out[o * inDim + i] = ours[i * outDim + o];
   } else if (spec.kind === 'patch') {
     const [dim, c, p] = spec.timmShape;
     for (let d = 0; d < dim; d++)
       for (let ch = 0; ch < c; ch++)
         for (let y = 0; y < p; y++)
-          for (let x = 0; x < p; x++) out[((d * c + ch) * p + y) * p + x] = ours[((y * p + x) * c + ch) * dim + d];
+          for (let x = 0; x < p; x++)
+            out[((d * c + ch) * p + y) * p + x] = ours[((y * p + x) * c + ch) * dim + d];
   } else {
     out.set(ours);
   }
   return out;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
  * Converts timm-named tensors into the flat backbone buffer for `arch`. Every backbone tensor must be
@@ -68,36 +73,60 @@ export function backboneFromTimm(
   const known = new Set(specs.map((s) => s.name));
   for (const name of tensors.keys()) {
     if (!known.has(name) && !IGNORED_PREFIXES.some((p) => name.startsWith(p))) {
-      throw new WeightsError(`${source}: unexpected tensor '${name}' for a ViT with ${arch.depth} blocks (dim ${arch.dim})`);
+      throw new WeightsError(
+        `${source}: unexpected tensor '${name}' for a ViT with ${arch.depth} blocks (dim ${arch.dim})`,
+      );
     }
   }
   for (const spec of specs) {
     const t = tensors.get(spec.name);
-    if (!t) throw new WeightsError(`${source}: missing tensor '${spec.name}' (expected shape [${spec.timmShape}])`);
+    if (!t)
+      throw new WeightsError(`${source}: missing tensor '${spec.name}' (expected shape [${spec.timmShape}])`);
     if (!sameShape(t.shape, spec.timmShape)) {
-      throw new WeightsError(`${source}: tensor '${spec.name}' has shape [${t.shape}], expected [${spec.timmShape}] for this architecture`);
+      throw new WeightsError(
+        `${source}: tensor '${spec.name}' has shape [${t.shape}], expected [${spec.timmShape}] for this architecture`,
+      );
     }
-    if (t.data.length !== sizeOf(spec.timmShape)) throw new WeightsError(`${source}: tensor '${spec.name}' has the wrong number of values`);
+    if (t.data.length !== sizeOf(spec.timmShape))
+      throw new WeightsError(`${source}: tensor '${spec.name}' has the wrong number of values`);
     for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) throw new WeightsError(`${source}: tensor '${spec.name}' contains a non-finite value at index ${i}`);
+      if (!Number.isFinite(t.data[i]))
+        throw new WeightsError(`${source}: tensor '${spec.name}' contains a non-finite value at index ${i}`);
     }
     values.set(fromTimmLayout(spec, t.data), layout.slot(spec.name).offset);
   }
   return values;
 }
 
-export function backboneToTimm(values: Float32Array, arch: VitArch): Map<string, { shape: number[]; data: Float32Array }> {
+export function backboneToTimm(
+  values: Float32Array,
+  arch: VitArch,
+): Map<string, { shape: number[]; data: Float32Array }> {
   const layout = backboneLayout(arch);
-  if (values.length !== layout.total) throw new WeightsError(`backbone has ${values.length} values, expected ${layout.total}`);
-  return new Map(paramSpecs(arch).map((spec) => [spec.name, { shape: spec.timmShape, data: toTimmLayout(spec, layout.view(values, spec.name)) }]));
+  if (values.length !== layout.total)
+    throw new WeightsError(`backbone has ${values.length} values, expected ${layout.total}`);
+  return new Map(
+    paramSpecs(arch).map((spec) => [
+      spec.name,
+      { shape: spec.timmShape, data: toTimmLayout(spec, layout.view(values, spec.name)) },
+    ]),
+  );
 }
 
-export async function loadBackbone(file: string, arch: VitArch): Promise<{ values: Float32Array; metadata: Record<string, string> }> {
+export async function loadBackbone(
+  file: string,
+  arch: VitArch,
+): Promise<{ values: Float32Array; metadata: Record<string, string> }> {
   const { tensors, metadata } = await readSafetensorsFile(file);
   return { values: backboneFromTimm(tensors, arch, file), metadata };
 }
 
-export async function saveBackbone(file: string, values: Float32Array, arch: VitArch, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveBackbone(
+  file: string,
+  values: Float32Array,
+  arch: VitArch,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   await writeSafetensorsFile(file, backboneToTimm(values, arch), { ...metadata, arch: JSON.stringify(arch) });
 }
 
