@@ -1,0 +1,91 @@
+import { Command, Option } from 'commander';
+import { BACKEND_REQUESTS } from '@slca/engine';
+import { benchCommand } from './commands/bench';
+import { classOrderCommand } from './commands/class-order';
+import { embedCommand } from './commands/embed';
+import { pretrainCommand } from './commands/pretrain';
+import { reproduceCommand } from './commands/reproduce';
+import { runCommand } from './commands/run';
+
+const backendOption = () =>
+  new Option('--backend <name>', 'TensorFlow.js backend; fails if another one ends up running').choices([...BACKEND_REQUESTS]).default('auto');
+
+export function buildProgram(): Command {
+  const program = new Command('slca')
+    .description('SLCA Lab: class-incremental learning on pre-trained ViTs (Slow Learner with Classifier Alignment)')
+    .showHelpAfterError();
+
+  program
+    .command('class-order')
+    .description("print the class order, numpy's legacy RandomState(seed).permutation(classes), as JSON")
+    .requiredOption('--classes <n>', 'number of classes')
+    .requiredOption('--seed <s>', 'seed')
+    .action(classOrderCommand);
+
+  program
+    .command('embed')
+    .description('write the CLS features of every PNG in a folder, from a safetensors backbone')
+    .requiredOption('--backbone <file>', 'safetensors checkpoint with timm parameter names')
+    .requiredOption('--arch <arch>', 'preset (vit-b16, vit-emoji, …) or JSON {"imageSize","patchSize","dim","depth","heads","mlpDim"}')
+    .requiredOption('--images <dir>', 'folder of .png images')
+    .option('--preprocess <mode>', "'none': images already at the input size; 'resize': bicubic resize", 'none')
+    .requiredOption('--out <file>', 'output JSON {files, features}')
+    .addOption(backendOption())
+    .action(embedCommand);
+
+  program
+    .command('run')
+    .description('run one experiment in-process and write its result as JSON')
+    .option('--benchmark <name>', 'benchmark', 'embedded')
+    .requiredOption('--method <method>', 'seqft | sl | slca | slca-noln | joint')
+    .option('--seed <s>', 'seed (class order and every random draw)', '1993')
+    .requiredOption('--out <file>', 'result JSON')
+    .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')
+    .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')
+    .addOption(backendOption())
+    .action(runCommand);
+
+  program
+    .command('reproduce')
+    .description('run methods over seeds and write the paper-style table (mean ± std) as Markdown and JSON')
+    .option('--benchmark <name>', 'benchmark', 'embedded')
+    .option('--seeds <list>', 'comma-separated seeds', '1993,1996,1997')
+    .option('--methods <list>', 'comma-separated methods', 'seqft,sl,slca,joint')
+    .option('--out-dir <dir>', 'where runs and the table go', 'results/reproduce-embedded')
+    .option('--workers <n>', 'compute worker threads')
+    .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')
+    .addOption(backendOption())
+    .action(reproduceCommand);
+
+  program
+    .command('pretrain')
+    .description('pre-train the embedded backbone with the shipped recipe and probe it on Split Emoji')
+    .option('--out-dir <dir>', 'where the checkpoint and its record go', 'results/pretrain')
+    .option('--install', 'replace the shipped backbone (libs/engine/assets) instead')
+    .option('--epochs <n>', 'override the recipe epochs (smoke runs only)')
+    .option('--workers <n>', 'compute worker threads')
+    .action(pretrainCommand);
+
+  program
+    .command('bench')
+    .description('print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT')
+    .option('--workers <list>', 'worker counts to measure', '1,2')
+    .option('--json <file>', 'also write the figures as JSON')
+    .addOption(backendOption())
+    .action(benchCommand);
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (e) {
+    const err = e as Error;
+    const known = ['UsageError', 'ConfigError', 'ArchError', 'WeightsError', 'SafetensorsError', 'ManifestError', 'ImageDecodeError', 'DatasetFileError', 'BackendError', 'ExperimentError', 'StatisticsError'];
+    process.stderr.write(`slca: ${known.includes(err.name) ? err.message : (err.stack ?? err.message)}\n`);
+    process.exitCode = known.includes(err.name) && err.name === 'UsageError' ? 2 : 1;
+  }
+}
+
+if (require.main === module) void main();

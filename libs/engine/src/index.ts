@@ -43,6 +43,13 @@ export {
   readSafetensorsFile,
   writeSafetensorsFile,
   SafetensorsError,
+  MAX_HEADER_BYTES,
+  type NamedTensor,
+  type SafetensorsContents,
+  type TensorToWrite,
+  type TensorsToWrite,
+  type SafetensorsDtype,
+  type SafetensorsFloatDtype,
 } from './weights/safetensors';
 export {
   backboneLayout,
@@ -87,9 +94,24 @@ export {
 export {
   embeddedConfig,
   embeddedBackbonePath,
+  embeddedRecordPath,
+  loadEmbeddedBackbone,
   assetsDir,
   EMBEDDED_ARCH,
   EMBEDDED_BACKBONE_FILE,
+  EMBEDDED_RECIPE_FILE,
   IMAGENET_NORMALIZE,
+  type BackboneRecord,
 } from './benchmarks/embedded';
+export {
+  pretrainSupervised,
+  warmupCosineLr,
+  type PretrainConfig,
+  type PretrainResult,
+  type PretrainProgress,
+} from './pretrain/supervised';
+export { ncmAccuracy } from './pretrain/ncm';
+export { probeBackbone, probeRawPixels } from './pretrain/probe';
+export { EMOJI_PRETRAIN_RECIPE, EMOJI_PRETRAIN_VENDORS } from './pretrain/emoji-recipe';
+export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData } from './benchmarks/manifest-data';

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
-import { VIT_PRESETS } from '../vit/arch';
+import { VIT_PRESETS, type VitArch } from '../vit/arch';
+import { loadBackbone, WeightsError } from '../weights/vit-weights';
 
 /**
  * The embedded default: Split Emoji (30 emoji sub-categories, Noto renditions for training, Twemoji for
@@ -63,4 +65,43 @@ export function embeddedConfig(
     normalize: IMAGENET_NORMALIZE,
   };
   return applyMethod(base, method);
+}
+
+export const EMBEDDED_RECIPE_FILE = 'vit-emoji-pretrained.json';
+
+/** The record shipped beside the embedded checkpoint: how it was made and what it must hash to. */
+export interface BackboneRecord {
+  file: string;
+  sha256: string;
+  arch: VitArch;
+  command: string;
+  recipe: unknown;
+  data: unknown;
+  probe: { ncmPretrained: number; ncmRandomInit: number; ncmRawPixels: number; protocol: string };
+  backend: string;
+  wallSeconds: number;
+}
+
+export function embeddedRecordPath(): string {
+  return join(assetsDir(), EMBEDDED_RECIPE_FILE);
+}
+
+/** Loads the shipped backbone after checking it against the digest in its record. */
+export async function loadEmbeddedBackbone(): Promise<{ values: Float32Array; record: BackboneRecord }> {
+  const recordPath = embeddedRecordPath();
+  if (!existsSync(recordPath) || !existsSync(embeddedBackbonePath())) {
+    throw new WeightsError(
+      `the embedded backbone is missing (${embeddedBackbonePath()}); recreate it with: npm run slca -- pretrain`,
+    );
+  }
+  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as BackboneRecord;
+  const bytes = readFileSync(embeddedBackbonePath());
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  if (digest !== record.sha256) {
+    throw new WeightsError(
+      `${embeddedBackbonePath()}: SHA-256 ${digest} does not match ${record.sha256} recorded in ${recordPath}`,
+    );
+  }
+  const { values } = await loadBackbone(embeddedBackbonePath(), EMBEDDED_ARCH);
+  return { values, record };
 }

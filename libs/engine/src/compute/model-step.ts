@@ -71,17 +71,21 @@ export function gradientsInto(
   });
 }
 
-/** CLS features [count, dim] of patchified images, forward only. */
-export function featuresOf(
-  spec: ModelSpec,
-  params: Record<string, tf.Tensor>,
-  patches: Float32Array,
-  count: number,
-): Float32Array {
-  return tf.tidy(() => {
-    const feats = vitFeatures(params, patchTensor(spec, patches, count), spec.arch, {
-      finalNormEps: spec.finalNormEps,
+/** Largest forward batch: bounds the wasm heap (attention and MLP activations grow with the batch). */
+export const MAX_FORWARD_BATCH = 128;
+
+/** CLS features [count, dim] of patchified images, forward only, in sub-batches of MAX_FORWARD_BATCH. */
+export function featuresOf(spec: ModelSpec, params: Record<string, tf.Tensor>, patches: Float32Array, count: number): Float32Array {
+  const dim = spec.arch.dim;
+  const per = patches.length / count;
+  const out = new Float32Array(count * dim);
+  for (let start = 0; start < count; start += MAX_FORWARD_BATCH) {
+    const n = Math.min(MAX_FORWARD_BATCH, count - start);
+    const part = patches.subarray(start * per, (start + n) * per);
+    tf.tidy(() => {
+      const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, { finalNormEps: spec.finalNormEps });
+      out.set(feats.dataSync() as Float32Array, start * dim);
     });
-    return feats.dataSync() as Float32Array;
-  });
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classOrder, flipShiftAugment, Mt19937, remapLabels, taskBoundaries, taskSizes } from '@slca/data';
+import { classOrder, flipShiftAugment, Mt19937, normalizeInPlace, remapLabels, taskBoundaries, taskSizes } from '@slca/data';
 import {
   bwt,
   emptyMatrix,
@@ -144,17 +144,10 @@ function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
   }
 }
 
-function gatherImages(set: ImageSet, rows: readonly number[], per: number): Float32Array {
+export function gatherImages(set: ImageSet, rows: readonly number[], per: number): Float32Array {
   const out = new Float32Array(rows.length * per);
   rows.forEach((r, i) => out.set(set.images.subarray(r * per, (r + 1) * per), i * per));
   return out;
-}
-
-function normalizeInPlace(x: Float32Array, mean: readonly number[], std: readonly number[]): void {
-  for (let i = 0; i < x.length; i++) {
-    const c = i % 3;
-    x[i] = (x[i] - mean[c]) / std[c];
-  }
 }
 
 /** Splits [0, n) into at most `shards` contiguous near-equal parts (never an empty one). */

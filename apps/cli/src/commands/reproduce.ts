@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { METHOD_LABELS, METHODS, type ExperimentResult, type Method } from '@slca/engine';
+import { markdownTable, summariseRuns } from '@slca/metrics';
+import { parseInteger, parseList, writeFileAtomic, writeJson } from '../io';
+import { runEmbedded } from './embedded-run';
+import { checkBackend, checkBenchmark } from './run';
+
+export interface ReproduceFlags {
+  benchmark: string;
+  seeds: string;
+  methods: string;
+  outDir: string;
+  workers?: string;
+  backend: string;
+  epochs?: string;
+}
+
+/** Every method over every seed, then the paper-style table (mean ± std over seeds) as Markdown and JSON. */
+export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
+  checkBenchmark(flags.benchmark);
+  const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
+  const methods = parseList<Method>(flags.methods, '--methods', METHODS);
+  const backend = checkBackend(flags.backend);
+  const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0);
+  const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
+  const runs: { method: string; seed: number; lastAcc: number; incAcc: number; result: ExperimentResult }[] = [];
+  for (const method of methods) {
+    for (const seed of seeds) {
+      const result = await runEmbedded({ method, seed, backend, workers, epochs });
+      writeJson(join(flags.outDir, `${method}-seed${seed}.json`), result);
+      process.stderr.write(`${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`);
+      runs.push({ method: METHOD_LABELS[method], seed, lastAcc: result.lastAcc, incAcc: result.incAcc, result });
+    }
+  }
+  const rows = summariseRuns(runs.map(({ method, seed, lastAcc, incAcc }) => ({ method, seed, lastAcc, incAcc })));
+  const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'] });
+  const backendName = runs[0]?.result.backend.name ?? backend;
+  const header =
+    `Split Emoji (embedded default), ${seeds.length} seed(s): ${seeds.join(', ')}; backend ${backendName}.\n` +
+    `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0).\n\n`;
+  writeFileAtomic(join(flags.outDir, 'table.md'), `${header}${table}\n`);
+  writeJson(join(flags.outDir, 'table.json'), {
+    benchmark: flags.benchmark,
+    seeds,
+    backend: backendName,
+    rows,
+    runs: runs.map(({ method, seed, lastAcc, incAcc, result }) => ({
+      method,
+      seed,
+      lastAcc,
+      incAcc,
+      forgetting: result.forgetting,
+      bwt: result.bwt,
+      wallSeconds: result.wallSeconds,
+    })),
+  });
+  process.stdout.write(`${header}${table}\nwrote ${join(flags.outDir, 'table.md')} and table.json\n`);
+}

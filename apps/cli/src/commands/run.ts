@@ -1,0 +1,46 @@
+import { BACKEND_REQUESTS, METHODS, type BackendRequest, type Method } from '@slca/engine';
+import { parseInteger, parseList, UsageError, writeJson } from '../io';
+import { runEmbedded } from './embedded-run';
+
+export interface RunFlags {
+  benchmark: string;
+  method: string;
+  seed: string;
+  out: string;
+  workers?: string;
+  backend: string;
+  epochs?: string;
+}
+
+export function checkBenchmark(benchmark: string): void {
+  if (benchmark !== 'embedded') {
+    throw new UsageError(
+      `--benchmark '${benchmark}' is not available: this version runs 'embedded' (Split Emoji); the paper's benchmarks need their importers`,
+    );
+  }
+}
+
+export function checkBackend(backend: string): BackendRequest {
+  if (!(BACKEND_REQUESTS as readonly string[]).includes(backend)) {
+    throw new UsageError(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got '${backend}'`);
+  }
+  return backend as BackendRequest;
+}
+
+export async function runCommand(flags: RunFlags): Promise<void> {
+  checkBenchmark(flags.benchmark);
+  const [method] = parseList<Method>(flags.method, '--method', METHODS);
+  const seed = parseInteger(flags.seed, '--seed', 0);
+  const result = await runEmbedded({
+    method,
+    seed,
+    backend: checkBackend(flags.backend),
+    workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
+    epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
+  });
+  writeJson(flags.out, result);
+  process.stdout.write(
+    `${method} seed ${seed} on ${result.backend.name}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
+      `forgetting ${result.forgetting.toFixed(2)}  BWT ${result.bwt.toFixed(2)}  (${result.wallSeconds.toFixed(0)} s)\nwrote ${flags.out}\n`,
+  );
+}

@@ -1,0 +1,128 @@
+import { flipShiftAugment, normalizeInPlace } from '@slca/data';
+import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
+import type { ComputeDevice } from '../compute/device';
+import { LocalDevice } from '../compute/local-device';
+import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch } from '../compute/model-step';
+import { WorkerPool } from '../compute/worker-pool';
+import { newHead } from '../slca/heads';
+import { gatherImages, shardRanges, streamRng, type ImageSet } from '../slca/experiment';
+import { AdamW } from '../train/adamw';
+import { ParamLayout, sharedFloat32 } from '../train/params';
+import { paramSpecs, type VitArch } from '../vit/arch';
+import { patchify } from '../vit/forward';
+import { backboneLayout, randomBackbone } from '../weights/vit-weights';
+
+/** A label-supervised pre-training recipe for a small ViT trained from scratch. */
+export interface PretrainConfig {
+  arch: VitArch;
+  seed: number;
+  epochs: number;
+  warmupEpochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  labelSmoothing: 0;
+  augment: { flipProb: number; maxShift: number };
+  normalize: { mean: [number, number, number]; std: [number, number, number] };
+  compute: { backend: BackendRequest; workers: number; shards: number };
+}
+
+export interface PretrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+}
+
+export interface PretrainResult {
+  backbone: Float32Array;
+  epochLosses: number[];
+  backend: BackendInfo;
+  wallSeconds: number;
+}
+
+/** Linear warm-up then cosine decay to 0, per step. */
+export function warmupCosineLr(base: number, step: number, warmupSteps: number, totalSteps: number): number {
+  if (step < warmupSteps) return (base * (step + 1)) / warmupSteps;
+  const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+  return (base * (1 + Math.cos(Math.PI * progress))) / 2;
+}
+
+/**
+ * Trains a randomly initialised ViT and a linear classifier on labelled images (AdamW, warm-up + cosine,
+ * flips and shifts), and returns the backbone. Deterministic for a seed, backend and shard count.
+ */
+export async function pretrainSupervised(
+  cfg: PretrainConfig,
+  data: ImageSet & { classes: number },
+  onProgress: (p: PretrainProgress) => void = () => undefined,
+): Promise<PretrainResult> {
+  const started = performance.now();
+  const backend = await initBackend(cfg.compute.backend);
+  const { arch } = cfg;
+  const per = arch.imageSize * arch.imageSize * 3;
+  const bb = backboneLayout(arch);
+  const layout = new ParamLayout([
+    ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
+    { name: HEAD_WEIGHT, shape: [arch.dim, data.classes] },
+    { name: HEAD_BIAS, shape: [data.classes] },
+  ]);
+  const values = sharedFloat32(layout.total);
+  values.set(randomBackbone(arch, streamRng(cfg.seed, 'pretrain-init')), 0);
+  const head = newHead(arch.dim, data.classes, streamRng(cfg.seed, 'pretrain-head'));
+  values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
+  values.set(head.bias, layout.slot(HEAD_BIAS).offset);
+  // Weight decay on matrices only (linear and patch weights, the head), as is usual for ViTs.
+  const decay = new Uint8Array(layout.total);
+  for (const s of layout.slots) if (s.shape.length === 2) decay.fill(1, s.offset, s.offset + s.size);
+
+  const rngShuffle = streamRng(cfg.seed, 'pretrain-shuffle');
+  const rngAugment = streamRng(cfg.seed, 'pretrain-augment');
+  const device: ComputeDevice = cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
+  const opt = new AdamW(layout.total, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+  const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
+  const sum = new Float32Array(layout.total);
+  const steps = Math.ceil(data.count / cfg.batchSize);
+  const totalSteps = steps * cfg.epochs;
+  const epochLosses: number[] = [];
+  try {
+    await device.setModel({ arch, layout: layout.toJSON(), finalNormEps: arch.normEps ?? 1e-6, trainBackbone: true }, values);
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const perm = rngShuffle.permutation(data.count);
+      let lossSum = 0;
+      for (let step = 0; step < steps; step++) {
+        const rows = perm.slice(step * cfg.batchSize, (step + 1) * cfg.batchSize);
+        const n = rows.length;
+        const imgs = flipShiftAugment(gatherImages(data, rows, per), n, arch.imageSize, rngAugment, { ...cfg.augment, fill: 1 });
+        normalizeInPlace(imgs, cfg.normalize.mean, cfg.normalize.std);
+        const patches = patchify(imgs, n, arch);
+        const patchLen = patches.length / n;
+        const ranges = shardRanges(n, cfg.compute.shards);
+        const shards: GradientBatch[] = ranges.map(([a, b]) => ({
+          patches: patches.slice(a * patchLen, b * patchLen),
+          labels: Int32Array.from(rows.slice(a, b), (r) => data.labels[r]),
+          count: b - a,
+        }));
+        const losses = await device.gradients(shards, grads);
+        sum.fill(0);
+        let loss = 0;
+        ranges.forEach(([a, b], k) => {
+          const w = (b - a) / n;
+          for (let i = 0; i < sum.length; i++) sum[i] += w * grads[k][i];
+          loss += w * losses[k];
+        });
+        if (!Number.isFinite(loss)) throw new Error(`pre-training diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+        const lr = warmupCosineLr(cfg.lr, epoch * steps + step, cfg.warmupEpochs * steps, totalSteps);
+        opt.step(values, sum, lr, decay);
+        lossSum += loss * n;
+        onProgress({ epoch, epochs: cfg.epochs, step, steps, loss, lr });
+      }
+      epochLosses.push(lossSum / data.count);
+    }
+  } finally {
+    await device.close();
+  }
+  return { backbone: values.slice(0, bb.total), epochLosses, backend, wallSeconds: (performance.now() - started) / 1000 };
+}
