@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDatasetFile, sha256File, verifyManifestFiles } from './dataset-files';
 import {
@@ -9,6 +8,7 @@ import {
   sortedNames,
   type EmojiRecord,
 } from './emoji-catalogue';
+import splitEmojiManifestJson from '../assets/split-emoji.manifest.json';
 import { DATASET_MANIFEST_SCHEMA, parseManifest, type DatasetItem, type DatasetManifest } from './manifest';
 
 /**
@@ -93,10 +93,8 @@ export interface LoadSplitEmojiOptions {
 
 /** Reads the committed manifest asset; with `verifyDigests`, also checks the installed images. */
 export function loadSplitEmojiManifest(options: LoadSplitEmojiOptions = {}): DatasetManifest {
-  const manifest = parseManifest(
-    JSON.parse(readFileSync(SPLIT_EMOJI_MANIFEST_PATH, 'utf8')),
-    'split-emoji.manifest.json',
-  );
+  // Imported rather than read by path, so bundled apps carry the manifest with them.
+  const manifest = parseManifest(structuredClone(splitEmojiManifestJson), 'split-emoji.manifest.json');
   if (options.verifyDigests === true) verifyManifestFiles(manifest);
   return manifest;
 }

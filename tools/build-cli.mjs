@@ -1,0 +1,37 @@
+// Bundles the CLI into dist/apps/cli: main.js, the compute worker (a separate entry, since worker threads
+// load a file), and the engine's assets. Native and data-carrying packages stay external (node_modules).
+import { build } from 'esbuild';
+import { cpSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist/apps/cli');
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    main: 'apps/cli/src/main.ts',
+    'compute-worker': 'libs/engine/src/compute/worker.ts',
+  },
+  outdir,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  tsconfig: 'tsconfig.base.json',
+  external: [
+    '@tensorflow/*',
+    'sharp',
+    'emoji-datasource-google',
+    'emoji-datasource-twitter',
+    'tsx',
+    'tsx/*',
+    'commander',
+    'cli-progress',
+  ],
+  logLevel: 'warning',
+});
+cpSync(join(root, 'libs/engine/assets'), join(outdir, 'assets'), { recursive: true });
+console.log(`built ${outdir}`);
