@@ -102,7 +102,12 @@ export async function initBackend(requested: BackendRequest = 'auto'): Promise<B
     return active;
   }
   pending ??= initialise(requested);
-  const info = await pending;
+  let info: BackendInfo;
+  try {
+    info = await pending;
+  } finally {
+    pending = undefined;
+  }
   await tf.ready();
   if (tf.getBackend() !== info.name) {
     throw new BackendError(`backend '${info.name}' was initialised but tfjs reports '${tf.getBackend()}'`);

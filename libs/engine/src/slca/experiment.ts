@@ -206,8 +206,9 @@ export async function runExperiment(
   const rngAugment = streamRng(cfg.seed, 'augment');
   const rngAlign = streamRng(cfg.seed, 'align');
 
-  const device: ComputeDevice =
-    cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
+  // Worker threads exist because wasm is single-threaded; native TensorFlow parallelises by itself.
+  const workers = backend.name === 'wasm' ? cfg.compute.workers : 0;
+  const device: ComputeDevice = workers > 0 ? await WorkerPool.create(workers, backend.name) : new LocalDevice();
   const heads: Head[] = [];
   const stats: ClassStatistics[] = [];
   let matrix = emptyMatrix(sizes.length);
@@ -408,7 +409,7 @@ export async function runExperiment(
     classOrder: order,
     taskSizes: sizes,
     backend,
-    workers: cfg.compute.workers,
+    workers,
     accuracyMatrix: matrix,
     accuracies,
     lastAcc: lastAcc(accuracies),

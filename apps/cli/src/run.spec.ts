@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classOrder } from '@slca/data';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../test/run-cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'slca-run-'));
+
+describe('slca run on the embedded default (one epoch per task: a smoke run of the real benchmark)', () => {
+  it('writes the result JSON with config, class order, backend, accuracy matrix and metrics', () => {
+    const out = join(dir, 'slca.json');
+    const r = runCli(['run', '--benchmark', 'embedded', '--method', 'slca', '--seed', '1996', '--epochs', '1', '--out', out], {
+      timeoutMs: 600_000,
+    });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/slca seed 1996 on wasm: Last-Acc \d+\.\d\d/);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.config.method).toBe('slca');
+    expect(result.config.seed).toBe(1996);
+    expect(result.config.stage1.epochs).toBe(1);
+    expect(result.classOrder).toEqual(classOrder(30, 1996));
+    expect(result.taskSizes).toEqual(Array(10).fill(3));
+    expect(result.backend.name).toBe('wasm');
+    expect(result.accuracyMatrix).toHaveLength(10);
+    expect(result.accuracyMatrix[9].every((v: number | null) => typeof v === 'number')).toBe(true);
+    expect(result.lastAcc).toBe(result.accuracies[9]);
+    for (const key of ['incAcc', 'forgetting', 'bwt', 'wallSeconds']) expect(typeof result[key]).toBe('number');
+    expect(result.backbone.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // a run at chance level would score ≈ 3.3 % on 30 classes; even one epoch per task does far better
+    expect(result.accuracies[0]).toBeGreaterThan(40);
+  });
+
+  it('rejects a benchmark it cannot run and an unknown method, writing nothing', () => {
+    const out = join(dir, 'never.json');
+    const a = runCli(['run', '--benchmark', 'cifar100', '--method', 'slca', '--out', out]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain("--benchmark 'cifar100' is not available");
+    const b = runCli(['run', '--method', 'ewc', '--out', out]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("--method: unknown value 'ewc' (expected seqft, sl, slca, slca-noln, joint)");
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('slca reproduce', () => {
+  it('runs methods over seeds and writes the mean ± std table', () => {
+    const outDir = join(dir, 'table');
+    const r = runCli(['reproduce', '--seeds', '1993,1997', '--methods', 'sl', '--epochs', '1', '--out-dir', outDir], {
+      timeoutMs: 900_000,
+    });
+    expect(r.status).toBe(0);
+    const table = readFileSync(join(outDir, 'table.md'), 'utf8');
+    expect(table).toMatch(/\| Slow Learner \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 2 \|/);
+    const json = JSON.parse(readFileSync(join(outDir, 'table.json'), 'utf8'));
+    const runs = json.runs as { lastAcc: number }[];
+    expect(runs).toHaveLength(2);
+    const mean = (runs[0].lastAcc + runs[1].lastAcc) / 2;
+    expect(json.rows[0].lastAcc.mean).toBeCloseTo(mean, 10);
+    expect(existsSync(join(outDir, 'sl-seed1993.json'))).toBe(true);
+    expect(existsSync(join(outDir, 'sl-seed1997.json'))).toBe(true);
+  });
+});
