@@ -25,6 +25,7 @@ export {
 export { vitFeatures, patchify, type BackboneTensors } from './vit/forward';
 export { ParamLayout, sharedFloat32 } from './train/params';
 export { Sgd, multiStepLr, cosineLr, type ParamGroup } from './train/sgd';
+export { batchGradient, gatherImages, shardRanges, type BatchOptions } from './train/batch-gradient';
 export type { ComputeDevice } from './compute/device';
 export { LocalDevice } from './compute/local-device';
 export { WorkerPool } from './compute/worker-pool';
@@ -83,7 +84,6 @@ export {
 export {
   runExperiment,
   streamRng,
-  shardRanges,
   ExperimentError,
   type ExperimentData,
   type ExperimentResult,

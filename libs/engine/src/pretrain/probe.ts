@@ -16,11 +16,21 @@ function normalised(set: ImageSet, norm: Normalize): Float32Array {
  * How well a frozen backbone's features separate the downstream classes: NCM accuracy on the test split
  * with class means from the training split (features after the backbone's own final norm).
  */
-export async function probeBackbone(values: Float32Array, arch: VitArch, data: ExperimentData, norm: Normalize): Promise<number> {
+export async function probeBackbone(
+  values: Float32Array,
+  arch: VitArch,
+  data: ExperimentData,
+  norm: Normalize,
+): Promise<number> {
   const device = new LocalDevice();
-  await device.setModel({ arch, layout: backboneLayout(arch).toJSON(), finalNormEps: arch.normEps ?? 1e-6, trainBackbone: false }, values);
+  await device.setModel(
+    { arch, layout: backboneLayout(arch).toJSON(), finalNormEps: arch.normEps ?? 1e-6, trainBackbone: false },
+    values,
+  );
   const features = async (set: ImageSet) =>
-    (await device.features([{ patches: patchify(normalised(set, norm), set.count, arch), count: set.count }]))[0];
+    (
+      await device.features([{ patches: patchify(normalised(set, norm), set.count, arch), count: set.count }])
+    )[0];
   return ncmAccuracy(
     { features: await features(data.train), labels: data.train.labels },
     { features: await features(data.test), labels: data.test.labels },

@@ -1,15 +1,14 @@
-import { flipShiftAugment, normalizeInPlace } from '@slca/data';
 import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
 import type { ComputeDevice } from '../compute/device';
 import { LocalDevice } from '../compute/local-device';
-import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch } from '../compute/model-step';
+import { HEAD_BIAS, HEAD_WEIGHT } from '../compute/model-step';
 import { WorkerPool } from '../compute/worker-pool';
 import { newHead } from '../slca/heads';
-import { gatherImages, shardRanges, streamRng, type ImageSet } from '../slca/experiment';
+import { streamRng } from '../slca/experiment';
+import { batchGradient, type BatchOptions, type ImageSet } from '../train/batch-gradient';
 import { AdamW } from '../train/adamw';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { paramSpecs, type VitArch } from '../vit/arch';
-import { patchify } from '../vit/forward';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
 
 /** A label-supervised pre-training recipe for a small ViT trained from scratch. */
@@ -62,7 +61,6 @@ export async function pretrainSupervised(
   const started = performance.now();
   const backend = await initBackend(cfg.compute.backend);
   const { arch } = cfg;
-  const per = arch.imageSize * arch.imageSize * 3;
   const bb = backboneLayout(arch);
   const layout = new ParamLayout([
     ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
@@ -80,7 +78,14 @@ export async function pretrainSupervised(
 
   const rngShuffle = streamRng(cfg.seed, 'pretrain-shuffle');
   const rngAugment = streamRng(cfg.seed, 'pretrain-augment');
-  const device: ComputeDevice = cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
+  const batchOptions: BatchOptions = {
+    arch,
+    augment: cfg.augment,
+    normalize: cfg.normalize,
+    shards: cfg.compute.shards,
+  };
+  const device: ComputeDevice =
+    cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
   const opt = new AdamW(layout.total, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
   const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
   const sum = new Float32Array(layout.total);
@@ -88,32 +93,28 @@ export async function pretrainSupervised(
   const totalSteps = steps * cfg.epochs;
   const epochLosses: number[] = [];
   try {
-    await device.setModel({ arch, layout: layout.toJSON(), finalNormEps: arch.normEps ?? 1e-6, trainBackbone: true }, values);
+    await device.setModel(
+      { arch, layout: layout.toJSON(), finalNormEps: arch.normEps ?? 1e-6, trainBackbone: true },
+      values,
+    );
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = rngShuffle.permutation(data.count);
       let lossSum = 0;
       for (let step = 0; step < steps; step++) {
         const rows = perm.slice(step * cfg.batchSize, (step + 1) * cfg.batchSize);
         const n = rows.length;
-        const imgs = flipShiftAugment(gatherImages(data, rows, per), n, arch.imageSize, rngAugment, { ...cfg.augment, fill: 1 });
-        normalizeInPlace(imgs, cfg.normalize.mean, cfg.normalize.std);
-        const patches = patchify(imgs, n, arch);
-        const patchLen = patches.length / n;
-        const ranges = shardRanges(n, cfg.compute.shards);
-        const shards: GradientBatch[] = ranges.map(([a, b]) => ({
-          patches: patches.slice(a * patchLen, b * patchLen),
-          labels: Int32Array.from(rows.slice(a, b), (r) => data.labels[r]),
-          count: b - a,
-        }));
-        const losses = await device.gradients(shards, grads);
-        sum.fill(0);
-        let loss = 0;
-        ranges.forEach(([a, b], k) => {
-          const w = (b - a) / n;
-          for (let i = 0; i < sum.length; i++) sum[i] += w * grads[k][i];
-          loss += w * losses[k];
-        });
-        if (!Number.isFinite(loss)) throw new Error(`pre-training diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+        const loss = await batchGradient(
+          device,
+          data,
+          rows,
+          (r) => data.labels[r],
+          batchOptions,
+          rngAugment,
+          grads,
+          sum,
+        );
+        if (!Number.isFinite(loss))
+          throw new Error(`pre-training diverged: loss ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
         const lr = warmupCosineLr(cfg.lr, epoch * steps + step, cfg.warmupEpochs * steps, totalSteps);
         opt.step(values, sum, lr, decay);
         lossSum += loss * n;
@@ -124,5 +125,10 @@ export async function pretrainSupervised(
   } finally {
     await device.close();
   }
-  return { backbone: values.slice(0, bb.total), epochLosses, backend, wallSeconds: (performance.now() - started) / 1000 };
+  return {
+    backbone: values.slice(0, bb.total),
+    epochLosses,
+    backend,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
 }

@@ -51,7 +51,13 @@ describe('classifier alignment', () => {
       { classes: 2, weight: new Float32Array([-0.1, 0, 0, -0.1]), bias: new Float32Array([5, 5]) },
     ];
     const before = heads.map((h) => h.bias.slice());
-    const aligned = alignClassifier(heads, stats, 1, { ...DEFAULT_ALIGNMENT, epochs: 5, lr: 0.1 }, new Mt19937(6));
+    const aligned = alignClassifier(
+      heads,
+      stats,
+      1,
+      { ...DEFAULT_ALIGNMENT, epochs: 5, lr: 0.1 },
+      new Mt19937(6),
+    );
     expect(heads.map((h) => Array.from(h.bias))).toEqual(before.map((b) => Array.from(b)));
     // After alignment each class mean is classified as its own class.
     const W = [aligned[0].weight, aligned[1].weight];

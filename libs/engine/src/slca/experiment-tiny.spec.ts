@@ -2,7 +2,8 @@ import { classOrder } from '@slca/data';
 import { describe, expect, it } from 'vitest';
 import { randomBackbone } from '../weights/vit-weights';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../test/tiny-experiment';
-import { runExperiment, shardRanges, streamRng, type ProgressEvent } from './experiment';
+import { shardRanges } from '../train/batch-gradient';
+import { runExperiment, streamRng, type ProgressEvent } from './experiment';
 
 const backbone = () => randomBackbone(TINY_ARCH, streamRng(1, 'test-init'));
 
@@ -14,7 +15,9 @@ describe('runExperiment on a tiny synthetic benchmark', () => {
     expect(r.classOrder).toEqual(classOrder(6, 1993));
     expect(r.backend.name).toBe('wasm');
     expect(r.accuracyMatrix).toHaveLength(3);
-    r.accuracyMatrix.forEach((row, i) => row.forEach((v, j) => (j <= i ? expect(v).not.toBeNull() : expect(v).toBeNull())));
+    r.accuracyMatrix.forEach((row, i) =>
+      row.forEach((v, j) => (j <= i ? expect(v).not.toBeNull() : expect(v).toBeNull())),
+    );
     expect(r.lastAcc).toBe(r.accuracies[2]);
     expect(r.incAcc).toBeCloseTo((r.accuracies[0] + r.accuracies[1] + r.accuracies[2]) / 3, 12);
     // forgetting from the matrix: mean over j<2 of max_{i<2} R[i][j] − R[2][j]
@@ -77,23 +80,33 @@ describe('runExperiment on a tiny synthetic benchmark', () => {
   it('fails loudly when training diverges, naming where', async () => {
     const bad = backbone();
     bad.fill(Number.NaN, 0, 10);
-    await expect(runExperiment(tinyConfig('sl'), tinyDataset(), bad)).rejects.toThrow(/training diverged: loss NaN at task 1, epoch 1, step 1/);
+    await expect(runExperiment(tinyConfig('sl'), tinyDataset(), bad)).rejects.toThrow(
+      /training diverged: loss NaN at task 1, epoch 1, step 1/,
+    );
   });
 
   it('refuses a dataset with an empty class or a label out of range, naming it', async () => {
     const data = tinyDataset();
     data.test.labels[0] = 9;
-    await expect(runExperiment(tinyConfig('sl'), data, backbone())).rejects.toThrow(/test image 0 has label 9, outside 0..5/);
+    await expect(runExperiment(tinyConfig('sl'), data, backbone())).rejects.toThrow(
+      /test image 0 has label 9, outside 0..5/,
+    );
     const missing = tinyDataset();
     missing.train.labels = missing.train.labels.map((l) => (l === 4 ? 3 : l));
-    await expect(runExperiment(tinyConfig('sl'), missing, backbone())).rejects.toThrow(/class 4 has no train images/);
+    await expect(runExperiment(tinyConfig('sl'), missing, backbone())).rejects.toThrow(
+      /class 4 has no train images/,
+    );
   });
 
   it('refuses a backbone of the wrong size and invalid hyper-parameters', async () => {
-    await expect(runExperiment(tinyConfig('sl'), tinyDataset(), new Float32Array(10))).rejects.toThrow(/backbone has 10 values/);
+    await expect(runExperiment(tinyConfig('sl'), tinyDataset(), new Float32Array(10))).rejects.toThrow(
+      /backbone has 10 values/,
+    );
     const cfg = tinyConfig('sl');
     cfg.stage1.batchSize = 0;
-    await expect(runExperiment(cfg, tinyDataset(), backbone())).rejects.toThrow(/stage1.batchSize must be a positive integer/);
+    await expect(runExperiment(cfg, tinyDataset(), backbone())).rejects.toThrow(
+      /stage1.batchSize must be a positive integer/,
+    );
   });
 
   it('shards a batch into contiguous near-equal ranges, never empty', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classOrder, flipShiftAugment, Mt19937, normalizeInPlace, remapLabels, taskBoundaries, taskSizes } from '@slca/data';
+import { classOrder, Mt19937, normalizeInPlace, remapLabels, taskBoundaries, taskSizes } from '@slca/data';
 import {
   bwt,
   emptyMatrix,
@@ -13,24 +13,20 @@ import {
 import { initBackend, type BackendInfo } from '../backend';
 import type { ComputeDevice } from '../compute/device';
 import { LocalDevice } from '../compute/local-device';
-import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch, type ModelSpec } from '../compute/model-step';
+import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from '../compute/model-step';
 import { WorkerPool } from '../compute/worker-pool';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
 import { paramSpecs } from '../vit/arch';
 import { patchify } from '../vit/forward';
+import { batchGradient, gatherImages, type BatchOptions, type ImageSet } from '../train/batch-gradient';
+
+export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
 import { alignClassifier } from './alignment';
 import { applyMethod, validateConfig, type ExperimentConfig } from './config';
 import { cloneHeads, concatHeads, newHead, type Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';
-
-/** Images as [0,1] NHWC float32 with their original class ids. */
-export interface ImageSet {
-  images: Float32Array;
-  labels: Int32Array;
-  count: number;
-}
 
 export interface ExperimentData {
   name: string;
@@ -144,20 +140,6 @@ function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
   }
 }
 
-export function gatherImages(set: ImageSet, rows: readonly number[], per: number): Float32Array {
-  const out = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => out.set(set.images.subarray(r * per, (r + 1) * per), i * per));
-  return out;
-}
-
-/** Splits [0, n) into at most `shards` contiguous near-equal parts (never an empty one). */
-export function shardRanges(n: number, shards: number): [number, number][] {
-  const k = Math.min(shards, n);
-  const out: [number, number][] = [];
-  for (let s = 0; s < k; s++) out.push([Math.floor((s * n) / k), Math.floor(((s + 1) * n) / k)]);
-  return out;
-}
-
 /**
  * Runs one class-incremental experiment end to end (SLCA-SPEC §2–§8): class order from the seed, tasks,
  * slow-learner training of the backbone and a new head per task, class statistics, classifier alignment,
@@ -205,10 +187,17 @@ export async function runExperiment(
   const rngShuffle = streamRng(cfg.seed, 'shuffle');
   const rngAugment = streamRng(cfg.seed, 'augment');
   const rngAlign = streamRng(cfg.seed, 'align');
+  const batchOptions: BatchOptions = {
+    arch,
+    augment: cfg.stage1.augment,
+    normalize: cfg.normalize,
+    shards: cfg.compute.shards,
+  };
 
   // Worker threads exist because wasm is single-threaded; native TensorFlow parallelises by itself.
   const workers = backend.name === 'wasm' ? cfg.compute.workers : 0;
-  const device: ComputeDevice = workers > 0 ? await WorkerPool.create(workers, backend.name) : new LocalDevice();
+  const device: ComputeDevice =
+    workers > 0 ? await WorkerPool.create(workers, backend.name) : new LocalDevice();
   const heads: Head[] = [];
   const stats: ClassStatistics[] = [];
   let matrix = emptyMatrix(sizes.length);
@@ -277,27 +266,16 @@ export async function runExperiment(
         for (let step = 0; step < steps; step++) {
           const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
           const n = batchRows.length;
-          let imgs = gatherImages(data.train, batchRows, per);
-          if (s1.augment)
-            imgs = flipShiftAugment(imgs, n, arch.imageSize, rngAugment, { ...s1.augment, fill: 1 });
-          normalizeInPlace(imgs, cfg.normalize.mean, cfg.normalize.std);
-          const patches = patchify(imgs, n, arch);
-          const patchLen = patches.length / n;
-          const ranges = shardRanges(n, cfg.compute.shards);
-          const shards: GradientBatch[] = ranges.map(([a, b]) => ({
-            patches: patches.slice(a * patchLen, b * patchLen),
-            labels: Int32Array.from(batchRows.slice(a, b), (r) => trainLabels[r] - known),
-            count: b - a,
-          }));
-          const losses = await device.gradients(shards, grads);
-          sum.fill(0);
-          let loss = 0;
-          ranges.forEach(([a, b], k) => {
-            const w = (b - a) / n;
-            const g = grads[k];
-            for (let i = 0; i < sum.length; i++) sum[i] += w * g[i];
-            loss += w * losses[k];
-          });
+          const loss = await batchGradient(
+            device,
+            data.train,
+            batchRows,
+            (r) => trainLabels[r] - known,
+            batchOptions,
+            rngAugment,
+            grads,
+            sum,
+          );
           if (!Number.isFinite(loss)) {
             throw new ExperimentError(
               `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,
