@@ -3,12 +3,11 @@ import type { ProgressEvent } from '@slca/engine';
 
 /**
  * A terminal progress bar over a whole experiment: one unit per training step of every task, with the
- * current phase, task, epoch, loss and learning rate. Quiet when stderr is not a terminal (CI logs get
- * one line per task instead).
+ * current task, epoch, loss and learning rate, and A_t as each task is evaluated. When stderr is not a
+ * terminal (CI, log files) the bar is printed as a line every 15 s and each A_t on its own line.
  */
 export class ExperimentProgress {
   private bar?: SingleBar;
-  private readonly tty = Boolean(process.stderr.isTTY);
 
   constructor(private readonly label: string) {}
 
@@ -16,13 +15,15 @@ export class ExperimentProgress {
     if (e.phase === 'train') {
       const total = e.tasks * e.epochs * e.steps;
       const value = (e.task * e.epochs + e.epoch) * e.steps + e.step + 1;
-      if (!this.bar && this.tty) {
+      if (!this.bar) {
         this.bar = new SingleBar(
           {
             format: `${this.label} [{bar}] {percentage}% | task {task}/{tasks} epoch {epoch}/{epochs} | loss {loss} | lr {lr} | ETA {eta_formatted}`,
             stream: process.stderr,
             etaBuffer: 50,
             hideCursor: true,
+            noTTYOutput: true,
+            notTTYSchedule: 15_000,
           },
           Presets.shades_classic,
         );
@@ -39,7 +40,7 @@ export class ExperimentProgress {
       });
     } else if (e.phase === 'evaluate') {
       const line = `${this.label}: task ${e.task + 1}/${e.tasks} A_t = ${e.accuracy.toFixed(2)}%`;
-      if (this.bar) this.bar.update({ loss: `A_t ${e.accuracy.toFixed(1)}%` });
+      if (process.stderr.isTTY) this.bar?.update({ loss: `A_t ${e.accuracy.toFixed(1)}%` });
       else process.stderr.write(`${line}\n`);
     }
   }

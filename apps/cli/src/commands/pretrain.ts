@@ -43,21 +43,38 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
     pool.items.map((it) => resolveDatasetFile(it.file)),
     { size: recipe.arch.imageSize },
   );
-  process.stderr.write(`pre-training on ${decoded.count} images of ${pool.classes.length} emoji sub-categories (${EMOJI_PRETRAIN_VENDORS.join(', ')})\n`);
+  process.stderr.write(
+    `pre-training on ${decoded.count} images of ${pool.classes.length} emoji sub-categories (${EMOJI_PRETRAIN_VENDORS.join(', ')})\n`,
+  );
   const bar = new SingleBar(
-    { format: 'pretrain [{bar}] {percentage}% | epoch {epoch}/{epochs} | loss {loss} | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 30 },
+    {
+      format: 'pretrain [{bar}] {percentage}% | epoch {epoch}/{epochs} | loss {loss} | ETA {eta_formatted}',
+      stream: process.stderr,
+      etaBuffer: 30,
+      noTTYOutput: true,
+      notTTYSchedule: 15_000,
+    },
     Presets.shades_classic,
   );
   let started = false;
   const result = await pretrainSupervised(
     recipe,
-    { images: decoded.data, labels: Int32Array.from(pool.items, (it) => it.label), count: decoded.count, classes: pool.classes.length },
+    {
+      images: decoded.data,
+      labels: Int32Array.from(pool.items, (it) => it.label),
+      count: decoded.count,
+      classes: pool.classes.length,
+    },
     (p) => {
       if (!started) {
         bar.start(p.epochs * p.steps, 0, { epoch: 1, epochs: p.epochs, loss: '-' });
         started = true;
       }
-      bar.update(p.epoch * p.steps + p.step + 1, { epoch: p.epoch + 1, epochs: p.epochs, loss: p.loss.toFixed(3) });
+      bar.update(p.epoch * p.steps + p.step + 1, {
+        epoch: p.epoch + 1,
+        epochs: p.epochs,
+        loss: p.loss.toFixed(3),
+      });
     },
   );
   bar.stop();
@@ -65,7 +82,12 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
   const downstream = await splitEmojiData();
   const probe = {
     ncmPretrained: await probeBackbone(result.backbone, recipe.arch, downstream, recipe.normalize),
-    ncmRandomInit: await probeBackbone(randomBackbone(recipe.arch, streamRng(recipe.seed, 'pretrain-init')), recipe.arch, downstream, recipe.normalize),
+    ncmRandomInit: await probeBackbone(
+      randomBackbone(recipe.arch, streamRng(recipe.seed, 'pretrain-init')),
+      recipe.arch,
+      downstream,
+      recipe.normalize,
+    ),
     ncmRawPixels: probeRawPixels(downstream, recipe.normalize),
     protocol:
       'nearest-class-mean accuracy (%) on the Split Emoji test set (Twemoji), class means from its training set (Noto); cosine on L2-normalised features',

@@ -24,7 +24,7 @@ import { batchGradient, gatherImages, type BatchOptions, type ImageSet } from '.
 export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
 import { alignClassifier } from './alignment';
-import { applyMethod, validateConfig, type ExperimentConfig } from './config';
+import { validateConfig, type ExperimentConfig } from './config';
 import { cloneHeads, concatHeads, newHead, type Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';
 
@@ -151,7 +151,7 @@ export async function runExperiment(
   backbone: Float32Array,
   onProgress: (e: ProgressEvent) => void = () => undefined,
 ): Promise<ExperimentResult> {
-  const cfg = applyMethod(config, config.method);
+  const cfg = structuredClone(config);
   validateConfig(cfg);
   checkData(data, cfg);
   const started = performance.now();
