@@ -6,7 +6,9 @@ describe('slca class-order', () => {
     const r = runCli(['class-order', '--classes', '100', '--seed', '1993']);
     expect(r.status).toBe(0);
     const order = JSON.parse(r.stdout) as number[];
-    expect(order.slice(0, 20)).toEqual([68, 56, 78, 8, 23, 84, 90, 65, 74, 76, 40, 89, 3, 92, 55, 9, 26, 80, 43, 38]);
+    expect(order.slice(0, 20)).toEqual([
+      68, 56, 78, 8, 23, 84, 90, 65, 74, 76, 40, 89, 3, 92, 55, 9, 26, 80, 43, 38,
+    ]);
     expect(order.slice(-8)).toEqual([73, 93, 39, 67, 29, 49, 57, 33]);
     expect([...order].sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
   });

@@ -21,16 +21,21 @@ export class UsageError extends Error {
 export function parseInteger(value: string, flag: string, min = 0): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${flag} must be an integer, got '${value}'`);
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${value}'`);
   return n;
 }
 
 export function parseList<T extends string>(value: string, flag: string, allowed?: readonly T[]): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`${flag} must list at least one value`);
   if (allowed) {
     for (const it of items) {
-      if (!allowed.includes(it as T)) throw new UsageError(`${flag}: unknown value '${it}' (expected ${allowed.join(', ')})`);
+      if (!allowed.includes(it as T))
+        throw new UsageError(`${flag}: unknown value '${it}' (expected ${allowed.join(', ')})`);
     }
   }
   return items as T[];

@@ -8,11 +8,15 @@ import { reproduceCommand } from './commands/reproduce';
 import { runCommand } from './commands/run';
 
 const backendOption = () =>
-  new Option('--backend <name>', 'TensorFlow.js backend; fails if another one ends up running').choices([...BACKEND_REQUESTS]).default('auto');
+  new Option('--backend <name>', 'TensorFlow.js backend; fails if another one ends up running')
+    .choices([...BACKEND_REQUESTS])
+    .default('auto');
 
 export function buildProgram(): Command {
   const program = new Command('slca')
-    .description('SLCA Lab: class-incremental learning on pre-trained ViTs (Slow Learner with Classifier Alignment)')
+    .description(
+      'SLCA Lab: class-incremental learning on pre-trained ViTs (Slow Learner with Classifier Alignment)',
+    )
     .showHelpAfterError();
 
   program
@@ -26,9 +30,16 @@ export function buildProgram(): Command {
     .command('embed')
     .description('write the CLS features of every PNG in a folder, from a safetensors backbone')
     .requiredOption('--backbone <file>', 'safetensors checkpoint with timm parameter names')
-    .requiredOption('--arch <arch>', 'preset (vit-b16, vit-emoji, …) or JSON {"imageSize","patchSize","dim","depth","heads","mlpDim"}')
+    .requiredOption(
+      '--arch <arch>',
+      'preset (vit-b16, vit-emoji, …) or JSON {"imageSize","patchSize","dim","depth","heads","mlpDim"}',
+    )
     .requiredOption('--images <dir>', 'folder of .png images')
-    .option('--preprocess <mode>', "'none': images already at the input size; 'resize': bicubic resize", 'none')
+    .option(
+      '--preprocess <mode>',
+      "'none': images already at the input size; 'resize': bicubic resize",
+      'none',
+    )
     .requiredOption('--out <file>', 'output JSON {files, features}')
     .addOption(backendOption())
     .action(embedCommand);
@@ -68,8 +79,10 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT')
-    .option('--workers <list>', 'worker counts to measure', '1,2')
+    .description(
+      'print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT',
+    )
+    .option('--workers <list>', 'worker counts to measure (0 = this thread)', '0,1,2')
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(backendOption())
     .action(benchCommand);
@@ -82,7 +95,19 @@ async function main(): Promise<void> {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {
     const err = e as Error;
-    const known = ['UsageError', 'ConfigError', 'ArchError', 'WeightsError', 'SafetensorsError', 'ManifestError', 'ImageDecodeError', 'DatasetFileError', 'BackendError', 'ExperimentError', 'StatisticsError'];
+    const known = [
+      'UsageError',
+      'ConfigError',
+      'ArchError',
+      'WeightsError',
+      'SafetensorsError',
+      'ManifestError',
+      'ImageDecodeError',
+      'DatasetFileError',
+      'BackendError',
+      'ExperimentError',
+      'StatisticsError',
+    ];
     process.stderr.write(`slca: ${known.includes(err.name) ? err.message : (err.stack ?? err.message)}\n`);
     process.exitCode = known.includes(err.name) && err.name === 'UsageError' ? 2 : 1;
   }

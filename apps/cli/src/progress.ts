@@ -27,7 +27,14 @@ export class ExperimentProgress {
           },
           Presets.shades_classic,
         );
-        this.bar.start(total, 0);
+        this.bar.start(total, 0, {
+          task: e.task + 1,
+          tasks: e.tasks,
+          epoch: e.epoch + 1,
+          epochs: e.epochs,
+          loss: '-',
+          lr: '-',
+        });
       }
       this.bar?.setTotal(total);
       this.bar?.update(value, {

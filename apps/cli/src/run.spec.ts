@@ -10,9 +10,12 @@ const dir = mkdtempSync(join(tmpdir(), 'slca-run-'));
 describe('slca run on the embedded default (one epoch per task: a smoke run of the real benchmark)', () => {
   it('writes the result JSON with config, class order, backend, accuracy matrix and metrics', () => {
     const out = join(dir, 'slca.json');
-    const r = runCli(['run', '--benchmark', 'embedded', '--method', 'slca', '--seed', '1996', '--epochs', '1', '--out', out], {
-      timeoutMs: 600_000,
-    });
+    const r = runCli(
+      ['run', '--benchmark', 'embedded', '--method', 'slca', '--seed', '1996', '--epochs', '1', '--out', out],
+      {
+        timeoutMs: 600_000,
+      },
+    );
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/slca seed 1996 on wasm: Last-Acc \d+\.\d\d/);
@@ -26,7 +29,8 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
     expect(result.accuracyMatrix).toHaveLength(10);
     expect(result.accuracyMatrix[9].every((v: number | null) => typeof v === 'number')).toBe(true);
     expect(result.lastAcc).toBe(result.accuracies[9]);
-    for (const key of ['incAcc', 'forgetting', 'bwt', 'wallSeconds']) expect(typeof result[key]).toBe('number');
+    for (const key of ['incAcc', 'forgetting', 'bwt', 'wallSeconds'])
+      expect(typeof result[key]).toBe('number');
     expect(result.backbone.sha256).toMatch(/^[0-9a-f]{64}$/);
     // a run at chance level would score ≈ 3.3 % on 30 classes; even one epoch per task does far better
     expect(result.accuracies[0]).toBeGreaterThan(40);
@@ -47,9 +51,12 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
 describe('slca reproduce', () => {
   it('runs methods over seeds and writes the mean ± std table', () => {
     const outDir = join(dir, 'table');
-    const r = runCli(['reproduce', '--seeds', '1993,1997', '--methods', 'sl', '--epochs', '1', '--out-dir', outDir], {
-      timeoutMs: 900_000,
-    });
+    const r = runCli(
+      ['reproduce', '--seeds', '1993,1997', '--methods', 'sl', '--epochs', '1', '--out-dir', outDir],
+      {
+        timeoutMs: 900_000,
+      },
+    );
     expect(r.status).toBe(0);
     const table = readFileSync(join(outDir, 'table.md'), 'utf8');
     expect(table).toMatch(/\| Slow Learner \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| 2 \|/);

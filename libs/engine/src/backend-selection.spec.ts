@@ -9,7 +9,9 @@ import { activeBackend, BackendError, initBackend } from './backend';
 describe('backend selection', () => {
   it('fails loudly when the requested native backend is not installed, without starting another', async () => {
     await expect(initBackend('tensorflow')).rejects.toThrow(BackendError);
-    await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node-gpu or @tensorflow\/tfjs-node is not installed/);
+    await expect(initBackend('tensorflow')).rejects.toThrow(
+      /tfjs-node-gpu or @tensorflow\/tfjs-node is not installed/,
+    );
     expect(() => activeBackend()).toThrow(/initBackend\(\) has not been called/);
   });
 

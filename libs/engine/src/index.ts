@@ -115,3 +115,16 @@ export { probeBackbone, probeRawPixels } from './pretrain/probe';
 export { EMOJI_PRETRAIN_RECIPE, EMOJI_PRETRAIN_VENDORS } from './pretrain/emoji-recipe';
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData } from './benchmarks/manifest-data';
+export {
+  runBench,
+  formatBenchReport,
+  measureMatmul,
+  executedForwardMacs,
+  PYTORCH_REFERENCE,
+  type BenchOptions,
+  type BenchReport,
+  type ArchReport,
+  type DeviceRun,
+  type Measurement,
+  type BenchArchName,
+} from './bench/bench';

@@ -29,11 +29,14 @@ export function splitEmojiData(): Promise<ExperimentData> {
 }
 
 /** One experiment on the embedded default, with a progress bar; the result plus the backbone's provenance. */
-export async function runEmbedded(opts: EmbeddedRunOptions): Promise<ExperimentResult & { backbone: unknown }> {
+export async function runEmbedded(
+  opts: EmbeddedRunOptions,
+): Promise<ExperimentResult & { backbone: unknown }> {
   const config = embeddedConfig(opts.method, opts.seed, { workers: opts.workers, backend: opts.backend });
-  if (opts.epochs !== undefined) {
-    config.stage1.epochs = opts.epochs;
-    config.stage1.milestones = config.stage1.milestones.filter((m) => m < opts.epochs!);
+  const epochs = opts.epochs;
+  if (epochs !== undefined) {
+    config.stage1.epochs = epochs;
+    config.stage1.milestones = config.stage1.milestones.filter((m) => m < epochs);
   }
   const [data, { values, record }] = await Promise.all([splitEmojiData(), loadEmbeddedBackbone()]);
   const progress = new ExperimentProgress(`${opts.method} seed ${opts.seed}`);

@@ -15,6 +15,9 @@ export interface ReproduceFlags {
   epochs?: string;
 }
 
+const methodOf = (label: string) =>
+  (Object.keys(METHOD_LABELS) as Method[]).find((m) => METHOD_LABELS[m] === label) as Method;
+
 /** Every method over every seed, then the paper-style table (mean ± std over seeds) as Markdown and JSON. */
 export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   checkBenchmark(flags.benchmark);
@@ -23,16 +26,33 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   const backend = checkBackend(flags.backend);
   const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0);
   const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
-  const runs: { method: string; seed: number; lastAcc: number; incAcc: number; result: ExperimentResult }[] = [];
-  for (const method of methods) {
-    for (const seed of seeds) {
+  const runs: { method: string; seed: number; lastAcc: number; incAcc: number; result: ExperimentResult }[] =
+    [];
+  // Seed-major, so that a first full row of methods is available early.
+  for (const seed of seeds) {
+    for (const method of methods) {
       const result = await runEmbedded({ method, seed, backend, workers, epochs });
       writeJson(join(flags.outDir, `${method}-seed${seed}.json`), result);
-      process.stderr.write(`${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`);
-      runs.push({ method: METHOD_LABELS[method], seed, lastAcc: result.lastAcc, incAcc: result.incAcc, result });
+      process.stderr.write(
+        `${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`,
+      );
+      runs.push({
+        method: METHOD_LABELS[method],
+        seed,
+        lastAcc: result.lastAcc,
+        incAcc: result.incAcc,
+        result,
+      });
     }
   }
-  const rows = summariseRuns(runs.map(({ method, seed, lastAcc, incAcc }) => ({ method, seed, lastAcc, incAcc })));
+  runs.sort(
+    (a, b) =>
+      methods.indexOf(methodOf(a.method)) - methods.indexOf(methodOf(b.method)) ||
+      seeds.indexOf(a.seed) - seeds.indexOf(b.seed),
+  );
+  const rows = summariseRuns(
+    runs.map(({ method, seed, lastAcc, incAcc }) => ({ method, seed, lastAcc, incAcc })),
+  );
   const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'] });
   const backendName = runs[0]?.result.backend.name ?? backend;
   const header =

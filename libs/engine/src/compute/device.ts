@@ -14,6 +14,18 @@ export interface ComputeDevice {
   setModel(spec: ModelSpec, values: Float32Array): Promise<void>;
   /** Mean-loss gradient of each shard into grads[i] (same order); returns each shard's loss. */
   gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]>;
+  /**
+   * `gradients`, then sum[i] = Σₖ weights[k]·grads[k][i] accumulated in shard order into `sum` (exactly
+   * `sum.fill(0); for k: for i: sum[i] += weights[k] * grads[k][i]`). A WorkerPool adds it up in the
+   * workers, each over a slice of the parameters, instead of in the caller's thread. For a pool, `sum`
+   * and the grads must be shared buffers (sharedFloat32).
+   */
+  gradientsAndSum(
+    shards: GradientBatch[],
+    grads: Float32Array[],
+    weights: readonly number[],
+    sum: Float32Array,
+  ): Promise<number[]>;
   /** Features for each chunk of patchified images, in order. */
   features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]>;
   close(): Promise<void>;

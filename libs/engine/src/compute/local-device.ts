@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamLayout } from '../train/params';
 import type { ComputeDevice } from './device';
-import { featuresOf, gradientsInto, tensorsFrom, type GradientBatch, type ModelSpec } from './model-step';
+import {
+  featuresOf,
+  gradientsInto,
+  tensorsFrom,
+  weightedSumRange,
+  type GradientBatch,
+  type ModelSpec,
+} from './model-step';
 
 /** Runs everything in the calling thread. */
 export class LocalDevice implements ComputeDevice {
@@ -32,6 +39,17 @@ export class LocalDevice implements ComputeDevice {
     } finally {
       tf.dispose(Object.values(params));
     }
+  }
+
+  async gradientsAndSum(
+    shards: GradientBatch[],
+    grads: Float32Array[],
+    weights: readonly number[],
+    sum: Float32Array,
+  ): Promise<number[]> {
+    const losses = await this.gradients(shards, grads);
+    weightedSumRange(grads.slice(0, shards.length), weights, sum, 0, sum.length);
+    return losses;
   }
 
   async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {

@@ -36,6 +36,28 @@ export function tensorsFrom(layout: ParamLayout, values: Float32Array): Record<s
   return out;
 }
 
+interface WasmHeapBackend {
+  wasm: { HEAPF32: Float32Array };
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+}
+
+/**
+ * Copies a float32 tensor's values into out[offset…]. On wasm straight from the backend's heap (dataSync
+ * would first copy into a fresh ArrayBuffer: megabytes of garbage per step for the collector).
+ */
+export function copyOut(t: tf.Tensor, out: Float32Array, offset: number): void {
+  if (t.dtype === 'float32' && tf.getBackend() === 'wasm') {
+    const backend = tf.backend() as unknown as WasmHeapBackend;
+    const data = backend.dataIdMap.get(t.dataId);
+    if (data && backend.wasm.HEAPF32 instanceof Float32Array) {
+      const start = data.memoryOffset >>> 2;
+      out.set(backend.wasm.HEAPF32.subarray(start, start + t.size), offset);
+      return;
+    }
+  }
+  out.set(t.dataSync() as Float32Array, offset);
+}
+
 function patchTensor(spec: ModelSpec, patches: Float32Array, count: number): tf.Tensor3D {
   return tf.tensor3d(patches, [count, numPatches(spec.arch), patchInputDim(spec.arch)]);
 }
@@ -65,8 +87,8 @@ export function gradientsInto(
       return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
     };
     const { value, grads } = tf.valueAndGrads(lossOf)(trained);
-    out.fill(0);
-    trainedNames.forEach((n, i) => out.set(grads[i].dataSync() as Float32Array, layout.slot(n).offset));
+    if (!spec.trainBackbone) out.fill(0);
+    trainedNames.forEach((n, i) => copyOut(grads[i], out, layout.slot(n).offset));
     return value.dataSync()[0];
   });
 }
@@ -75,7 +97,12 @@ export function gradientsInto(
 export const MAX_FORWARD_BATCH = 128;
 
 /** CLS features [count, dim] of patchified images, forward only, in sub-batches of MAX_FORWARD_BATCH. */
-export function featuresOf(spec: ModelSpec, params: Record<string, tf.Tensor>, patches: Float32Array, count: number): Float32Array {
+export function featuresOf(
+  spec: ModelSpec,
+  params: Record<string, tf.Tensor>,
+  patches: Float32Array,
+  count: number,
+): Float32Array {
   const dim = spec.arch.dim;
   const per = patches.length / count;
   const out = new Float32Array(count * dim);
@@ -83,9 +110,32 @@ export function featuresOf(spec: ModelSpec, params: Record<string, tf.Tensor>, p
     const n = Math.min(MAX_FORWARD_BATCH, count - start);
     const part = patches.subarray(start * per, (start + n) * per);
     tf.tidy(() => {
-      const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, { finalNormEps: spec.finalNormEps });
-      out.set(feats.dataSync() as Float32Array, start * dim);
+      const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
+        finalNormEps: spec.finalNormEps,
+      });
+      copyOut(feats, out, start * dim);
     });
   }
   return out;
+}
+
+/**
+ * sum[start:end] = Σₖ weights[k]·grads[k][start:end], accumulated in shard order: element for element the
+ * same arithmetic as a caller's `sum.fill(0); for k: for i: sum[i] += w[k] * g[k][i]`.
+ */
+export function weightedSumRange(
+  grads: readonly Float32Array[],
+  weights: readonly number[],
+  sum: Float32Array,
+  start: number,
+  end: number,
+): void {
+  if (grads.length !== weights.length) throw new Error('weightedSum: one weight per gradient buffer');
+  sum.fill(0, start, end);
+  for (let k = 0; k < grads.length; k++) {
+    const g = grads[k];
+    const w = weights[k];
+    if (g.length !== sum.length) throw new Error('weightedSum: gradient and sum sizes differ');
+    for (let i = start; i < end; i++) sum[i] += w * g[i];
+  }
 }

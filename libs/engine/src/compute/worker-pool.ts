@@ -34,6 +34,8 @@ export class WorkerPool implements ComputeDevice {
   private nextId = 0;
   private version = 0;
   private failure?: Error;
+  /** Shards finished in the current step: the workers' barrier before they add up the gradient sum. */
+  private readonly sync = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor(private readonly threads: Worker[]) {
     for (const w of threads) {
@@ -114,21 +116,65 @@ export class WorkerPool implements ComputeDevice {
   }
 
   async gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]> {
+    return this.runGradients(shards, grads);
+  }
+
+  async gradientsAndSum(
+    shards: GradientBatch[],
+    grads: Float32Array[],
+    weights: readonly number[],
+    sum: Float32Array,
+  ): Promise<number[]> {
+    if (weights.length !== shards.length) throw new Error('WorkerPool.gradientsAndSum: one weight per shard');
+    if (!(sum.buffer instanceof SharedArrayBuffer))
+      throw new Error('WorkerPool.gradientsAndSum: the sum buffer must be shared');
+    return this.runGradients(shards, grads, { weights: [...weights], sum });
+  }
+
+  /**
+   * One message per worker with all of its shards (shard k goes to worker k mod workers). With `reduce`,
+   * the workers then add up the weighted sum, each over its own slice of the parameters.
+   */
+  private async runGradients(
+    shards: GradientBatch[],
+    grads: Float32Array[],
+    reduce?: { weights: number[]; sum: Float32Array },
+  ): Promise<number[]> {
+    if (grads.length < shards.length) throw new Error('WorkerPool.gradients: one gradient buffer per shard');
+    for (const g of grads.slice(0, shards.length)) {
+      if (!(g.buffer instanceof SharedArrayBuffer))
+        throw new Error('WorkerPool.gradients: gradient buffers must be shared');
+    }
     const version = ++this.version;
+    const active = Math.min(this.threads.length, shards.length);
+    const assigned = Array.from({ length: active }, (_, w) =>
+      shards.map((_, k) => k).filter((k) => k % active === w),
+    );
+    if (reduce) Atomics.store(this.sync, 0, 0);
+    const n = reduce?.sum.length ?? 0;
     const results = await Promise.all(
-      shards.map((batch, i) => {
-        if (!(grads[i].buffer instanceof SharedArrayBuffer))
-          throw new Error('WorkerPool.gradients: gradient buffers must be shared');
-        return this.call(i % this.threads.length, {
+      assigned.map((ks, w) =>
+        this.call(w, {
           type: 'grad',
           id: this.nextId++,
           version,
-          batch,
-          out: grads[i],
-        });
-      }),
+          batches: ks.map((k) => shards[k]),
+          outs: ks.map((k) => grads[k]),
+          reduce: reduce && {
+            weights: reduce.weights,
+            grads: grads.slice(0, shards.length),
+            sum: reduce.sum,
+            start: Math.floor((w * n) / active),
+            end: Math.floor(((w + 1) * n) / active),
+            sync: this.sync,
+            shards: shards.length,
+          },
+        }),
+      ),
     );
-    return results.map((r) => r.loss ?? Number.NaN);
+    const losses = new Array<number>(shards.length).fill(Number.NaN);
+    assigned.forEach((ks, w) => ks.forEach((k, j) => (losses[k] = results[w].losses?.[j] ?? Number.NaN)));
+    return losses;
   }
 
   async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { ParamLayout } from '../train/params';
-import { featuresOf, gradientsInto, tensorsFrom, type ModelSpec } from './model-step';
+import { featuresOf, gradientsInto, tensorsFrom, weightedSumRange, type ModelSpec } from './model-step';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
@@ -24,6 +24,39 @@ function paramsAt(version: number): Record<string, tf.Tensor> {
   return cached.tensors;
 }
 
+/** Waits (blocking this worker) until `target` shards of the step are done. */
+function barrier(sync: Int32Array, target: number) {
+  for (;;) {
+    const seen = Atomics.load(sync, 0);
+    if (seen >= target) return;
+    if (Atomics.wait(sync, 0, seen, BARRIER_TIMEOUT_MS) === 'timed-out') {
+      throw new Error(`gradient sum: the other shards did not finish within ${BARRIER_TIMEOUT_MS / 1000} s`);
+    }
+  }
+}
+
+const BARRIER_TIMEOUT_MS = 300_000;
+
+function gradientStep(s: ModelSpec, l: ParamLayout, msg: ToWorker & { type: 'grad' }): number[] {
+  const losses: number[] = [];
+  const reduce = msg.reduce;
+  try {
+    const params = paramsAt(msg.version);
+    msg.batches.forEach((batch, i) => losses.push(gradientsInto(s, l, params, batch, msg.outs[i])));
+  } finally {
+    // Count this worker's shards as finished even on failure, so that no other worker waits forever.
+    if (reduce) {
+      Atomics.add(reduce.sync, 0, msg.batches.length);
+      Atomics.notify(reduce.sync, 0);
+    }
+  }
+  if (reduce) {
+    barrier(reduce.sync, reduce.shards);
+    weightedSumRange(reduce.grads, reduce.weights, reduce.sum, reduce.start, reduce.end);
+  }
+  return losses;
+}
+
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {
   port.postMessage(msg, transfer);
 }
@@ -43,12 +76,11 @@ async function main() {
       } else if (!spec || !layout) {
         throw new Error('no model installed in the worker');
       } else if (msg.type === 'grad') {
-        const loss = gradientsInto(spec, layout, paramsAt(msg.version), msg.batch, msg.out);
-        reply({ type: 'done', id, loss });
+        reply({ type: 'done', id, losses: gradientStep(spec, layout, msg) });
       } else {
+        // featuresOf returns a fresh array of its own: hand its buffer over instead of copying it.
         const features = featuresOf(spec, paramsAt(msg.version), msg.patches, msg.count);
-        const copy = features.slice();
-        reply({ type: 'done', id, features: copy }, [copy.buffer as ArrayBuffer]);
+        reply({ type: 'done', id, features }, [features.buffer as ArrayBuffer]);
       }
     } catch (e) {
       reply({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });

@@ -252,7 +252,7 @@ export async function runExperiment(
       await device.setModel(spec, values);
       const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
       const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
-      const sum = new Float32Array(layout.total);
+      const sum = sharedFloat32(layout.total);
       const steps = Math.ceil(rows.length / s1.batchSize);
       const epochLosses: number[] = [];
       for (let epoch = 0; epoch < s1.epochs; epoch++) {

@@ -34,8 +34,9 @@ export function shardRanges(n: number, shards: number): [number, number][] {
 
 /**
  * The mean-loss gradient of one training batch: gathers the rows, augments them (drawing from `rng`),
- * normalises, patchifies, cuts the batch into shards, has the device compute each shard, and sums the
- * shard gradients in shard order weighted by shard size into `sum`. Returns the batch loss.
+ * normalises, patchifies, cuts the batch into shards, and has the device compute each shard and sum the
+ * shard gradients in shard order, weighted by shard size, into `sum` (a shared buffer for a worker pool).
+ * Returns the batch loss.
  */
 export async function batchGradient(
   device: ComputeDevice,
@@ -60,14 +61,9 @@ export async function batchGradient(
     labels: Int32Array.from(rows.slice(a, b), labelOf),
     count: b - a,
   }));
-  const losses = await device.gradients(shards, grads);
-  sum.fill(0);
+  const weights = ranges.map(([a, b]) => (b - a) / n);
+  const losses = await device.gradientsAndSum(shards, grads, weights, sum);
   let loss = 0;
-  ranges.forEach(([a, b], k) => {
-    const w = (b - a) / n;
-    const g = grads[k];
-    for (let i = 0; i < sum.length; i++) sum[i] += w * g[i];
-    loss += w * losses[k];
-  });
+  losses.forEach((l, k) => (loss += weights[k] * l));
   return loss;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu, layerNorm, linear, matmul } from '../ops';
+import { clsAttention, gelu, layerNorm, linear, selfAttention } from '../ops';
 import { CHANNELS, DEFAULT_NORM_EPS, numPatches, patchInputDim, type VitArch } from './arch';
 
 /** Backbone tensors by timm name, in this engine's layout (see ParamSpec). */
@@ -8,6 +8,11 @@ export type BackboneTensors = Record<string, tf.Tensor>;
 export interface ForwardOptions {
   /** Epsilon of the final LayerNorm: 1e-5 for SLCA's fresh norm, the checkpoint's own (1e-6) otherwise. */
   finalNormEps?: number;
+  /**
+   * Compute the last block for every token, not only for the CLS token. The feature is the same (up to
+   * float rounding); this exists to check that.
+   */
+  fullLastBlock?: boolean;
 }
 
 /**
@@ -41,25 +46,64 @@ export function patchify(images: Float32Array, count: number, arch: VitArch): Fl
   return out;
 }
 
-function attention(x: tf.Tensor, p: BackboneTensors, prefix: string, arch: VitArch): tf.Tensor {
-  const [b, t] = x.shape;
-  const { dim, heads } = arch;
-  const dh = dim / heads;
-  const qkv = linear(x, p[`${prefix}.qkv.weight`], p[`${prefix}.qkv.bias`]);
-  const [q, k, v] = tf.split(qkv, 3, -1);
-  const split = (z: tf.Tensor, perm: number[]) => tf.transpose(tf.reshape(z, [b, t, heads, dh]), perm);
-  const qh = tf.reshape(split(tf.mul(q, 1 / Math.sqrt(dh)), [0, 2, 1, 3]), [b * heads, t, dh]);
-  const kt = tf.reshape(split(k, [0, 2, 3, 1]), [b * heads, dh, t]);
-  const vh = tf.reshape(split(v, [0, 2, 1, 3]), [b * heads, t, dh]);
-  const weights = tf.softmax(matmul(qh, kt));
-  const mixed = tf.reshape(matmul(weights, vh), [b, heads, t, dh]);
-  const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b, t, dim]);
-  return linear(merged, p[`${prefix}.proj.weight`], p[`${prefix}.proj.bias`]);
+interface BlockParams {
+  norm1: [tf.Tensor, tf.Tensor];
+  qkv: [tf.Tensor, tf.Tensor];
+  proj: [tf.Tensor, tf.Tensor];
+  norm2: [tf.Tensor, tf.Tensor];
+  fc1: [tf.Tensor, tf.Tensor];
+  fc2: [tf.Tensor, tf.Tensor];
+}
+
+function blockParams(p: BackboneTensors, i: number): BlockParams {
+  const pair = (name: string): [tf.Tensor, tf.Tensor] => [
+    p[`blocks.${i}.${name}.weight`],
+    p[`blocks.${i}.${name}.bias`],
+  ];
+  return {
+    norm1: pair('norm1'),
+    qkv: pair('attn.qkv'),
+    proj: pair('attn.proj'),
+    norm2: pair('norm2'),
+    fc1: pair('mlp.fc1'),
+    fc2: pair('mlp.fc2'),
+  };
+}
+
+function mlp(h: tf.Tensor, bp: BlockParams): tf.Tensor {
+  return linear(gelu(linear(h, ...bp.fc1)), ...bp.fc2);
+}
+
+/** One pre-norm block over every token: x [b, t, dim] → [b, t, dim]. */
+function block(x: tf.Tensor, bp: BlockParams, arch: VitArch, eps: number): tf.Tensor {
+  const h = layerNorm(x, ...bp.norm1, eps);
+  const attended = selfAttention(linear(h, ...bp.qkv), arch.heads);
+  const x1 = tf.add(x, linear(attended, ...bp.proj));
+  return tf.add(x1, mlp(layerNorm(x1, ...bp.norm2, eps), bp));
+}
+
+/**
+ * The same block computed for the CLS token only: x [b, t, dim] → CLS row [b, dim]. Every token still
+ * supplies keys and values, but only the CLS token's query, attention output, projection and MLP are
+ * computed — all that the final feature depends on, so the last block of the model can skip the rest.
+ */
+function clsBlock(x: tf.Tensor, bp: BlockParams, arch: VitArch, eps: number): tf.Tensor {
+  const [b, , dim] = x.shape;
+  const h = layerNorm(x, ...bp.norm1, eps);
+  const [w, bias] = bp.qkv;
+  const kv = linear(h, tf.slice(w, [0, dim], [dim, 2 * dim]), tf.slice(bias, [dim], [2 * dim]));
+  const hCls = tf.reshape(tf.slice(h, [0, 0, 0], [b, 1, dim]), [b, dim]);
+  const q = linear(hCls, tf.slice(w, [0, 0], [dim, dim]), tf.slice(bias, [0], [dim]));
+  const attended = clsAttention(q, kv, arch.heads);
+  const xCls = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, dim]), [b, dim]);
+  const x1 = tf.add(xCls, linear(attended, ...bp.proj));
+  return tf.add(x1, mlp(layerNorm(x1, ...bp.norm2, eps), bp));
 }
 
 /**
  * The CLS feature after the final LayerNorm, [batch, dim], for patches [batch, patches, patchDim].
  * Pre-norm blocks, qkv attention with bias, exact-GELU MLP, no dropout: timm's VisionTransformer.
+ * The last block is computed for the CLS token only (see clsBlock) unless `fullLastBlock` is set.
  */
 export function vitFeatures(
   params: BackboneTensors,
@@ -72,19 +116,12 @@ export function vitFeatures(
   let x = linear(patches, params['patch_embed.proj.weight'], params['patch_embed.proj.bias']);
   const cls = tf.tile(params['cls_token'], [b, 1, 1]);
   x = tf.add(tf.concat([cls, x], 1), params['pos_embed']);
-  for (let i = 0; i < arch.depth; i++) {
-    const blk = `blocks.${i}`;
-    const h = layerNorm(x, params[`${blk}.norm1.weight`], params[`${blk}.norm1.bias`], eps);
-    x = tf.add(x, attention(h, params, `${blk}.attn`, arch));
-    const h2 = layerNorm(x, params[`${blk}.norm2.weight`], params[`${blk}.norm2.bias`], eps);
-    const mlp = linear(
-      gelu(linear(h2, params[`${blk}.mlp.fc1.weight`], params[`${blk}.mlp.fc1.bias`])),
-      params[`${blk}.mlp.fc2.weight`],
-      params[`${blk}.mlp.fc2.bias`],
-    );
-    x = tf.add(x, mlp);
-  }
-  const clsOut = tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, arch.dim]), [b, arch.dim]);
+  const last = options.fullLastBlock ? arch.depth : arch.depth - 1;
+  for (let i = 0; i < last; i++) x = block(x, blockParams(params, i), arch, eps);
+  const clsOut =
+    last < arch.depth
+      ? clsBlock(x, blockParams(params, last), arch, eps)
+      : tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, arch.dim]), [b, arch.dim]);
   return layerNorm(
     clsOut,
     params['norm.weight'],

@@ -45,17 +45,23 @@ describe('ViT weights in timm naming', () => {
   it('names a missing tensor', () => {
     const t = timm(ARCH);
     t.delete('blocks.1.attn.proj.bias');
-    expect(() => backboneFromTimm(t, ARCH, 'w.safetensors')).toThrow("w.safetensors: missing tensor 'blocks.1.attn.proj.bias' (expected shape [8])");
+    expect(() => backboneFromTimm(t, ARCH, 'w.safetensors')).toThrow(
+      "w.safetensors: missing tensor 'blocks.1.attn.proj.bias' (expected shape [8])",
+    );
   });
 
   it('names a tensor whose shape does not fit the architecture', () => {
     const t = timm({ ...ARCH, imageSize: 12 });
-    expect(() => backboneFromTimm(t, ARCH, 'w')).toThrow("w: tensor 'pos_embed' has shape [1,10,8], expected [1,5,8] for this architecture");
+    expect(() => backboneFromTimm(t, ARCH, 'w')).toThrow(
+      "w: tensor 'pos_embed' has shape [1,10,8], expected [1,5,8] for this architecture",
+    );
   });
 
   it('names an unexpected tensor (a deeper checkpoint)', () => {
     const t = timm({ ...ARCH, depth: 3 });
-    expect(() => backboneFromTimm(t, ARCH, 'w')).toThrow("w: unexpected tensor 'blocks.2.norm1.weight' for a ViT with 2 blocks (dim 8)");
+    expect(() => backboneFromTimm(t, ARCH, 'w')).toThrow(
+      "w: unexpected tensor 'blocks.2.norm1.weight' for a ViT with 2 blocks (dim 8)",
+    );
   });
 
   it('names a tensor with a non-finite value', async () => {
@@ -64,6 +70,8 @@ describe('ViT weights in timm naming', () => {
     if (cls) cls.data[3] = Number.POSITIVE_INFINITY;
     const dir = mkdtempSync(join(tmpdir(), 'slca-weights-'));
     await writeSafetensorsFile(join(dir, 'inf.safetensors'), t);
-    await expect(loadBackbone(join(dir, 'inf.safetensors'), ARCH)).rejects.toThrow(/tensor 'cls_token' contains a non-finite value at index 3/);
+    await expect(loadBackbone(join(dir, 'inf.safetensors'), ARCH)).rejects.toThrow(
+      /tensor 'cls_token' contains a non-finite value at index 3/,
+    );
   });
 });

@@ -1,0 +1,27 @@
+import { BACKEND_REQUESTS, formatBenchReport, runBench, type BackendRequest } from '@slca/engine';
+import { parseInteger, parseList, UsageError, writeJson } from '../io';
+
+export interface BenchFlags {
+  /** Comma-separated worker counts; 0 = in-thread (default "0,1,2"). */
+  workers?: string;
+  /** Where to write the full report as JSON. */
+  json?: string;
+  backend: string;
+}
+
+/** Measures matMul GFLOP/s and ViT training/forward throughput, prints a table, optionally writes JSON. */
+export async function benchCommand(flags: BenchFlags): Promise<void> {
+  if (!BACKEND_REQUESTS.includes(flags.backend as BackendRequest)) {
+    throw new UsageError(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got '${flags.backend}'`);
+  }
+  const workers = parseList(flags.workers ?? '0,1,2', '--workers').map((w) =>
+    parseInteger(w, '--workers', 0),
+  );
+  const report = await runBench({
+    workers,
+    backend: flags.backend as BackendRequest,
+    onProgress: (m: string) => process.stderr.write(`bench: ${m}\n`),
+  });
+  process.stdout.write(`${formatBenchReport(report)}\n`);
+  if (flags.json) writeJson(flags.json, report);
+}
