@@ -13,6 +13,8 @@ export interface ModelSpec {
   arch: VitArch;
   layout: { name: string; shape: number[] }[];
   finalNormEps: number;
+  /** Compute every token of the last block (as PyTorch/timm do) instead of the CLS token only. */
+  fullLastBlock?: boolean;
   /** False when the backbone learning rate is 0: its gradients are not computed at all. */
   trainBackbone: boolean;
 }
@@ -83,7 +85,10 @@ export function gradientsInto(
     const lossOf = (...ts: tf.Tensor[]) => {
       const p: BackboneTensors = { ...params };
       trainedNames.forEach((n, i) => (p[n] = ts[i]));
-      const feats = vitFeatures(p, x, spec.arch, { finalNormEps: spec.finalNormEps });
+      const feats = vitFeatures(p, x, spec.arch, {
+        finalNormEps: spec.finalNormEps,
+        fullLastBlock: spec.fullLastBlock,
+      });
       return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
     };
     const { value, grads } = tf.valueAndGrads(lossOf)(trained);
@@ -112,6 +117,7 @@ export function featuresOf(
     tf.tidy(() => {
       const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
         finalNormEps: spec.finalNormEps,
+        fullLastBlock: spec.fullLastBlock,
       });
       copyOut(feats, out, start * dim);
     });
