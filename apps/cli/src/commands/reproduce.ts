@@ -57,7 +57,11 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   const backendName = runs[0]?.result.backend.name ?? backend;
   const header =
     `Split Emoji (embedded default), ${seeds.length} seed(s): ${seeds.join(', ')}; backend ${backendName}.\n` +
-    `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0).\n\n`;
+    `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0).` +
+    (methods.includes('joint')
+      ? ' Joint trains every class as one task, so its Inc-Acc is its Last-Acc.'
+      : '') +
+    `\n\n`;
   writeFileAtomic(join(flags.outDir, 'table.md'), `${header}${table}\n`);
   writeJson(join(flags.outDir, 'table.json'), {
     benchmark: flags.benchmark,
