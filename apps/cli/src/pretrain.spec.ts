@@ -18,7 +18,11 @@ describe('slca pretrain (one epoch: a smoke run of the shipped recipe)', () => {
     expect(record.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(record.recipe.epochs).toBe(1);
     expect(record.command).toBe('npm run slca -- pretrain --epochs 1');
+    // the shipped target: the 65 sub-categories outside Split Emoji, both renditions (1,828 images)
+    expect(record.data.target).toBe('subcategory');
+    expect(record.data.subcategories).toBe(65);
     expect(record.data.classes).toBe(65);
+    expect(record.data.images).toBe(1828);
     expect(record.backend).toBe('wasm');
     // raw pixels do not depend on training: the value measured for the README (23.62 %)
     expect(record.probe.ncmRawPixels).toBeCloseTo(23.62, 1);

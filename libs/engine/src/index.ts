@@ -112,7 +112,13 @@ export {
 } from './pretrain/supervised';
 export { ncmAccuracy } from './pretrain/ncm';
 export { probeBackbone, probeRawPixels } from './pretrain/probe';
-export { EMOJI_PRETRAIN_RECIPE, EMOJI_PRETRAIN_VENDORS } from './pretrain/emoji-recipe';
+export {
+  EMOJI_PRETRAIN_RECIPE,
+  EMOJI_PRETRAIN_VENDORS,
+  EMOJI_PRETRAIN_TARGET,
+  emojiIdentityLabels,
+  type EmojiPretrainTarget,
+} from './pretrain/emoji-recipe';
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData } from './benchmarks/manifest-data';
 export {

@@ -9,6 +9,8 @@ import {
   EMBEDDED_RECIPE_FILE,
   EMOJI_PRETRAIN_RECIPE,
   EMOJI_PRETRAIN_VENDORS,
+  EMOJI_PRETRAIN_TARGET,
+  emojiIdentityLabels,
   pretrainSupervised,
   probeBackbone,
   probeRawPixels,
@@ -39,12 +41,17 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
   const outDir = flags.install ? assetsDir() : (flags.outDir ?? join('results', 'pretrain'));
 
   const pool = buildEmojiPretrainPool({ vendors: EMOJI_PRETRAIN_VENDORS });
+  const targets =
+    EMOJI_PRETRAIN_TARGET === 'emoji'
+      ? emojiIdentityLabels(pool.items.map((it) => it.file))
+      : { labels: Int32Array.from(pool.items, (it) => it.label), classes: pool.classes.length };
   const decoded = await decodeImages(
     pool.items.map((it) => resolveDatasetFile(it.file)),
     { size: recipe.arch.imageSize },
   );
   process.stderr.write(
-    `pre-training on ${decoded.count} images of ${pool.classes.length} emoji sub-categories (${EMOJI_PRETRAIN_VENDORS.join(', ')})\n`,
+    `pre-training on ${decoded.count} images of ${pool.classes.length} emoji sub-categories (${EMOJI_PRETRAIN_VENDORS.join(', ')}), ` +
+      `${targets.classes} classes (${EMOJI_PRETRAIN_TARGET === 'emoji' ? 'one per emoji' : 'one per sub-category'})\n`,
   );
   const bar = new SingleBar(
     {
@@ -61,9 +68,9 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
     recipe,
     {
       images: decoded.data,
-      labels: Int32Array.from(pool.items, (it) => it.label),
+      labels: targets.labels,
       count: decoded.count,
-      classes: pool.classes.length,
+      classes: targets.classes,
     },
     (p) => {
       if (!started) {
@@ -103,7 +110,9 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
     data: {
       source: 'emoji-datasource-google 16.0.0 (Noto Emoji, Apache-2.0)',
       vendors: EMOJI_PRETRAIN_VENDORS,
-      classes: pool.classes.length,
+      subcategories: pool.classes.length,
+      classes: targets.classes,
+      target: EMOJI_PRETRAIN_TARGET,
       images: decoded.count,
       disjointFrom: 'Split Emoji classes (and the Flags and Component categories)',
     },
