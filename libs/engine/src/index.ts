@@ -25,7 +25,13 @@ export {
 export { vitFeatures, patchify, type BackboneTensors } from './vit/forward';
 export { ParamLayout, sharedFloat32 } from './train/params';
 export { Sgd, multiStepLr, cosineLr, type ParamGroup } from './train/sgd';
-export { batchGradient, gatherImages, shardRanges, type BatchOptions } from './train/batch-gradient';
+export {
+  batchGradient,
+  gatherImages,
+  shardRanges,
+  type BatchOptions,
+  type StepProgress,
+} from './train/batch-gradient';
 export type { ComputeDevice } from './compute/device';
 export { LocalDevice } from './compute/local-device';
 export { WorkerPool } from './compute/worker-pool';

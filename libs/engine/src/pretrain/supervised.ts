@@ -5,7 +5,7 @@ import { HEAD_BIAS, HEAD_WEIGHT } from '../compute/model-step';
 import { WorkerPool } from '../compute/worker-pool';
 import { newHead } from '../slca/heads';
 import { streamRng } from '../slca/experiment';
-import { batchGradient, type BatchOptions, type ImageSet } from '../train/batch-gradient';
+import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } from '../train/batch-gradient';
 import { AdamW } from '../train/adamw';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { paramSpecs, type VitArch } from '../vit/arch';
@@ -26,14 +26,7 @@ export interface PretrainConfig {
   compute: { backend: BackendRequest; workers: number; shards: number };
 }
 
-export interface PretrainProgress {
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-  lr: number;
-}
+export type PretrainProgress = StepProgress;
 
 export interface PretrainResult {
   backbone: Float32Array;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Mt19937 } from '@slca/data';
 import { crossEntropy } from '../ops';
+import type { StepProgress } from '../train/batch-gradient';
 import { cosineLr, Sgd } from '../train/sgd';
 import { concatHeads, splitHeads, type Head } from './heads';
 import { logitNormalize } from './logit-norm';
@@ -54,14 +55,7 @@ export function sampleClass(stats: ClassStatistics, count: number, scale: number
   );
 }
 
-export interface AlignmentProgress {
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-  lr: number;
-}
+export type AlignmentProgress = StepProgress;
 
 /**
  * Stage 2 of SLCA (§8): retrains all heads on features sampled from the seen classes' Gaussians, with

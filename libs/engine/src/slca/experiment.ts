@@ -19,7 +19,13 @@ import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
 import { paramSpecs } from '../vit/arch';
 import { patchify } from '../vit/forward';
-import { batchGradient, gatherImages, type BatchOptions, type ImageSet } from '../train/batch-gradient';
+import {
+  batchGradient,
+  gatherImages,
+  type BatchOptions,
+  type ImageSet,
+  type StepProgress,
+} from '../train/batch-gradient';
 
 export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
@@ -39,30 +45,9 @@ export interface ExperimentData {
 }
 
 export type ProgressEvent =
-  | {
-      phase: 'train';
-      task: number;
-      tasks: number;
-      epoch: number;
-      epochs: number;
-      step: number;
-      steps: number;
-      loss: number;
-      lr: number;
-      backboneLr: number;
-    }
+  | ({ phase: 'train'; task: number; tasks: number; backboneLr: number } & StepProgress)
   | { phase: 'statistics'; task: number; tasks: number; classes: number }
-  | {
-      phase: 'align';
-      task: number;
-      tasks: number;
-      epoch: number;
-      epochs: number;
-      step: number;
-      steps: number;
-      loss: number;
-      lr: number;
-    }
+  | ({ phase: 'align'; task: number; tasks: number } & StepProgress)
   | { phase: 'evaluate'; task: number; tasks: number; accuracy: number; perTask: number[] };
 
 export interface TaskRecord {

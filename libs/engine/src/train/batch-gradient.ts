@@ -4,6 +4,16 @@ import type { GradientBatch } from '../compute/model-step';
 import type { VitArch } from '../vit/arch';
 import { patchify } from '../vit/forward';
 
+/** Where an optimisation loop is: epoch and step (0-based) of how many, the last loss and learning rate. */
+export interface StepProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+}
+
 /** Images as [0,1] NHWC float32 with their labels. */
 export interface ImageSet {
   images: Float32Array;
