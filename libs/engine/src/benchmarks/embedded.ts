@@ -97,7 +97,7 @@ export async function loadEmbeddedBackbone(): Promise<{ values: Float32Array; re
   const recordPath = embeddedRecordPath();
   if (!existsSync(recordPath) || !existsSync(embeddedBackbonePath())) {
     throw new WeightsError(
-      `the embedded backbone is missing (${embeddedBackbonePath()}); recreate it with: npm run slca -- pretrain`,
+      `the embedded backbone is missing (${embeddedBackbonePath()}); recreate it with: npm run slca -- pretrain --install`,
     );
   }
   const record = JSON.parse(readFileSync(recordPath, 'utf8')) as BackboneRecord;
