@@ -35,6 +35,8 @@ describe('the shipped embedded backbone', () => {
 
   it('says how to recreate it when it is missing', async () => {
     process.env['SLCA_ASSETS_DIR'] = mkdtempSync(join(tmpdir(), 'slca-assets-'));
-    await expect(loadEmbeddedBackbone()).rejects.toThrow('recreate it with: npm run slca -- pretrain --install');
+    await expect(loadEmbeddedBackbone()).rejects.toThrow(
+      'recreate it with: npm run slca -- pretrain --install',
+    );
   });
 });
