@@ -15,43 +15,45 @@ export function backboneLayout(arch: VitArch): ParamLayout {
   return new ParamLayout(paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })));
 }
 
-/** timm layout → engine layout for one tensor (see ParamSpec). */
-export function fromTimmLayout(spec: ParamSpec, timm: Float32Array): Float32Array {
-  const out = new Float32Array(timm.length);
+/**
+ * For each element of a tensor in timm's layout, its index in the engine's layout (see ParamSpec):
+ * linear weights are transposed ([out, in] → [in, out]) and the patch embedding goes from
+ * [dim, c, ph, pw] to [(ph, pw, c), dim]. Undefined where the layouts agree.
+ */
+function timmToEngineIndex(spec: ParamSpec): Int32Array | undefined {
+  const n = spec.timmShape.reduce((a, b) => a * b, 1);
+  const index = new Int32Array(n);
   if (spec.kind === 'linear') {
     const [outDim, inDim] = spec.timmShape;
-    for (let o = 0; o < outDim; o++)
-      for (let i = 0; i < inDim; i++) out[i * outDim + o] = timm[o * inDim + i];
+    for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) index[o * inDim + i] = i * outDim + o;
   } else if (spec.kind === 'patch') {
     const [dim, c, p] = spec.timmShape;
     for (let d = 0; d < dim; d++)
       for (let ch = 0; ch < c; ch++)
         for (let y = 0; y < p; y++)
           for (let x = 0; x < p; x++)
-            out[((y * p + x) * c + ch) * dim + d] = timm[((d * c + ch) * p + y) * p + x];
+            index[((d * c + ch) * p + y) * p + x] = ((y * p + x) * c + ch) * dim + d;
   } else {
-    out.set(timm);
+    return undefined;
   }
+  return index;
+}
+
+/** timm layout → engine layout for one tensor. */
+export function fromTimmLayout(spec: ParamSpec, timm: Float32Array): Float32Array {
+  const index = timmToEngineIndex(spec);
+  if (!index) return timm.slice();
+  const out = new Float32Array(timm.length);
+  for (let k = 0; k < index.length; k++) out[index[k]] = timm[k];
   return out;
 }
 
 /** engine layout → timm layout for one tensor. */
 export function toTimmLayout(spec: ParamSpec, ours: Float32Array): Float32Array {
+  const index = timmToEngineIndex(spec);
+  if (!index) return ours.slice();
   const out = new Float32Array(ours.length);
-  if (spec.kind === 'linear') {
-    const [outDim, inDim] = spec.timmShape;
-    for (let o = 0; o < outDim; o++)
-      for (let i = 0; i < inDim; i++) out[o * inDim + i] = ours[i * outDim + o];
-  } else if (spec.kind === 'patch') {
-    const [dim, c, p] = spec.timmShape;
-    for (let d = 0; d < dim; d++)
-      for (let ch = 0; ch < c; ch++)
-        for (let y = 0; y < p; y++)
-          for (let x = 0; x < p; x++)
-            out[((d * c + ch) * p + y) * p + x] = ours[((y * p + x) * c + ch) * dim + d];
-  } else {
-    out.set(ours);
-  }
+  for (let k = 0; k < index.length; k++) out[k] = ours[index[k]];
   return out;
 }
 
