@@ -44,7 +44,6 @@ function buildNN(): FunctionBuilder {
   const acc = Array.from({ length: 4 }, () => [f.local(V128), f.local(V128)]);
   const bv = [f.local(V128), f.local(V128)];
   const t = f.local(V128);
-  const left = (limit: Local, l: Local, n: number) => () => f.get(limit).get(l).i32Sub().i32(n).i32GeS();
 
   const tile = (rows: number, vecs: number) => {
     for (let r = 0; r < rows; r++) {
@@ -79,17 +78,7 @@ function buildNN(): FunctionBuilder {
           .v128Store(16 * v);
     }
   };
-  const columns = (rows: number) => {
-    f.i32(0).set(j);
-    f.whileLoop(left(N, j, 8), () => {
-      tile(rows, 2);
-      f.addTo(j, 8);
-    });
-    f.whileLoop(left(N, j, 4), () => {
-      tile(rows, 1);
-      f.addTo(j, 4);
-    });
-  };
+  const columns = (rows: number) => steppedLoop(f, j, N, 8, 4, (step) => tile(rows, step / 4));
   batchLoops(
     f,
     { b1, b2, B1, B2 },
@@ -99,15 +88,7 @@ function buildNN(): FunctionBuilder {
       [cB, c, cS1, cS2],
     ],
     () => {
-      f.i32(0).set(i);
-      f.whileLoop(left(M, i, 4), () => {
-        columns(4);
-        f.addTo(i, 4);
-      });
-      f.whileLoop(left(M, i, 1), () => {
-        columns(1);
-        f.addTo(i, 1);
-      });
+      steppedLoop(f, i, M, 4, 1, columns);
     },
   );
   return f;
@@ -123,7 +104,6 @@ function buildNT(): FunctionBuilder {
   const acc = Array.from({ length: 2 }, () => Array.from({ length: 4 }, () => f.local(V128)));
   const av = [f.local(V128), f.local(V128)];
   const bv = Array.from({ length: 4 }, () => f.local(V128));
-  const left = (limit: Local, l: Local, n: number) => () => f.get(limit).get(l).i32Sub().i32(n).i32GeS();
 
   const tile = (rows: number, cols: number) => {
     for (let r = 0; r < rows; r++) {
@@ -154,17 +134,7 @@ function buildNT(): FunctionBuilder {
       }
     }
   };
-  const columns = (rows: number) => {
-    f.i32(0).set(j);
-    f.whileLoop(left(N, j, 4), () => {
-      tile(rows, 4);
-      f.addTo(j, 4);
-    });
-    f.whileLoop(left(N, j, 1), () => {
-      tile(rows, 1);
-      f.addTo(j, 1);
-    });
-  };
+  const columns = (rows: number) => steppedLoop(f, j, N, 4, 1, (step) => tile(rows, step));
   batchLoops(
     f,
     { b1, b2, B1, B2 },
@@ -174,21 +144,37 @@ function buildNT(): FunctionBuilder {
       [cB, c, cS1, cS2],
     ],
     () => {
-      f.i32(0).set(i);
-      f.whileLoop(left(M, i, 2), () => {
-        columns(2);
-        f.addTo(i, 2);
-      });
-      f.whileLoop(left(M, i, 1), () => {
-        columns(1);
-        f.addTo(i, 1);
-      });
+      steppedLoop(f, i, M, 2, 1, columns);
     },
   );
   return f;
 }
 
 /** for b1 < B1, b2 < B2: base = ptr + b1·s1 + b2·s2 for each operand, then body. */
+/**
+ * Walks `index` from 0 over [0, limit) in steps of `wide` while a whole wide step fits, then in steps of
+ * `narrow`, emitting `body(step)` for each: the usual register-tiled loop with its remainder loop.
+ */
+function steppedLoop(
+  f: FunctionBuilder,
+  index: Local,
+  limit: Local,
+  wide: number,
+  narrow: number,
+  body: (step: number) => void,
+) {
+  f.i32(0).set(index);
+  for (const step of [wide, narrow]) {
+    f.whileLoop(
+      () => f.get(limit).get(index).i32Sub().i32(step).i32GeS(),
+      () => {
+        body(step);
+        f.addTo(index, step);
+      },
+    );
+  }
+}
+
 function batchLoops(
   f: FunctionBuilder,
   l: { b1: Local; b2: Local; B1: Local; B2: Local },
