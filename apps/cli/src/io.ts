@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Writes a file atomically (temp file + rename), creating its folder: a crash never leaves half a result. */
@@ -39,4 +39,15 @@ export function parseList<T extends string>(value: string, flag: string, allowed
     }
   }
   return items as T[];
+}
+
+/** Fails before any work is done when the result could not be written to `path`'s folder. */
+export function checkWritable(path: string, flag: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot write to ${dir} (${(e as Error).message})`);
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classOrder } from '@slca/data';
@@ -45,6 +45,15 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
     expect(b.status).toBe(2);
     expect(b.stderr).toContain("--method: unknown value 'ewc' (expected seqft, sl, slca, slca-noln, joint)");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an output path it cannot write before training anything', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const r = runCli(['run', '--method', 'sl', '--out', join(file, 'result.json')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--out ${join(file, 'result.json')}: cannot write to ${file}`);
+    expect(r.stderr).not.toContain('task 1/10');
   });
 });
 

@@ -11,7 +11,7 @@ import {
   patchify,
   type VitArch,
 } from '@slca/engine';
-import { UsageError, writeJson } from '../io';
+import { checkWritable, UsageError, writeJson } from '../io';
 
 export interface EmbedFlags {
   backbone: string;
@@ -53,6 +53,7 @@ async function decodeUnchanged(paths: string[], arch: VitArch): Promise<Float32A
 /** CLS features (after the checkpoint's own final norm) of every PNG in a folder, as JSON. */
 export async function embedCommand(flags: EmbedFlags): Promise<void> {
   const arch = parseArch(flags.arch);
+  checkWritable(flags.out, '--out');
   if (!['none', 'resize'].includes(flags.preprocess)) {
     throw new UsageError(`--preprocess must be 'none' or 'resize', got '${flags.preprocess}'`);
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { METHOD_LABELS, METHODS, type ExperimentResult, type Method } from '@slca/engine';
 import { markdownTable, summariseRuns } from '@slca/metrics';
-import { parseInteger, parseList, writeFileAtomic, writeJson } from '../io';
+import { checkWritable, parseInteger, parseList, writeFileAtomic, writeJson } from '../io';
 import { runEmbedded } from './embedded-run';
 import { checkBackend, checkBenchmark } from './run';
 
@@ -24,6 +24,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
   const methods = parseList<Method>(flags.methods, '--methods', METHODS);
   const backend = checkBackend(flags.backend);
+  checkWritable(join(flags.outDir, 'table.md'), '--out-dir');
   const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0);
   const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
   const runs: { method: string; seed: number; lastAcc: number; incAcc: number; result: ExperimentResult }[] =

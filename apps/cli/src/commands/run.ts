@@ -1,5 +1,5 @@
 import { BACKEND_REQUESTS, METHODS, type BackendRequest, type Method } from '@slca/engine';
-import { parseInteger, parseList, UsageError, writeJson } from '../io';
+import { checkWritable, parseInteger, parseList, UsageError, writeJson } from '../io';
 import { runEmbedded } from './embedded-run';
 
 export interface RunFlags {
@@ -31,6 +31,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   checkBenchmark(flags.benchmark);
   const [method] = parseList<Method>(flags.method, '--method', METHODS);
   const seed = parseInteger(flags.seed, '--seed', 0);
+  checkWritable(flags.out, '--out');
   const result = await runEmbedded({
     method,
     seed,
