@@ -13,6 +13,9 @@ const bannedInScience = [
   '@kubernetes/*',
 ];
 
+/** Libraries below the services must not pull in a UI or a tensor runtime. */
+const bannedInTransport = ['next', 'react', 'react-dom', '@tensorflow/*'];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -40,9 +43,45 @@ export default [
               onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics'],
               bannedExternalImports: bannedInScience,
             },
+            // Wire format only: generated code and the .proto files, no storage, no tensors.
             {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics', 'layer:engine'],
+              sourceTag: 'layer:contracts',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: [...bannedInTransport, '@nestjs/core', 'minio', '@aws-sdk/*'],
+            },
+            {
+              sourceTag: 'layer:artifacts',
+              onlyDependOnLibsWithTags: ['layer:data'],
+              bannedExternalImports: [...bannedInTransport, '@nestjs/*', '@grpc/*'],
+            },
+            {
+              sourceTag: 'layer:service-kit',
+              onlyDependOnLibsWithTags: ['layer:contracts'],
+              bannedExternalImports: [...bannedInTransport, 'minio', '@aws-sdk/*'],
+            },
+            // A service validates, calls a library, stores and answers.
+            {
+              sourceTag: 'type:service',
+              onlyDependOnLibsWithTags: [
+                'layer:data',
+                'layer:metrics',
+                'layer:engine',
+                'layer:contracts',
+                'layer:artifacts',
+                'layer:service-kit',
+              ],
+              bannedExternalImports: ['next', 'react', 'react-dom'],
+            },
+            {
+              sourceTag: 'scope:cli',
+              onlyDependOnLibsWithTags: [
+                'layer:data',
+                'layer:metrics',
+                'layer:engine',
+                'layer:contracts',
+                'layer:artifacts',
+                'layer:service-kit',
+              ],
             },
           ],
         },
