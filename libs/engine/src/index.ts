@@ -94,9 +94,28 @@ export {
   type ExperimentData,
   type ExperimentResult,
   type ImageSet,
+  ExperimentStopped,
   type ProgressEvent,
   type TaskRecord,
+  type ExperimentState,
+  type ExperimentOptions,
+  type CheckpointReason,
+  type TaskEvaluator,
 } from './slca/experiment';
+export {
+  evaluateSeenClasses,
+  extractFeatures,
+  type TaskEvaluation,
+  type SeenClassesInput,
+  type FeatureOptions,
+} from './slca/evaluate';
+export {
+  MemoryStatistics,
+  encodeClassStatistics,
+  decodeClassStatistics,
+  type StatisticsSink,
+} from './slca/statistics-sink';
+export { encodeExperimentState, decodeExperimentState, CheckpointError } from './slca/checkpoint';
 export {
   embeddedConfig,
   embeddedBackbonePath,

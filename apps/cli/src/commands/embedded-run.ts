@@ -41,7 +41,7 @@ export async function runEmbedded(
   const [data, { values, record }] = await Promise.all([splitEmojiData(), loadEmbeddedBackbone()]);
   const progress = new ExperimentProgress(`${opts.method} seed ${opts.seed}`);
   try {
-    const result = await runExperiment(config, data, values, (e) => progress.update(e));
+    const result = await runExperiment(config, data, values, { onProgress: (e) => progress.update(e) });
     return { ...result, backbone: { file: record.file, sha256: record.sha256 } };
   } finally {
     progress.stop();

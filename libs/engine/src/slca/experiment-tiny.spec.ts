@@ -10,7 +10,9 @@ const backbone = () => randomBackbone(TINY_ARCH, streamRng(1, 'test-init'));
 describe('runExperiment on a tiny synthetic benchmark', () => {
   it('runs SLCA end to end: 3 tasks, a lower-triangular accuracy matrix, metrics derived from it', async () => {
     const events: ProgressEvent[] = [];
-    const r = await runExperiment(tinyConfig('slca'), tinyDataset(), backbone(), (e) => events.push(e));
+    const r = await runExperiment(tinyConfig('slca'), tinyDataset(), backbone(), {
+      onProgress: (e) => events.push(e),
+    });
     expect(r.taskSizes).toEqual([2, 2, 2]);
     expect(r.classOrder).toEqual(classOrder(6, 1993));
     expect(r.backend.name).toBe('wasm');
@@ -64,7 +66,7 @@ describe('runExperiment on a tiny synthetic benchmark', () => {
     expect(tinyConfig('slca').alignment?.logitNorm).toBe(true);
     expect(tinyConfig('slca-noln').alignment?.logitNorm).toBe(false);
     const events: ProgressEvent[] = [];
-    const r = await runExperiment(sl, tinyDataset(), backbone(), (e) => events.push(e));
+    const r = await runExperiment(sl, tinyDataset(), backbone(), { onProgress: (e) => events.push(e) });
     expect(events.some((e) => e.phase === 'align' || e.phase === 'statistics')).toBe(false);
     expect(r.tasks.every((t) => t.alignLosses.length === 0)).toBe(true);
   });

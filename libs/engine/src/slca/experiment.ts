@@ -1,15 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { classOrder, Mt19937, normalizeInPlace, remapLabels, taskBoundaries, taskSizes } from '@slca/data';
-import {
-  bwt,
-  emptyMatrix,
-  evaluatePredictions,
-  forgetting,
-  incAcc,
-  lastAcc,
-  setRow,
-  type AccuracyMatrix,
-} from '@slca/metrics';
+import { classOrder, Mt19937, remapLabels, taskBoundaries, taskSizes, type Mt19937State } from '@slca/data';
+import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { initBackend, type BackendInfo } from '../backend';
 import type { ComputeDevice } from '../compute/device';
 import { LocalDevice } from '../compute/local-device';
@@ -18,21 +8,16 @@ import { WorkerPool } from '../compute/worker-pool';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
 import { paramSpecs } from '../vit/arch';
-import { patchify } from '../vit/forward';
-import {
-  batchGradient,
-  gatherImages,
-  type BatchOptions,
-  type ImageSet,
-  type StepProgress,
-} from '../train/batch-gradient';
+import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } from '../train/batch-gradient';
 
 export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
 import { alignClassifier } from './alignment';
 import { validateConfig, type ExperimentConfig } from './config';
-import { cloneHeads, concatHeads, newHead, type Head } from './heads';
+import { cloneHeads, newHead, type Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';
+import { MemoryStatistics, type StatisticsSink } from './statistics-sink';
+import { evaluateSeenClasses, extractFeatures, type TaskEvaluation } from './evaluate';
 
 export interface ExperimentData {
   name: string;
@@ -125,53 +110,159 @@ function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
   }
 }
 
+/** The random streams of a run; their states go into every checkpoint. */
+const STREAMS = ['heads', 'shuffle', 'augment', 'align'] as const;
+type StreamName = (typeof STREAMS)[number];
+
+/**
+ * Everything a run needs to continue exactly where it stopped: resuming from it gives results bit-identical
+ * to a run that never stopped (same backend). `task`/`epoch`/`step` name the next unit of work; with no
+ * `training` the run is at the start of `task`. Class statistics are not part of it: they live in the
+ * run's {@link StatisticsSink}, which is written before any checkpoint that depends on it.
+ */
+export interface ExperimentState {
+  version: 1;
+  /** The configuration the run started with; resuming under another one is refused. */
+  config: ExperimentConfig;
+  task: number;
+  epoch: number;
+  step: number;
+  /** Backbone after the last completed task (the slow learner's weights). */
+  backbone: Float32Array;
+  finalNormEps: number;
+  /** Stage-1 heads of the completed tasks. */
+  heads: Head[];
+  /** Mid-task training state, present when the checkpoint was taken inside stage 1. */
+  training: {
+    /** Backbone and the current head, in the layout of the task's model. */
+    values: Float32Array;
+    momentum: Float32Array;
+    sgdStarted: boolean;
+    /** The current epoch's sample order (rows of the training set). */
+    order: number[];
+    lossSum: number;
+    epochLosses: number[];
+    seconds: number;
+  } | null;
+  accuracies: number[];
+  matrix: AccuracyMatrix;
+  records: TaskRecord[];
+  rng: Record<StreamName, Mt19937State>;
+  trainedImages: number;
+  trainSeconds: number;
+  /** Wall seconds of the run before this checkpoint (the result's wallSeconds spans all sessions). */
+  elapsedSeconds: number;
+}
+
+/** What a checkpoint was taken for. */
+export type CheckpointReason = 'steps' | 'task' | 'stop';
+
+/** Evaluates the eval heads after a task; the default does it in-process, a service can do it remotely. */
+export type TaskEvaluator = (input: {
+  task: number;
+  backbone: Float32Array;
+  finalNormEps: number;
+  heads: readonly Head[];
+}) => Promise<TaskEvaluation>;
+
+export interface ExperimentOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Continue from this state instead of starting afresh. */
+  resumeFrom?: ExperimentState;
+  /** Called (and awaited) every `every` stage-1 steps, after each task, and when stopped by `signal`. */
+  checkpoint?: { every: number; save: (state: ExperimentState, reason: CheckpointReason) => Promise<void> };
+  /** Stops the run at the next step boundary, after a checkpoint: the run throws {@link ExperimentStopped}. */
+  signal?: AbortSignal;
+  /** Where class statistics go and come back from (default: in memory). */
+  statistics?: StatisticsSink;
+  evaluate?: TaskEvaluator;
+}
+
+/** The run stopped on request after saving a checkpoint; it can be resumed from that checkpoint. */
+export class ExperimentStopped extends Error {
+  override name = 'ExperimentStopped';
+  constructor(readonly state: ExperimentState) {
+    super(`run stopped at task ${state.task + 1}, epoch ${state.epoch + 1}, step ${state.step + 1}`);
+  }
+}
+
+function sameConfig(a: ExperimentConfig, b: ExperimentConfig): string | null {
+  // Compute settings never change results (shards are fixed, workers only parallelise), so a run may resume
+  // with another worker count; everything else must match.
+  const strip = (c: ExperimentConfig) => JSON.stringify({ ...c, compute: { ...c.compute, workers: 0 } });
+  if (strip(a) === strip(b)) return null;
+  const fa = flatten(a);
+  const fb = flatten(b);
+  const diff = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].find(
+    (k) => k !== 'compute.workers' && fa[k] !== fb[k],
+  );
+  return diff ?? 'configuration';
+}
+
+function flatten(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = JSON.stringify(value);
+  return out;
+}
+
 /**
  * Runs one class-incremental experiment end to end (SLCA-SPEC §2–§8): class order from the seed, tasks,
  * slow-learner training of the backbone and a new head per task, class statistics, classifier alignment,
- * and evaluation on all seen classes after each task. Everything random comes from seeded streams.
+ * and evaluation on all seen classes after each task. Everything random comes from seeded streams, whose
+ * states travel in checkpoints, so a resumed run continues bit-identically.
  */
 export async function runExperiment(
   config: ExperimentConfig,
   data: ExperimentData,
   backbone: Float32Array,
-  onProgress: (e: ProgressEvent) => void = () => undefined,
+  options: ExperimentOptions = {},
 ): Promise<ExperimentResult> {
   const cfg = structuredClone(config);
   validateConfig(cfg);
   checkData(data, cfg);
+  const onProgress = options.onProgress ?? (() => undefined);
+  const resume = options.resumeFrom;
+  if (resume) {
+    const field = sameConfig(resume.config, cfg);
+    if (field) throw new ExperimentError(`cannot resume: the checkpoint was taken with a different ${field}`);
+  }
   const started = performance.now();
   const backend = await initBackend(cfg.compute.backend);
   const { arch } = cfg;
   const dim = arch.dim;
-  const per = arch.imageSize * arch.imageSize * 3;
   const bbLayout = backboneLayout(arch);
   if (backbone.length !== bbLayout.total)
     throw new ExperimentError(
       `backbone has ${backbone.length} values, expected ${bbLayout.total} for this architecture`,
     );
-  const weights = backbone.slice();
 
   const order = classOrder(data.classes, cfg.seed);
   const relabel = remapLabels(order);
   const joint = cfg.method === 'joint';
   const sizes = joint ? [data.classes] : taskSizes(data.classes, cfg.initClasses, cfg.increment);
   const bounds = taskBoundaries(sizes);
-  const taskOfLabel = new Int32Array(data.classes);
-  bounds.forEach((b, t) => taskOfLabel.fill(t, b.start, b.end));
   const trainLabels = Int32Array.from(data.train.labels, (l) => relabel[l]);
   const testLabels = Int32Array.from(data.test.labels, (l) => relabel[l]);
+  if (resume && (resume.task > sizes.length || resume.heads.length !== resume.task))
+    throw new ExperimentError(`cannot resume: the checkpoint does not fit this run's ${sizes.length} tasks`);
 
+  const weights = resume ? resume.backbone.slice() : backbone.slice();
   let finalNormEps = arch.normEps ?? 1e-6;
-  if (cfg.stage1.freshFinalNorm) {
+  if (resume) finalNormEps = resume.finalNormEps;
+  else if (cfg.stage1.freshFinalNorm) {
     bbLayout.view(weights, 'norm.weight').fill(1);
     bbLayout.view(weights, 'norm.bias').fill(0);
     finalNormEps = 1e-5;
   }
 
-  const rngHeads = streamRng(cfg.seed, 'heads');
-  const rngShuffle = streamRng(cfg.seed, 'shuffle');
-  const rngAugment = streamRng(cfg.seed, 'augment');
-  const rngAlign = streamRng(cfg.seed, 'align');
+  const rng = Object.fromEntries(
+    STREAMS.map((name) => {
+      const g = streamRng(cfg.seed, name);
+      if (resume) g.state = resume.rng[name];
+      return [name, g];
+    }),
+  ) as Record<StreamName, Mt19937>;
   const batchOptions: BatchOptions = {
     arch,
     augment: cfg.stage1.augment,
@@ -183,13 +274,60 @@ export async function runExperiment(
   const workers = backend.name === 'wasm' ? cfg.compute.workers : 0;
   const device: ComputeDevice =
     workers > 0 ? await WorkerPool.create(workers, backend.name) : new LocalDevice();
-  const heads: Head[] = [];
-  const stats: ClassStatistics[] = [];
-  let matrix = emptyMatrix(sizes.length);
-  const accuracies: number[] = [];
-  const records: TaskRecord[] = [];
-  let trainedImages = 0;
-  let trainSeconds = 0;
+  const statistics = options.statistics ?? new MemoryStatistics();
+  const evaluate: TaskEvaluator =
+    options.evaluate ??
+    ((input) =>
+      evaluateSeenClasses({
+        device,
+        arch,
+        normalize: cfg.normalize,
+        featureChunk: cfg.compute.featureChunk,
+        backbone: input.backbone,
+        finalNormEps: input.finalNormEps,
+        heads: input.heads,
+        test: data.test,
+        testLabels,
+        sizes,
+        task: input.task,
+      }));
+  const heads: Head[] = resume ? cloneHeads(resume.heads) : [];
+  let matrix = resume ? structuredClone(resume.matrix) : emptyMatrix(sizes.length);
+  const accuracies: number[] = resume ? [...resume.accuracies] : [];
+  const records: TaskRecord[] = resume ? structuredClone(resume.records) : [];
+  let trainedImages = resume?.trainedImages ?? 0;
+  let trainSeconds = resume?.trainSeconds ?? 0;
+  const elapsedBefore = resume?.elapsedSeconds ?? 0;
+  const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
+
+  const snapshot = (
+    position: { task: number; epoch: number; step: number },
+    training: ExperimentState['training'],
+  ): ExperimentState => ({
+    version: 1,
+    config: cfg,
+    ...position,
+    backbone: weights.slice(),
+    finalNormEps,
+    heads: cloneHeads(heads),
+    training,
+    accuracies: [...accuracies],
+    matrix: structuredClone(matrix),
+    records: structuredClone(records),
+    rng: Object.fromEntries(STREAMS.map((name) => [name, rng[name].state])) as Record<
+      StreamName,
+      Mt19937State
+    >,
+    trainedImages,
+    trainSeconds,
+    elapsedSeconds: elapsed(),
+  });
+  const stopIfAsked = async (state: () => ExperimentState) => {
+    if (!options.signal?.aborted) return;
+    const s = state();
+    await options.checkpoint?.save(s, 'stop');
+    throw new ExperimentStopped(s);
+  };
 
   const layoutWithHead = (classes: number) =>
     new ParamLayout([
@@ -198,21 +336,8 @@ export async function runExperiment(
       { name: HEAD_BIAS, shape: [classes] },
     ]);
 
-  const featuresFor = async (set: ImageSet, rows: number[]): Promise<Float32Array> => {
-    const chunks: { patches: Float32Array; count: number }[] = [];
-    for (let i = 0; i < rows.length; i += cfg.compute.featureChunk) {
-      const part = rows.slice(i, i + cfg.compute.featureChunk);
-      const imgs = gatherImages(set, part, per);
-      normalizeInPlace(imgs, cfg.normalize.mean, cfg.normalize.std);
-      chunks.push({ patches: patchify(imgs, part.length, arch), count: part.length });
-    }
-    const out = new Float32Array(rows.length * dim);
-    (await device.features(chunks)).forEach((f, i) => out.set(f, i * cfg.compute.featureChunk * dim));
-    return out;
-  };
-
   try {
-    for (let t = 0; t < sizes.length; t++) {
+    for (let t = resume?.task ?? 0; t < sizes.length; t++) {
       const { start: known, end: total } = bounds[t];
       const seconds = { train: 0, statistics: 0, align: 0, evaluate: 0 };
       let clock = performance.now();
@@ -222,33 +347,62 @@ export async function runExperiment(
         clock = now;
         return dt;
       };
+      const resumedAt = resume && t === resume.task && resume.training ? resume : null;
+      const midTask = resumedAt?.training ?? null;
 
       // Stage 1: slow learner on the task's own classes, loss on the current head only.
       const rows = [...trainLabels.keys()].filter((i) => trainLabels[i] >= known && trainLabels[i] < total);
-      const head = newHead(dim, total - known, rngHeads);
-      const layout = layoutWithHead(head.classes);
+      const headClasses = total - known;
+      const layout = layoutWithHead(headClasses);
       const values = sharedFloat32(layout.total);
-      values.set(weights, 0);
-      values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
-      values.set(head.bias, layout.slot(HEAD_BIAS).offset);
+      if (midTask) {
+        if (midTask.values.length !== layout.total)
+          throw new ExperimentError(`cannot resume: the checkpoint's model does not fit task ${t + 1}`);
+        values.set(midTask.values);
+      } else {
+        const head = newHead(dim, headClasses, rng.heads);
+        values.set(weights, 0);
+        values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
+        values.set(head.bias, layout.slot(HEAD_BIAS).offset);
+      }
       const s1 = cfg.stage1;
       const trainBackbone = s1.backboneLrScale > 0;
       const spec: ModelSpec = { arch, layout: layout.toJSON(), finalNormEps, trainBackbone };
       await device.setModel(spec, values);
       const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+      if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
       const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
       const sum = sharedFloat32(layout.total);
       const steps = Math.ceil(rows.length / s1.batchSize);
-      const epochLosses: number[] = [];
-      for (let epoch = 0; epoch < s1.epochs; epoch++) {
+      const epochLosses: number[] = midTask ? [...midTask.epochLosses] : [];
+      let taskTrainSeconds = midTask?.seconds ?? 0;
+      const firstEpoch = resumedAt?.epoch ?? 0;
+      let sinceCheckpoint = 0;
+      for (let epoch = firstEpoch; epoch < s1.epochs; epoch++) {
         const lr = multiStepLr(s1.lr, epoch, s1.milestones, s1.gamma);
         const groups = [
           { start: 0, end: bbLayout.total, lr: lr * s1.backboneLrScale },
           { start: bbLayout.total, end: layout.total, lr },
         ];
-        const perm = rngShuffle.permutation(rows.length).map((i) => rows[i]);
-        let lossSum = 0;
-        for (let step = 0; step < steps; step++) {
+        const resumedHere = midTask && epoch === firstEpoch;
+        const perm = resumedHere ? midTask.order : rng.shuffle.permutation(rows.length).map((i) => rows[i]);
+        let lossSum = resumedHere ? midTask.lossSum : 0;
+        const firstStep = resumedHere ? (resumedAt?.step ?? 0) : 0;
+        for (let step = firstStep; step < steps; step++) {
+          const trainingState = () => ({
+            values: values.slice(),
+            momentum: sgd.momentumBuffer.slice(),
+            sgdStarted: sgd.hasStepped,
+            order: perm,
+            lossSum,
+            epochLosses: [...epochLosses],
+            seconds: taskTrainSeconds + (performance.now() - clock) / 1000,
+          });
+          if (options.checkpoint && sinceCheckpoint >= options.checkpoint.every) {
+            sinceCheckpoint = 0;
+            await options.checkpoint.save(snapshot({ task: t, epoch, step }, trainingState()), 'steps');
+          }
+          await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
           const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
           const n = batchRows.length;
           const loss = await batchGradient(
@@ -257,7 +411,7 @@ export async function runExperiment(
             batchRows,
             (r) => trainLabels[r] - known,
             batchOptions,
-            rngAugment,
+            rng.augment,
             grads,
             sum,
           );
@@ -269,6 +423,7 @@ export async function runExperiment(
           sgd.step(values, sum, groups);
           lossSum += loss * n;
           trainedImages += n;
+          sinceCheckpoint++;
           onProgress({
             phase: 'train',
             task: t,
@@ -286,23 +441,28 @@ export async function runExperiment(
       }
       weights.set(values.subarray(0, bbLayout.total));
       heads.push({
-        classes: head.classes,
+        classes: headClasses,
         weight: values.slice(
           layout.slot(HEAD_WEIGHT).offset,
-          layout.slot(HEAD_WEIGHT).offset + dim * head.classes,
+          layout.slot(HEAD_WEIGHT).offset + dim * headClasses,
         ),
-        bias: values.slice(layout.slot(HEAD_BIAS).offset, layout.slot(HEAD_BIAS).offset + head.classes),
+        bias: values.slice(layout.slot(HEAD_BIAS).offset, layout.slot(HEAD_BIAS).offset + headClasses),
       });
-      seconds.train = lap();
+      taskTrainSeconds += lap();
+      seconds.train = taskTrainSeconds;
       trainSeconds += seconds.train;
 
       // Class statistics of the new classes, from un-augmented training images and the trained backbone.
       if (cfg.alignment) {
         onProgress({ phase: 'statistics', task: t, tasks: sizes.length, classes: total - known });
-        const feats = await featuresFor(data.train, rows);
+        const feats = await extractFeatures(device, data.train, rows, {
+          arch,
+          normalize: cfg.normalize,
+          featureChunk: cfg.compute.featureChunk,
+        });
         for (let c = known; c < total; c++) {
           const classRows = rows.map((r, i) => (trainLabels[r] === c ? i : -1)).filter((i) => i >= 0);
-          stats[c] = classStatistics(feats, dim, classRows, c, t, cfg.covarianceRidge);
+          await statistics.put(classStatistics(feats, dim, classRows, c, t, cfg.covarianceRidge));
         }
       }
       seconds.statistics = lap();
@@ -311,8 +471,9 @@ export async function runExperiment(
       let evalHeads = heads;
       const alignLosses: number[] = [];
       if (cfg.alignment && t >= 1) {
+        const stats: ClassStatistics[] = await statistics.get([...Array(total).keys()]);
         const backup = cloneHeads(heads);
-        const aligned = alignClassifier(heads, stats, t, cfg.alignment, rngAlign, (p) => {
+        const aligned = alignClassifier(heads, stats, t, cfg.alignment, rng.align, (p) => {
           if (p.step === p.steps - 1) alignLosses.push(p.loss);
           onProgress({ phase: 'align', task: t, tasks: sizes.length, ...p });
         });
@@ -323,25 +484,7 @@ export async function runExperiment(
       seconds.align = lap();
 
       // Evaluation on the test images of every seen class, raw logits, argmax over all seen classes.
-      const testRows = [...testLabels.keys()].filter((i) => testLabels[i] < total);
-      const feats = await featuresFor(data.test, testRows);
-      const joined = concatHeads(evalHeads, dim);
-      const predictions = tf.tidy(() => {
-        const logits = tf.add(
-          tf.matMul(
-            tf.tensor2d(feats, [testRows.length, dim]),
-            tf.tensor2d(joined.weight, [dim, joined.classes]),
-          ),
-          tf.tensor1d(joined.bias),
-        );
-        return Int32Array.from(tf.argMax(logits, 1).dataSync());
-      });
-      const evaluation = evaluatePredictions({
-        predictions,
-        labels: Int32Array.from(testRows, (r) => testLabels[r]),
-        taskOfLabel,
-        task: t,
-      });
+      const evaluation = await evaluate({ task: t, backbone: weights, finalNormEps, heads: evalHeads });
       matrix = setRow(matrix, t, evaluation.perTask);
       accuracies.push(evaluation.accuracy);
       onProgress({
@@ -361,6 +504,8 @@ export async function runExperiment(
         accuracy: evaluation.accuracy,
         seconds,
       });
+      await options.checkpoint?.save(snapshot({ task: t + 1, epoch: 0, step: 0 }, null), 'task');
+      if (t + 1 < sizes.length) await stopIfAsked(() => snapshot({ task: t + 1, epoch: 0, step: 0 }, null));
     }
   } finally {
     await device.close();
@@ -381,6 +526,6 @@ export async function runExperiment(
     bwt: bwt(matrix),
     tasks: records,
     trainImagesPerSecond: trainedImages / trainSeconds,
-    wallSeconds: (performance.now() - started) / 1000,
+    wallSeconds: elapsed(),
   };
 }

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { normalizeInPlace, taskBoundaries } from '@slca/data';
+import { evaluatePredictions } from '@slca/metrics';
+import type { ComputeDevice } from '../compute/device';
+import { gatherImages, type ImageSet } from '../train/batch-gradient';
+import { sharedFloat32 } from '../train/params';
+import type { VitArch } from '../vit/arch';
+import { patchify } from '../vit/forward';
+import { backboneLayout } from '../weights/vit-weights';
+import { concatHeads, type Head } from './heads';
+
+export interface FeatureOptions {
+  arch: VitArch;
+  normalize: { mean: readonly number[]; std: readonly number[] };
+  /** Images per forward chunk; results do not depend on it, memory does. */
+  featureChunk: number;
+}
+
+/** CLS features (after the final norm) of the given rows of an image set, from the device's current model. */
+export async function extractFeatures(
+  device: ComputeDevice,
+  set: ImageSet,
+  rows: readonly number[],
+  { arch, normalize, featureChunk }: FeatureOptions,
+): Promise<Float32Array> {
+  const per = arch.imageSize * arch.imageSize * 3;
+  const chunks: { patches: Float32Array; count: number }[] = [];
+  for (let i = 0; i < rows.length; i += featureChunk) {
+    const part = rows.slice(i, i + featureChunk);
+    const imgs = gatherImages(set, part, per);
+    normalizeInPlace(imgs, normalize.mean, normalize.std);
+    chunks.push({ patches: patchify(imgs, part.length, arch), count: part.length });
+  }
+  const out = new Float32Array(rows.length * arch.dim);
+  (await device.features(chunks)).forEach((f, i) => out.set(f, i * featureChunk * arch.dim));
+  return out;
+}
+
+export interface TaskEvaluation {
+  /** A_t: accuracy over the test images of all seen classes (%). */
+  accuracy: number;
+  /** Accuracy on each task 0..task (%): row `task` of the accuracy matrix. */
+  perTask: number[];
+}
+
+export interface SeenClassesInput extends FeatureOptions {
+  device: ComputeDevice;
+  backbone: Float32Array;
+  finalNormEps: number;
+  heads: readonly Head[];
+  test: ImageSet;
+  /** Test labels already mapped through the class order (label k = k-th class of the order). */
+  testLabels: ArrayLike<number>;
+  sizes: readonly number[];
+  task: number;
+}
+
+/**
+ * SLCA's evaluation after a task (SLCA-SPEC §9): features of the test images of every seen class, logits of
+ * all heads side by side, argmax over all seen classes. The trainer runs it in-process; the evaluator
+ * service runs the same function on a checkpoint, so both give the same row.
+ */
+export async function evaluateSeenClasses(input: SeenClassesInput): Promise<TaskEvaluation> {
+  const { arch, sizes, task, testLabels } = input;
+  const bounds = taskBoundaries(sizes);
+  const seen = bounds[task].end;
+  const taskOfLabel = new Int32Array(bounds[bounds.length - 1].end);
+  bounds.forEach((b, t) => taskOfLabel.fill(t, b.start, b.end));
+  const layout = backboneLayout(arch);
+  // Worker devices read the parameters from shared memory.
+  const values = sharedFloat32(layout.total);
+  values.set(input.backbone);
+  await input.device.setModel(
+    { arch, layout: layout.toJSON(), finalNormEps: input.finalNormEps, trainBackbone: false },
+    values,
+  );
+  const rows: number[] = [];
+  for (let i = 0; i < input.test.count; i++) if (testLabels[i] < seen) rows.push(i);
+  const feats = await extractFeatures(input.device, input.test, rows, input);
+  const joined = concatHeads(input.heads, arch.dim);
+  if (joined.classes !== seen)
+    throw new Error(
+      `evaluation after task ${task + 1} needs heads for ${seen} classes, got ${joined.classes}`,
+    );
+  const predictions = tf.tidy(() => {
+    const logits = tf.add(
+      tf.matMul(tf.tensor2d(feats, [rows.length, arch.dim]), tf.tensor2d(joined.weight, [arch.dim, seen])),
+      tf.tensor1d(joined.bias),
+    );
+    return Int32Array.from(tf.argMax(logits, 1).dataSync());
+  });
+  const evaluation = evaluatePredictions({
+    predictions,
+    labels: Int32Array.from(rows, (r) => testLabels[r]),
+    taskOfLabel,
+    task,
+  });
+  return { accuracy: evaluation.accuracy, perTask: evaluation.perTask };
+}
