@@ -94,6 +94,20 @@ describe('decodeImages', () => {
     expect(Array.from(data.subarray(centre, centre + 3))).not.toEqual([1, 1, 1]);
   });
 
+  it('decodes bytes in memory exactly like the same file, and names them in errors', async () => {
+    const file = resolveDatasetFile('emoji-datasource-twitter/img/twitter/64/1f600.png');
+    const fromFile = await decodeImages([file], { size: 32 });
+    const fromBytes = await decodeImages([{ name: 'smile.png', bytes: readFileSync(file) }], { size: 32 });
+    expect(fromBytes.data).toEqual(fromFile.data);
+    const broken = decodeImages(
+      [{ name: 'datasets/x/broken.png', bytes: new Uint8Array([0x89, 0x50, 1, 2]) }],
+      {
+        size: 4,
+      },
+    );
+    await expect(broken).rejects.toThrow(/cannot decode image datasets\/x\/broken.png/);
+  });
+
   it('returns an empty batch for no paths', async () => {
     const { data, count } = await decodeImages([], { size: 8 });
     expect(count).toBe(0);

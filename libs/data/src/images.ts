@@ -37,13 +37,20 @@ export class ImageDecodeError extends Error {
   }
 }
 
+/** An image already in memory (e.g. read from the object store); `name` is what errors call it. */
+export interface ImageBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
 /**
  * Decodes images into one NHWC float32 batch: alpha flattened onto `background`, then a bicubic
  * resize to size×size ignoring aspect ratio (all our sources are square; stretching beats cropping
- * a glyph), then RGB scaled to [0, 1]. Output order follows `paths`.
+ * a glyph), then RGB scaled to [0, 1]. Output order follows `paths`; a source is a file path or the bytes of
+ * a file (decoded identically).
  */
 export async function decodeImages(
-  paths: readonly string[],
+  paths: readonly (string | ImageBytes)[],
   options: DecodeImagesOptions,
 ): Promise<DecodedImages> {
   const { size } = options;
@@ -68,10 +75,15 @@ export async function decodeImages(
   const worker = async (): Promise<void> => {
     while (!failed && next < paths.length) {
       const index = next++;
-      const file = paths[index];
+      const source = paths[index];
+      const file = typeof source === 'string' ? source : source.name;
       let raw: Buffer;
       try {
-        const { data: buffer, info } = await sharp(file)
+        const input =
+          typeof source === 'string'
+            ? source
+            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+        const { data: buffer, info } = await sharp(input)
           .flatten({ background: { r, g, b } })
           .resize(size, size, { kernel: 'cubic', fit: 'fill' })
           .toColourspace('srgb')

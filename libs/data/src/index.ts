@@ -38,9 +38,12 @@ export {
   CIFAR100_MEAN,
   CIFAR100_STD,
   ImageDecodeError,
+  type ImageBytes,
   decodeImages,
   normalizeInPlace,
   type DecodeImagesOptions,
   type DecodedImages,
 } from './images';
 export { flipShiftAugment, type FlipShiftOptions } from './augment';
+export { buildSplit, splitId, SPLIT_SCHEMA, type DatasetSplit, type SplitTask } from './split';
+export { readFolderDataset, FolderDatasetError, type FolderDatasetOptions } from './folder-dataset';

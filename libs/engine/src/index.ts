@@ -145,7 +145,7 @@ export {
   type EmojiPretrainTarget,
 } from './pretrain/emoji-recipe';
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
-export { loadManifestData } from './benchmarks/manifest-data';
+export { loadManifestData, type ManifestFileSource } from './benchmarks/manifest-data';
 export {
   runBench,
   formatBenchReport,

@@ -1,17 +1,21 @@
-import { decodeImages, resolveDatasetFile, type DatasetManifest } from '@slca/data';
+import { decodeImages, resolveDatasetFile, type DatasetManifest, type ImageBytes } from '@slca/data';
 import type { ExperimentData, ImageSet } from '../slca/experiment';
+
+/** Where a manifest's files come from: a path for each, or their bytes (e.g. from the object store). */
+export type ManifestFileSource = ((file: string) => string) | { read: (file: string) => Promise<Uint8Array> };
 
 /** Decodes a manifest's images at `size` px into the engine's input form ([0,1] NHWC + original ids). */
 export async function loadManifestData(
   manifest: DatasetManifest,
   size: number,
-  resolve: (file: string) => string = resolveDatasetFile,
+  source: ManifestFileSource = resolveDatasetFile,
 ): Promise<ExperimentData> {
   const load = async (items: DatasetManifest['train']): Promise<ImageSet> => {
-    const decoded = await decodeImages(
-      items.map((it) => resolve(it.file)),
-      { size },
-    );
+    const inputs: (string | ImageBytes)[] =
+      typeof source === 'function'
+        ? items.map((it) => source(it.file))
+        : await Promise.all(items.map(async (it) => ({ name: it.file, bytes: await source.read(it.file) })));
+    const decoded = await decodeImages(inputs, { size });
     return { images: decoded.data, labels: Int32Array.from(items, (it) => it.label), count: decoded.count };
   };
   return {
