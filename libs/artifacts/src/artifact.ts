@@ -265,7 +265,8 @@ function serialiseMeta(meta: unknown): string {
   }
 }
 
-async function fetchVerified(store: ObjectStore, entry: ArtifactFileEntry): Promise<Buffer> {
+/** Fetches one file of a manifest already read, checked against its size and SHA-256 (`data_loss` otherwise). */
+export async function fetchVerified(store: ObjectStore, entry: ArtifactFileEntry): Promise<Buffer> {
   let bytes: Buffer;
   try {
     bytes = await store.get(entry.key);

@@ -70,8 +70,11 @@ export class NotFoundError extends ArtifactError {
 
 export class AlreadyExistsError extends ArtifactError {
   readonly code = 'already_exists';
-  constructor(readonly key: string) {
-    super(`a committed artifact already exists at ${key}; artifacts are immutable`);
+  constructor(
+    readonly key: string,
+    message = `a committed artifact already exists at ${key}; artifacts are immutable`,
+  ) {
+    super(message);
     this.name = 'AlreadyExistsError';
   }
 }

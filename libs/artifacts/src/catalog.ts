@@ -1,0 +1,316 @@
+import {
+  canonicalJson,
+  manifestDigest,
+  parseManifest,
+  SPLIT_SCHEMA,
+  type DatasetManifest,
+  type DatasetSplit,
+} from '@slca/data';
+import {
+  artifactExists,
+  fetchVerified,
+  listArtifacts,
+  readArtifact,
+  readArtifactManifest,
+  sha256Hex,
+  writeArtifact,
+  type ArtifactManifest,
+  type ArtifactMeta,
+} from './artifact';
+import {
+  AlreadyExistsError,
+  DataLossError,
+  InvalidArgumentError,
+  isArtifactError,
+  NotFoundError,
+} from './errors';
+import {
+  accuracyRowKey,
+  accuracyRowsPrefix,
+  checkpointPrefix,
+  classStatsPrefix,
+  DATASETS_PREFIX,
+  datasetPrefix,
+  runPrefix,
+  RUNS_PREFIX,
+  splitPrefix,
+  statsPrefix,
+  validateSegment,
+} from './layout';
+import type { ObjectStore } from './store';
+
+/*
+ * What each kind of artifact holds. The services agree on these through this module only.
+ *   dataset          datasets/<name>/   dataset.json (slca.dataset/v1) + images/<sha256>.<ext> (content-addressed)
+ *   split            splits/<id>/       split.json (slca.split/v1)
+ *   checkpoint       runs/<id>/checkpoints/<seq>/   state.safetensors (the engine's resumable state)
+ *   model            runs/<id>/models/<task>/       model.safetensors (backbone + the heads evaluated after task)
+ *   class-statistics runs/<id>/stats/<label>/       stats.f64 (float64 mean[dim] + covariance[dim·dim])
+ *   run record       runs/<id>/run.json  (mutable, one writer: the run's trainer; replaced whole)
+ *   accuracy rows    runs/<id>/metrics/accuracy/<task>.json
+ *   uploads          runs/<id>/uploads/<sha256>  (staging for payloads a service then verifies and commits)
+ */
+
+const DATASET_FILE = 'dataset.json';
+const SPLIT_FILE = 'split.json';
+export const CHECKPOINT_FILE = 'state.safetensors';
+export const MODEL_FILE = 'model.safetensors';
+export const STATS_FILE = 'stats.f64';
+
+const json = (value: unknown) => Buffer.from(`${canonicalJson(value)}\n`);
+
+/** Where a dataset's image is stored: by content, so re-imports and shared files cost nothing. */
+function imageName(item: { file: string; sha256: string }): string {
+  const ext = /\.([A-Za-z0-9]{1,5})$/.exec(item.file)?.[1]?.toLowerCase() ?? 'bin';
+  return `images/${item.sha256}.${ext}`;
+}
+
+export interface StoredDataset {
+  manifest: DatasetManifest;
+  digest: string;
+  artifact: ArtifactManifest;
+  /** The verified bytes of one of the manifest's files (by its manifest path). */
+  read(file: string): Promise<Uint8Array>;
+}
+
+/**
+ * Stores a dataset: its images (read through `readFile`, checked against the manifest's SHA-256 before
+ * anything is written) and then its manifest. Re-registering the same manifest is a no-op; a different
+ * one under the same name is `already_exists`.
+ */
+export async function putDataset(
+  store: ObjectStore,
+  manifest: DatasetManifest,
+  readFile: (file: string) => Promise<Uint8Array>,
+): Promise<StoredDataset> {
+  const prefix = datasetPrefix(manifest.name);
+  const digest = manifestDigest(manifest);
+  if (await artifactExists(store, prefix)) {
+    const existing = await getDataset(store, manifest.name);
+    if (existing.digest !== digest)
+      throw new AlreadyExistsError(prefix, `dataset ${manifest.name} is already registered with other files`);
+    return existing;
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const item of [...manifest.train, ...manifest.test]) {
+    const name = imageName(item);
+    if (files.has(name)) continue;
+    const bytes = await readFile(item.file);
+    if (sha256Hex(bytes) !== item.sha256)
+      throw new DataLossError(
+        item.file,
+        `${item.file}: content does not match the manifest's sha256 ${item.sha256}`,
+      );
+    files.set(name, bytes);
+  }
+  files.set(DATASET_FILE, json(manifest));
+  await writeArtifact(store, prefix, 'dataset', Object.fromEntries(files), { digest, name: manifest.name });
+  return getDataset(store, manifest.name);
+}
+
+export async function getDataset(store: ObjectStore, name: string): Promise<StoredDataset> {
+  const prefix = datasetPrefix(name);
+  const artifact = await readArtifactManifest(store, prefix).catch((e: unknown) => {
+    throw isArtifactError(e) && e.code === 'not_found'
+      ? new NotFoundError(prefix, `dataset ${name} is not registered`)
+      : e;
+  });
+  const entries = new Map(artifact.files.map((f) => [f.name, f]));
+  const entry = (fileName: string) => {
+    const e = entries.get(fileName);
+    if (!e) throw new DataLossError(prefix, `dataset ${name} lists no stored file ${fileName}`);
+    return e;
+  };
+  const manifest = parseManifest(
+    JSON.parse((await fetchVerified(store, entry(DATASET_FILE))).toString('utf8')),
+    prefix,
+  );
+  const byFile = new Map([...manifest.train, ...manifest.test].map((it) => [it.file, it]));
+  return {
+    manifest,
+    digest: manifestDigest(manifest),
+    artifact,
+    read: async (file) => {
+      const item = byFile.get(file);
+      if (!item) throw new NotFoundError(file, `dataset ${name} has no file ${file}`);
+      return fetchVerified(store, entry(imageName(item)));
+    },
+  };
+}
+
+export async function listDatasets(store: ObjectStore): Promise<string[]> {
+  return (await listArtifacts(store, DATASETS_PREFIX))
+    .map((p) => p.slice(DATASETS_PREFIX.length).replace(/\/$/, ''))
+    .filter((n) => !n.includes('/'));
+}
+
+/** Stores a split once; the same split again is a no-op, a different one under its id `already_exists`. */
+export async function putSplit(store: ObjectStore, split: DatasetSplit): Promise<ArtifactManifest> {
+  const prefix = splitPrefix(split.id);
+  const bytes = json(split);
+  if (await artifactExists(store, prefix)) {
+    const existing = await readArtifact(store, prefix);
+    if (!existing.files.get(SPLIT_FILE)?.equals(bytes))
+      throw new AlreadyExistsError(prefix, `split ${split.id} already exists with other contents`);
+    return existing.manifest;
+  }
+  return writeArtifact(store, prefix, 'split', { [SPLIT_FILE]: bytes }, { dataset: split.dataset });
+}
+
+export async function getSplit(
+  store: ObjectStore,
+  id: string,
+): Promise<{ split: DatasetSplit; artifact: ArtifactManifest }> {
+  const prefix = splitPrefix(id);
+  const artifact = await readArtifact(store, prefix).catch((e: unknown) => {
+    throw isArtifactError(e) && e.code === 'not_found'
+      ? new NotFoundError(prefix, `split ${id} does not exist`)
+      : e;
+  });
+  const split = JSON.parse(artifact.files.get(SPLIT_FILE)?.toString('utf8') ?? 'null') as DatasetSplit;
+  if (split?.schema !== SPLIT_SCHEMA)
+    throw new DataLossError(prefix, `split ${id}: ${SPLIT_FILE} is not ${SPLIT_SCHEMA}`);
+  return { split, artifact: artifact.manifest };
+}
+
+// Runs
+
+export function runRecordKey(runId: string): string {
+  return `${runPrefix(runId)}run.json`;
+}
+
+export function modelPrefix(runId: string, task: number): string {
+  if (!Number.isInteger(task) || task < 0 || task > 9999)
+    throw new InvalidArgumentError('task', task, 'expected 0..9999');
+  return `${runPrefix(runId)}models/${String(task).padStart(4, '0')}/`;
+}
+
+export function uploadKey(runId: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new InvalidArgumentError('sha256', sha256, 'expected 64 lower-case hex digits');
+  return `${runPrefix(runId)}uploads/${sha256}`;
+}
+
+/** Writes a run's record whole (one PUT: a reader sees the old or the new one). */
+export async function putRunRecord(store: ObjectStore, runId: string, record: object): Promise<void> {
+  await store.put(runRecordKey(runId), json(record), { contentType: 'application/json' });
+}
+
+export async function getRunRecord<R>(store: ObjectStore, runId: string): Promise<R | undefined> {
+  try {
+    return JSON.parse((await store.get(runRecordKey(runId))).toString('utf8')) as R;
+  } catch (e) {
+    if (isArtifactError(e) && e.code === 'not_found') return undefined;
+    throw e;
+  }
+}
+
+export async function listRunIds(store: ObjectStore): Promise<string[]> {
+  const suffix = '/run.json';
+  return (await store.list(RUNS_PREFIX))
+    .filter((k) => k.endsWith(suffix) && k.split('/').length === 3)
+    .map((k) => k.slice(RUNS_PREFIX.length, -suffix.length));
+}
+
+/** Commits an immutable single-file artifact; the same bytes again are accepted (a retried or resumed writer). */
+async function putOnce(
+  store: ObjectStore,
+  prefix: string,
+  kind: string,
+  file: string,
+  bytes: Uint8Array,
+  meta: ArtifactMeta,
+): Promise<ArtifactManifest> {
+  if (await artifactExists(store, prefix)) {
+    const existing = await readArtifactManifest(store, prefix);
+    const entry = existing.files.find((f) => f.name === file);
+    if (entry?.sha256 !== sha256Hex(bytes))
+      throw new AlreadyExistsError(
+        prefix,
+        `${prefix} already holds different contents (sha256 ${entry?.sha256})`,
+      );
+    return existing;
+  }
+  return writeArtifact(store, prefix, kind, { [file]: bytes }, meta);
+}
+
+export function putCheckpoint(
+  store: ObjectStore,
+  runId: string,
+  seq: number,
+  state: Uint8Array,
+  meta: ArtifactMeta,
+) {
+  return writeArtifact(store, checkpointPrefix(runId, seq), 'checkpoint', { [CHECKPOINT_FILE]: state }, meta);
+}
+
+export function putModel(
+  store: ObjectStore,
+  runId: string,
+  task: number,
+  model: Uint8Array,
+  meta: ArtifactMeta,
+) {
+  return putOnce(store, modelPrefix(runId, task), 'model', MODEL_FILE, model, meta);
+}
+
+export function putClassStatistics(
+  store: ObjectStore,
+  runId: string,
+  label: number,
+  stats: Uint8Array,
+  meta: { classLabel: number; task: number; count: number; dim: number },
+) {
+  return putOnce(store, classStatsPrefix(runId, label), 'class-statistics', STATS_FILE, stats, meta);
+}
+
+export async function getClassStatistics(
+  store: ObjectStore,
+  runId: string,
+  label: number,
+): Promise<{
+  bytes: Buffer;
+  manifest: ArtifactManifest<{ classLabel: number; task: number; count: number; dim: number }>;
+}> {
+  const prefix = classStatsPrefix(runId, label);
+  const artifact = await readArtifact<{ classLabel: number; task: number; count: number; dim: number }>(
+    store,
+    prefix,
+  ).catch((e: unknown) => {
+    throw isArtifactError(e) && e.code === 'not_found'
+      ? new NotFoundError(prefix, `run ${runId} has no statistics for class ${label}`)
+      : e;
+  });
+  return { bytes: artifact.files.get(STATS_FILE) as Buffer, manifest: artifact.manifest };
+}
+
+export async function listClassStatistics(store: ObjectStore, runId: string): Promise<string[]> {
+  return listArtifacts(store, statsPrefix(runId));
+}
+
+export interface AccuracyRow {
+  task: number;
+  accuracy: number;
+  perTask: number[];
+}
+
+/** Stores row `task` of a run's accuracy matrix; the same row again is accepted, a different one is not. */
+export async function putAccuracyRow(store: ObjectStore, runId: string, row: AccuracyRow): Promise<void> {
+  const key = accuracyRowKey(runId, row.task);
+  const bytes = json(row);
+  if (await store.exists(key)) {
+    if (!(await store.get(key)).equals(bytes))
+      throw new AlreadyExistsError(
+        key,
+        `run ${runId} already has a different accuracy row for task ${row.task}`,
+      );
+    return;
+  }
+  await store.put(key, bytes, { contentType: 'application/json' });
+}
+
+export async function listAccuracyRows(store: ObjectStore, runId: string): Promise<AccuracyRow[]> {
+  validateSegment('runId', runId);
+  const keys = await store.list(accuracyRowsPrefix(runId));
+  return Promise.all(keys.map(async (k) => JSON.parse((await store.get(k)).toString('utf8')) as AccuracyRow));
+}
