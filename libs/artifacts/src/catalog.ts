@@ -31,6 +31,7 @@ import {
   classStatsPrefix,
   DATASETS_PREFIX,
   datasetPrefix,
+  runConfigKey,
   runPrefix,
   RUNS_PREFIX,
   splitPrefix,
@@ -174,6 +175,42 @@ export async function getSplit(
 }
 
 // Runs
+
+/** What a run is, written once when it starts: the evaluator and any reader learn the run's setup here. */
+export interface RunConfigFile {
+  runId: string;
+  benchmark: string;
+  dataset: string;
+  splitId: string;
+  /** Side length the dataset's images are decoded at. */
+  imageSize: number;
+  /** The engine's experiment configuration (JSON). */
+  experiment: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** Writes a run's configuration once; the same configuration again is accepted, another one is not. */
+export async function putRunConfig(store: ObjectStore, config: RunConfigFile): Promise<void> {
+  const key = runConfigKey(config.runId);
+  const bytes = json(config);
+  if (await store.exists(key)) {
+    if (!(await store.get(key)).equals(bytes))
+      throw new AlreadyExistsError(key, `run ${config.runId} already exists with another configuration`);
+    return;
+  }
+  await store.put(key, bytes, { contentType: 'application/json' });
+}
+
+export async function getRunConfig(store: ObjectStore, runId: string): Promise<RunConfigFile> {
+  const key = runConfigKey(runId);
+  try {
+    return JSON.parse((await store.get(key)).toString('utf8')) as RunConfigFile;
+  } catch (e) {
+    if (isArtifactError(e) && e.code === 'not_found')
+      throw new NotFoundError(key, `run ${runId} does not exist`);
+    throw e;
+  }
+}
 
 export function runRecordKey(runId: string): string {
   return `${runPrefix(runId)}run.json`;

@@ -115,7 +115,14 @@ export {
   decodeClassStatistics,
   type StatisticsSink,
 } from './slca/statistics-sink';
-export { encodeExperimentState, decodeExperimentState, CheckpointError } from './slca/checkpoint';
+export {
+  encodeExperimentState,
+  decodeExperimentState,
+  encodeEvalModel,
+  decodeEvalModel,
+  CheckpointError,
+  type EvalModel,
+} from './slca/checkpoint';
 export {
   embeddedConfig,
   embeddedBackbonePath,

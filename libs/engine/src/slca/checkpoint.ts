@@ -1,5 +1,6 @@
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../weights/safetensors';
 import type { ExperimentState } from './experiment';
+import type { Head } from './heads';
 
 /** `__metadata__` key holding everything of the state that is not a float32 tensor. */
 const STATE_KEY = 'slca.experiment-state';
@@ -71,5 +72,56 @@ export function decodeExperimentState(bytes: Uint8Array, source = '<checkpoint>'
       values: tensor('training.values'),
       momentum: tensor('training.momentum'),
     },
+  };
+}
+
+const MODEL_KEY = 'slca.model';
+const MODEL_FORMAT = 'slca.model/v1';
+
+/** What the evaluator needs after a task: the backbone and the heads to evaluate (aligned, when aligned). */
+export interface EvalModel {
+  task: number;
+  backbone: Float32Array;
+  finalNormEps: number;
+  heads: Head[];
+}
+
+export function encodeEvalModel(model: EvalModel): Uint8Array {
+  const vec = (data: Float32Array): TensorToWrite => ({ shape: [data.length], data });
+  const tensors: Record<string, TensorToWrite> = { backbone: vec(model.backbone) };
+  model.heads.forEach((h, i) => {
+    tensors[`heads.${i}.weight`] = vec(h.weight);
+    tensors[`heads.${i}.bias`] = vec(h.bias);
+  });
+  const meta = {
+    format: MODEL_FORMAT,
+    task: model.task,
+    finalNormEps: model.finalNormEps,
+    heads: model.heads.map((h) => h.classes),
+  };
+  return writeSafetensors(tensors, { [MODEL_KEY]: JSON.stringify(meta) });
+}
+
+export function decodeEvalModel(bytes: Uint8Array, source = '<model>'): EvalModel {
+  const file = readSafetensors(bytes, source);
+  const json = file.metadata[MODEL_KEY];
+  if (json === undefined) throw new CheckpointError(`${source}: not an evaluation model (no ${MODEL_KEY})`);
+  const meta = JSON.parse(json) as { format: string; task: number; finalNormEps: number; heads: number[] };
+  if (meta.format !== MODEL_FORMAT)
+    throw new CheckpointError(`${source}: model format ${meta.format}, expected ${MODEL_FORMAT}`);
+  const tensor = (name: string): Float32Array => {
+    const t = file.tensors.get(name);
+    if (!t) throw new CheckpointError(`${source}: missing tensor ${name}`);
+    return t.data;
+  };
+  return {
+    task: meta.task,
+    finalNormEps: meta.finalNormEps,
+    backbone: tensor('backbone'),
+    heads: meta.heads.map((classes, i) => ({
+      classes,
+      weight: tensor(`heads.${i}.weight`),
+      bias: tensor(`heads.${i}.bias`),
+    })),
   };
 }
