@@ -21,7 +21,7 @@ export default [
   ...nx.configs['flat/typescript'],
   prettier,
   {
-    ignores: ['**/dist', '**/node_modules', '**/.nx', '**/tmp', '**/out-tsc', 'results/**'],
+    ignores: ['**/dist', '**/node_modules', '**/.nx', '**/tmp', '**/out-tsc', 'results/**', '.slca-stack/**'],
   },
   {
     files: ['**/*.ts', '**/*.tsx', '**/*.js', '**/*.mjs'],
@@ -72,9 +72,22 @@ export default [
               ],
               bannedExternalImports: ['next', 'react', 'react-dom'],
             },
+            // Developer tools (the local stack and its end-to-end tests) drive everything.
+            {
+              sourceTag: 'type:tool',
+              onlyDependOnLibsWithTags: [
+                'layer:data',
+                'layer:metrics',
+                'layer:engine',
+                'layer:contracts',
+                'layer:artifacts',
+                'layer:service-kit',
+              ],
+            },
             {
               sourceTag: 'scope:cli',
               onlyDependOnLibsWithTags: [
+                'type:tool',
                 'layer:data',
                 'layer:metrics',
                 'layer:engine',

@@ -30,6 +30,14 @@ await build({
     'tsx/*',
     'commander',
     'cli-progress',
+    // The gRPC and storage stack is loaded from node_modules (Nest resolves optional packages at run time).
+    '@nestjs/*',
+    '@grpc/*',
+    'grpc-health-check',
+    'rxjs',
+    'reflect-metadata',
+    'minio',
+    '@20minutes/s3rver',
   ],
   logLevel: 'warning',
 });

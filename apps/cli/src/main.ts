@@ -6,6 +6,8 @@ import { embedCommand } from './commands/embed';
 import { pretrainCommand } from './commands/pretrain';
 import { reproduceCommand } from './commands/reproduce';
 import { runCommand } from './commands/run';
+import { DEFAULT_EVALUATOR, DEFAULT_TRAINER } from './commands/remote';
+import { stackCommand, watchCommand } from './commands/stack';
 
 const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend; fails if another one ends up running')
@@ -54,7 +56,33 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')
     .addOption(backendOption())
+    .option('--remote', 'submit the run to the trainer service instead of running it in this process')
+    .option('--trainer <host:port>', 'trainer service address (with --remote)', DEFAULT_TRAINER)
+    .option('--evaluator <host:port>', 'evaluator service address (with --remote)', DEFAULT_EVALUATOR)
+    .option('--run-id <id>', 'run id (with --remote; the same id continues or shows the same run)')
+    .option('--config <json>', 'configuration overrides as JSON (with --remote), e.g. {"initClasses":15}')
     .action(runCommand);
+
+  program
+    .command('watch')
+    .description('follow a run on the trainer service with a progress bar until it ends')
+    .argument('<run-id>', 'the run to follow')
+    .option('--trainer <host:port>', 'trainer service address', DEFAULT_TRAINER)
+    .action(watchCommand);
+
+  program
+    .command('stack')
+    .description(
+      'start the local stack (object store + splitter, statistics store, evaluator, trainer on 127.0.0.1) and run the embedded default SLCA experiment through it',
+    )
+    .option('--no-run', 'only start the stack; Ctrl-C stops it')
+    .option('--keep', 'keep the stack running after the run; Ctrl-C stops it')
+    .option('--method <method>', 'method of the run', 'slca')
+    .option('--seed <s>', 'seed of the run', '1993')
+    .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')
+    .option('--data-dir <dir>', "the stack's object store (kept between starts)", '.slca-stack')
+    .option('--out <file>', 'result JSON of the run', 'results/embedded-slca-1993.json')
+    .action(stackCommand);
 
   program
     .command('reproduce')

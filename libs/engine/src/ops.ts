@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// The union package registers every kernel gradient with tfjs-core, in CommonJS (bundles) and ESM alike; the
+// deep import of tfjs-core's own register_all_gradients is ESM-only and breaks a CommonJS bundle.
+import '@tensorflow/tfjs';
 import { stridedMatMul, stridedMatMulAvailable } from './compute/strided-matmul';
 
 /*

@@ -68,3 +68,4 @@ export {
   type ShutdownHook,
   type ShutdownHooks,
 } from './server';
+export { TrainerClient, EvaluatorClient, type SlcaClientOptions } from './slca-clients';

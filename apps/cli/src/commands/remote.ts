@@ -1,0 +1,122 @@
+import { loadSplitEmojiManifest, classOrder } from '@slca/data';
+import { RunStatus, type Run } from '@slca/contracts';
+import { EvaluatorClient, TrainerClient } from '@slca/service-kit';
+import { ExperimentProgress } from '../progress';
+
+export const DEFAULT_TRAINER = '127.0.0.1:50052';
+export const DEFAULT_EVALUATOR = '127.0.0.1:50054';
+
+export interface RemoteRunOptions {
+  trainer: string;
+  evaluator: string;
+  runId: string;
+  method: string;
+  seed: number;
+  epochs?: number;
+  checkpointEvery?: number;
+  configOverridesJson?: string;
+  tags?: string[];
+  /** Stops following (not the run) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** The same result document an in-process `run` writes, assembled from the services. */
+export interface RemoteRunResult {
+  runId: string;
+  config: unknown;
+  classOrder: number[];
+  backend: { name: string };
+  accuracyMatrix: (number | null)[][];
+  accuracies: number[];
+  lastAcc: number;
+  incAcc: number;
+  forgetting: number;
+  bwt: number;
+  wallSeconds: number;
+  status: string;
+  resumedCount: number;
+}
+
+/**
+ * Follows a run's event stream with a progress bar until it ends (reconnecting if the trainer restarts),
+ * and returns its final state.
+ */
+export async function followRun(
+  trainer: TrainerClient,
+  id: string,
+  label: string,
+  signal?: AbortSignal,
+): Promise<Run> {
+  const progress = new ExperimentProgress(label);
+  let last: Run | undefined;
+  try {
+    for (;;) {
+      try {
+        for await (const { event } of trainer.watchRun({ id }, { signal })) {
+          if (!event) continue;
+          if (event.state) last = event.state;
+          if (event.train) progress.update({ phase: 'train', ...event.train });
+          if (event.evaluated)
+            progress.update({ phase: 'evaluate', tasks: last?.tasks ?? 0, ...event.evaluated });
+        }
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        // The trainer went away (restart, rollout): its successor continues the run; watch again.
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      const { run } = await trainer.getRun({ id }, { signal });
+      last = run ?? last;
+      if (!last || last.status !== RunStatus.RUN_STATUS_INTERRUPTED) break;
+    }
+  } finally {
+    progress.stop();
+  }
+  if (!last) throw new Error(`run ${id}: no state received`);
+  return last;
+}
+
+export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunResult> {
+  const trainer = new TrainerClient({ address: options.trainer });
+  const evaluator = new EvaluatorClient({ address: options.evaluator });
+  try {
+    const { run } = await trainer.startRun({
+      runId: options.runId,
+      benchmark: 'embedded',
+      method: options.method,
+      seed: options.seed,
+      epochs: options.epochs ?? 0,
+      checkpointEvery: options.checkpointEvery ?? 0,
+      tags: options.tags ?? [],
+      configOverridesJson: options.configOverridesJson ?? '',
+    });
+    if (!run) throw new Error('the trainer answered StartRun without a run');
+    process.stderr.write(`run ${run.id} on the trainer at ${options.trainer} (${run.status})\n`);
+    const final = await followRun(trainer, run.id, `${options.method} seed ${options.seed}`, options.signal);
+    if (final.status !== RunStatus.RUN_STATUS_SUCCEEDED)
+      throw new Error(`run ${final.id} ended ${final.status}${final.error ? `: ${final.error}` : ''}`);
+    const { metrics } = await evaluator.getRunMetrics({ runId: final.id });
+    if (!metrics) throw new Error(`the evaluator has no metrics for run ${final.id}`);
+    const classes = loadSplitEmojiManifest().classes.length;
+    return {
+      runId: final.id,
+      config: JSON.parse(final.configJson),
+      classOrder: classOrder(classes, final.seed),
+      backend: { name: final.backend },
+      accuracyMatrix: metrics.accuracyMatrix.map((row, t) =>
+        Array.from({ length: metrics.accuracyMatrix.length }, (_, j) => (j <= t ? row.values[j] : null)),
+      ),
+      accuracies: metrics.accuracies,
+      lastAcc: metrics.lastAcc,
+      incAcc: metrics.incAcc,
+      forgetting: metrics.forgetting,
+      bwt: metrics.bwt,
+      wallSeconds: (final.finishedAtMs - final.startedAtMs) / 1000,
+      status: final.status,
+      resumedCount: final.resumedCount,
+    };
+  } finally {
+    trainer.close();
+    evaluator.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TrainerClient } from '@slca/service-kit';
+import { DEFAULT_PORTS, Stack } from '@slca/stack';
+import { checkWritable, parseInteger, writeJson } from '../io';
+import { DEFAULT_TRAINER, followRun, remoteRun, type RemoteRunResult } from './remote';
+
+export interface StackFlags {
+  run: boolean;
+  keep?: boolean;
+  method: string;
+  seed: string;
+  epochs?: string;
+  dataDir: string;
+  out: string;
+}
+
+function table(r: RemoteRunResult): string {
+  const rows = r.accuracies.map((a, t) => `| ${t + 1} | ${a.toFixed(2)} |`);
+  return [
+    `| task | A_t (%) |`,
+    `|---:|---:|`,
+    ...rows,
+    '',
+    `Last-Acc ${r.lastAcc.toFixed(2)}  Inc-Acc ${r.incAcc.toFixed(2)}  forgetting ${r.forgetting.toFixed(2)}  BWT ${r.bwt.toFixed(2)}`,
+  ].join('\n');
+}
+
+/**
+ * `npm start`: the object store and the four services on 127.0.0.1 (default ports), then the embedded
+ * default SLCA run submitted to the trainer and followed to its table. The run id is fixed by method and
+ * seed, so starting again continues an interrupted run (or shows the finished one). Ctrl-C stops
+ * everything cleanly: the trainer checkpoints first.
+ */
+export async function stackCommand(flags: StackFlags): Promise<void> {
+  const seed = parseInteger(flags.seed, '--seed', 0);
+  const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
+  if (flags.run) checkWritable(flags.out, '--out');
+  const dataDir = resolve(flags.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  process.stderr.write(`starting the local stack (data in ${dataDir}) …\n`);
+  const stack = await Stack.start({ dataDir, ports: DEFAULT_PORTS, s3Port: 9000 });
+  const stopping = new AbortController();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= stack.stop());
+  const onSignal = () => {
+    process.stderr.write('\nstopping the stack (the trainer checkpoints its run first) …\n');
+    stopping.abort();
+    void stop().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(
+    [
+      `object store  ${stack.s3.endpoint}`,
+      ...[...stack.services.values()].map((s) => `${s.name.padEnd(13)} ${s.address}`),
+      '',
+    ].join('\n'),
+  );
+  try {
+    if (flags.run) {
+      const runId = `embedded-${flags.method}-seed${seed}${epochs ? `-e${epochs}` : ''}`;
+      process.stderr.write(
+        `run ${runId}: follow it from another terminal with  npm run slca -- watch ${runId}\n`,
+      );
+      const result = await remoteRun({
+        trainer: stack.address('trainer'),
+        evaluator: stack.address('evaluator'),
+        runId,
+        method: flags.method,
+        seed,
+        epochs,
+        signal: stopping.signal,
+      });
+      writeJson(flags.out, result);
+      process.stdout.write(
+        `\n${flags.method} seed ${seed} through the services\n${table(result)}\nwrote ${flags.out}\n`,
+      );
+    }
+    if (!flags.run || flags.keep) {
+      process.stderr.write('the stack is up; Ctrl-C stops it\n');
+      await new Promise<void>((done) => stopping.signal.addEventListener('abort', () => done()));
+    }
+  } finally {
+    if (!stopping.signal.aborted) await stop();
+  }
+}
+
+export async function watchCommand(runId: string, flags: { trainer: string }): Promise<void> {
+  const trainer = new TrainerClient({ address: flags.trainer ?? DEFAULT_TRAINER });
+  try {
+    const run = await followRun(trainer, runId, runId);
+    process.stdout.write(
+      `${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}; A_t ${run.accuracies.map((a) => a.toFixed(2)).join(', ')}\n`,
+    );
+  } finally {
+    trainer.close();
+  }
+}

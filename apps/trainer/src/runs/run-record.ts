@@ -1,0 +1,66 @@
+import { RunStatus, type Run } from '@slca/contracts';
+
+/** A run as the trainer keeps it in the object store (runs/<id>/run.json); replaced whole on each change. */
+export interface RunRecord {
+  id: string;
+  status: RunStatus;
+  benchmark: string;
+  method: string;
+  seed: number;
+  tags: string[];
+  configJson: string;
+  checkpointEvery: number;
+  backend: string;
+  splitId: string;
+  tasks: number;
+  tasksDone: number;
+  accuracies: number[];
+  lastAcc: number;
+  incAcc: number;
+  createdAtMs: number;
+  startedAtMs: number;
+  finishedAtMs: number;
+  error: string;
+  latestCheckpoint: string;
+  /** Sequence number of the last checkpoint written (0: none). */
+  checkpointSeq: number;
+  resumedCount: number;
+}
+
+export const TERMINAL: ReadonlySet<RunStatus> = new Set([
+  RunStatus.RUN_STATUS_SUCCEEDED,
+  RunStatus.RUN_STATUS_FAILED,
+  RunStatus.RUN_STATUS_CANCELLED,
+]);
+
+/** Statuses a restarted trainer picks up by itself: the process that ran them is gone. */
+export const ORPHANED: ReadonlySet<RunStatus> = new Set([
+  RunStatus.RUN_STATUS_QUEUED,
+  RunStatus.RUN_STATUS_RUNNING,
+  RunStatus.RUN_STATUS_INTERRUPTED,
+]);
+
+export function toRun(r: RunRecord): Run {
+  return {
+    id: r.id,
+    status: r.status,
+    benchmark: r.benchmark,
+    method: r.method,
+    seed: r.seed,
+    configJson: r.configJson,
+    tags: r.tags,
+    backend: r.backend,
+    splitId: r.splitId,
+    tasks: r.tasks,
+    tasksDone: r.tasksDone,
+    accuracies: r.accuracies,
+    lastAcc: r.lastAcc,
+    incAcc: r.incAcc,
+    createdAtMs: r.createdAtMs,
+    startedAtMs: r.startedAtMs,
+    finishedAtMs: r.finishedAtMs,
+    error: r.error,
+    latestCheckpoint: r.latestCheckpoint,
+    resumedCount: r.resumedCount,
+  };
+}

@@ -1,0 +1,87 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  TrainerServiceControllerMethods,
+  type CancelRunRequest,
+  type CancelRunResponse,
+  type GetRunArtifactsRequest,
+  type GetRunArtifactsResponse,
+  type GetRunRequest,
+  type GetRunResponse,
+  type ListRunsRequest,
+  type ListRunsResponse,
+  type ResumeRunRequest,
+  type ResumeRunResponse,
+  type StartRunRequest,
+  type StartRunResponse,
+  type TrainerServiceController,
+  type WatchRunRequest,
+  type WatchRunResponse,
+} from '@slca/contracts';
+import { invalidArgument } from '@slca/service-kit';
+import { Observable } from 'rxjs';
+import { RunSpecError } from '../execution/run-spec';
+import { RunManager } from './run-manager';
+import { TERMINAL, toRun } from './run-record';
+
+export const RUN_MANAGER = Symbol('run-manager');
+
+function requireId(id: string, field = 'id'): string {
+  if (!id) throw invalidArgument(field, 'is required');
+  return id;
+}
+
+@Controller()
+@TrainerServiceControllerMethods()
+export class RunsController implements TrainerServiceController {
+  constructor(@Inject(RUN_MANAGER) private readonly runs: RunManager) {}
+
+  async startRun(request: StartRunRequest): Promise<StartRunResponse> {
+    try {
+      return { run: await this.runs.start(request) };
+    } catch (e) {
+      if (e instanceof RunSpecError) throw invalidArgument(e.field, e.message.slice(e.field.length + 2));
+      throw e;
+    }
+  }
+
+  async getRun(request: GetRunRequest): Promise<GetRunResponse> {
+    return { run: toRun(await this.runs.find(requireId(request.id))) };
+  }
+
+  async listRuns(_request: ListRunsRequest): Promise<ListRunsResponse> {
+    return { runs: (await this.runs.list()).map(toRun) };
+  }
+
+  watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {
+    const id = requireId(request.id);
+    return new Observable<WatchRunResponse>((subscriber) => {
+      let unsubscribe = () => undefined as void;
+      this.runs
+        .find(id)
+        .then((record) => {
+          subscriber.next({ event: { runId: id, atMs: Date.now(), state: toRun(record) } });
+          if (TERMINAL.has(record.status)) return subscriber.complete();
+          unsubscribe = this.runs.events.subscribe(id, (event) => {
+            subscriber.next({ event });
+            if (event.state && TERMINAL.has(event.state.status)) subscriber.complete();
+          });
+        })
+        .catch((e: unknown) => subscriber.error(e));
+      return () => unsubscribe();
+    });
+  }
+
+  async cancelRun(request: CancelRunRequest): Promise<CancelRunResponse> {
+    return { run: await this.runs.cancel(requireId(request.id)) };
+  }
+
+  async resumeRun(request: ResumeRunRequest): Promise<ResumeRunResponse> {
+    return { run: await this.runs.resume(requireId(request.id)) };
+  }
+
+  async getRunArtifacts(request: GetRunArtifactsRequest): Promise<GetRunArtifactsResponse> {
+    const id = requireId(request.id);
+    const objects = await this.runs.artifacts(id);
+    return { artifacts: { runId: id, objects } };
+  }
+}

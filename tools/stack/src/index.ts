@@ -1,0 +1,9 @@
+export {
+  Stack,
+  SERVICES,
+  DEFAULT_PORTS,
+  REPO_ROOT,
+  type ServiceName,
+  type StackOptions,
+  type ServiceProcess,
+} from './stack';

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
+
+/** The workspace whose services the stack runs: beside these sources, or the current directory (bundled CLI). */
+export const REPO_ROOT =
+  [resolve(__dirname, '..', '..', '..'), process.cwd()].find((dir) =>
+    existsSync(join(dir, 'apps/trainer/src/main.ts')),
+  ) ?? process.cwd();
+
+/** The four services, in start order (the trainer needs the others' addresses). */
+export const SERVICES = ['splitter', 'stats-store', 'evaluator', 'trainer'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Default ports of the local stack; the CLI's `--remote` looks for the trainer on its port. */
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  splitter: 50051,
+  trainer: 50052,
+  'stats-store': 50053,
+  evaluator: 50054,
+};
+
+const PORT_ENV: Record<ServiceName, string> = {
+  splitter: 'SLCA_SPLITTER_PORT',
+  trainer: 'SLCA_TRAINER_PORT',
+  'stats-store': 'SLCA_STATS_STORE_PORT',
+  evaluator: 'SLCA_EVALUATOR_PORT',
+};
+
+export interface StackOptions {
+  /** Where the object store keeps its data (the stack's state survives restarts in it). */
+  dataDir: string;
+  /** Ports per service; 0 picks a free one. Default: all 0. */
+  ports?: Partial<Record<ServiceName, number>>;
+  s3Port?: number;
+  /** Extra environment for every service (e.g. SLCA_CHECKPOINT_EVERY, SLCA_TRAINER_WORKERS). */
+  env?: Record<string, string>;
+  /** Receives every log line of every process, prefixed with its name. */
+  onLog?: (service: ServiceName, line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface ServiceProcess {
+  name: ServiceName;
+  address: string;
+  child: ChildProcess;
+  /** Settles with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+/**
+ * The local stack as real processes on 127.0.0.1: an S3-compatible server (s3rver, our keys, no anonymous
+ * access) and the splitter, statistics store, evaluator and trainer, each its own Node process running its
+ * sources through tsx. Used by `npm start` and by the end-to-end tests.
+ */
+export class Stack {
+  private constructor(
+    readonly options: StackOptions,
+    readonly s3: LocalS3,
+    readonly services: Map<ServiceName, ServiceProcess>,
+  ) {}
+
+  static async start(options: StackOptions): Promise<Stack> {
+    const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), port: options.s3Port ?? 0 });
+    const stack = new Stack(options, s3, new Map());
+    try {
+      for (const name of SERVICES) await stack.startService(name);
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  /** The environment a client of the object store needs (the same credentials the services use). */
+  get storeEnv(): Record<string, string> {
+    return {
+      [STORE_ENV.endpoint]: this.s3.endpoint,
+      [STORE_ENV.accessKey]: this.s3.accessKey,
+      [STORE_ENV.secretKey]: this.s3.secretKey,
+    };
+  }
+
+  address(name: ServiceName): string {
+    const s = this.services.get(name);
+    if (!s) throw new Error(`${name} is not running`);
+    return s.address;
+  }
+
+  /** Starts (or restarts) one service; resolves once it logs that it is listening. */
+  async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    const port = this.options.ports?.[name] ?? 0;
+    const peers =
+      name === 'trainer'
+        ? {
+            SLCA_SPLITTER_ADDRESS: this.address('splitter'),
+            SLCA_STATS_STORE_ADDRESS: this.address('stats-store'),
+            SLCA_EVALUATOR_ADDRESS: this.address('evaluator'),
+          }
+        : {};
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, `apps/${name}/src/main.ts`)], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...this.storeEnv,
+        ...peers,
+        [PORT_ENV[name]]: String(port),
+        ...this.options.env,
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | string>((done) =>
+      child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
+    );
+    const address = await new Promise<string>((ok, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`${name} did not start within ${this.options.startTimeoutMs ?? 60_000} ms`)),
+        this.options.startTimeoutMs ?? 60_000,
+      );
+      const tail: string[] = [];
+      for (const stream of [child.stdout, child.stderr]) {
+        createInterface({ input: stream }).on('line', (line) => {
+          this.options.onLog?.(name, line);
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          const m = /"msg":"listening".*"address":"([^"]+)"/.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            ok(m[1]);
+          }
+        });
+      }
+      void exited.then((code) => {
+        clearTimeout(timer);
+        fail(new Error(`${name} exited (${code}) before listening:\n${tail.join('\n')}`));
+      });
+    });
+    const service = { name, address, child, exited };
+    this.services.set(name, service);
+    return service;
+  }
+
+  /** Sends a signal to one service and waits for it to end; the exit code, or the signal's name. */
+  async kill(name: ServiceName, signal: NodeJS.Signals): Promise<number | string> {
+    const s = this.services.get(name);
+    if (!s) throw new Error(`${name} is not running`);
+    s.child.kill(signal);
+    const code = await s.exited;
+    this.services.delete(name);
+    return code;
+  }
+
+  /** Stops the services (SIGTERM, trainer first, so it can checkpoint while the others still answer), then the store. */
+  async stop(): Promise<void> {
+    for (const name of [...SERVICES].reverse()) {
+      const s = this.services.get(name);
+      if (!s) continue;
+      s.child.kill('SIGTERM');
+      const timeout = new Promise((done) => setTimeout(done, 30_000).unref());
+      await Promise.race([s.exited, timeout]);
+      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+      this.services.delete(name);
+    }
+    await this.s3.stop();
+  }
+}

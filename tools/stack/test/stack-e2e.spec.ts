@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { getRunRecord, MinioObjectStore, StoreConfig, type ObjectStore } from '@slca/artifacts';
+import { RunStatus, type RunEvent } from '@slca/contracts';
+import { loadSplitEmojiManifest } from '@slca/data';
+import {
+  embeddedConfig,
+  loadEmbeddedBackbone,
+  loadManifestData,
+  runExperiment,
+  type ExperimentResult,
+} from '@slca/engine';
+import { checkHealth, EvaluatorClient, TrainerClient } from '@slca/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Stack } from '../src/stack';
+
+/*
+ * The platform end to end, as real processes: s3rver and the four services over real sockets. A short
+ * version of the embedded default (2 tasks of 15 classes, 1 epoch) keeps each run near 20 s here.
+ */
+const OVERRIDES = '{"initClasses":15,"increment":15}';
+const request = (runId: string) => ({
+  runId,
+  benchmark: 'embedded',
+  method: 'slca',
+  seed: 1993,
+  epochs: 1,
+  checkpointEvery: 0,
+  tags: ['e2e'],
+  configOverridesJson: OVERRIDES,
+});
+
+let dir: string;
+let stack: Stack;
+let store: ObjectStore;
+const logs: string[] = [];
+
+const trainer = () => new TrainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+
+/** Follows a run until `until` says stop (or it ends); returns every event seen. */
+async function watch(id: string, until: (e: RunEvent) => boolean = () => false): Promise<RunEvent[]> {
+  const client = trainer();
+  const seen: RunEvent[] = [];
+  try {
+    for await (const { event } of client.watchRun({ id })) {
+      if (!event) continue;
+      seen.push(event);
+      if (until(event)) break;
+    }
+  } finally {
+    client.close();
+  }
+  return seen;
+}
+
+async function matrixOf(runId: string) {
+  const evaluator = new EvaluatorClient({ address: stack.address('evaluator') });
+  try {
+    const { metrics } = await evaluator.getRunMetrics({ runId });
+    return metrics;
+  } finally {
+    evaluator.close();
+  }
+}
+
+let inProcess: ExperimentResult;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'slca-stack-'));
+  stack = await Stack.start({
+    dataDir: dir,
+    env: { SLCA_CHECKPOINT_EVERY: '4', SLCA_TRAINER_WORKERS: '2' },
+    onLog: (name, line) => logs.push(`${name}: ${line}`),
+  });
+  store = new MinioObjectStore(
+    StoreConfig.from({
+      endpoint: stack.s3.endpoint,
+      accessKey: stack.s3.accessKey,
+      secretKey: stack.s3.secretKey,
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the local stack', () => {
+  it('serves grpc.health.v1 SERVING on every service', async () => {
+    for (const name of ['splitter', 'stats-store', 'evaluator', 'trainer'] as const)
+      expect(await checkHealth(stack.address(name))).toBe('SERVING');
+  });
+
+  it('a run through the services gives the same accuracy matrix as the same run in-process, bit for bit', async () => {
+    const client = trainer();
+    const { run } = await client.startRun(request('e2e-a'));
+    client.close();
+    expect(run?.status).toBe(RunStatus.RUN_STATUS_QUEUED);
+    const events = await watch('e2e-a');
+    const final = events.filter((e) => e.state).at(-1)?.state;
+    expect(final?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(events.some((e) => e.train && e.train.etaSeconds >= 0)).toBe(true);
+    expect(events.filter((e) => e.evaluated).map((e) => e.evaluated?.task)).toEqual([0, 1]);
+
+    const config = embeddedConfig('slca', 1993, { workers: 2 });
+    Object.assign(config, JSON.parse(OVERRIDES));
+    config.stage1.epochs = 1;
+    config.stage1.milestones = [];
+    const data = await loadManifestData(loadSplitEmojiManifest({ verifyDigests: true }), 32);
+    inProcess = await runExperiment(config, data, (await loadEmbeddedBackbone()).values);
+
+    const metrics = await matrixOf('e2e-a');
+    expect(metrics?.complete).toBe(true);
+    expect(metrics?.accuracies).toEqual(inProcess.accuracies);
+    expect(metrics?.accuracyMatrix.map((r) => r.values)).toEqual(
+      inProcess.accuracyMatrix.map((r) => r.filter((v) => v !== null)),
+    );
+    expect(final?.lastAcc).toBe(inProcess.lastAcc);
+    expect(JSON.parse(final?.configJson ?? '{}')).toEqual(config);
+  }, 240_000);
+
+  it('SIGKILL mid-task: a restarted trainer resumes from the latest checkpoint and finishes bit-identically', async () => {
+    const client = trainer();
+    await client.startRun(request('e2e-kill'));
+    client.close();
+    // Wait for a checkpoint inside the second task's training, then kill the trainer without warning.
+    const seen = await watch(
+      'e2e-kill',
+      (e) => !!e.checkpoint && e.checkpoint.task === 1 && e.checkpoint.step > 0,
+    );
+    const checkpoint = seen.at(-1)?.checkpoint;
+    expect(checkpoint?.task).toBe(1);
+    expect(await stack.kill('trainer', 'SIGKILL')).toBe('SIGKILL');
+    const orphan = await getRunRecord<{ status: string; latestCheckpoint: string }>(store, 'e2e-kill');
+    expect(orphan?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
+
+    await stack.startService('trainer');
+    const events = await watch('e2e-kill');
+    const final = events.filter((e) => e.state).at(-1)?.state;
+    expect(final?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(final?.resumedCount).toBe(1);
+    expect(logs.some((l) => l.includes('resuming from runs/e2e-kill/checkpoints/'))).toBe(true);
+    // Training continued rather than restarted: no step of the first task ran again.
+    expect(events.some((e) => e.train && e.train.task === 0)).toBe(false);
+    const metrics = await matrixOf('e2e-kill');
+    expect(metrics?.accuracies).toEqual(inProcess.accuracies);
+  }, 240_000);
+
+  it('SIGTERM: the trainer checkpoints and exits within 20 s; on restart the run continues to the same result', async () => {
+    const client = trainer();
+    await client.startRun(request('e2e-term'));
+    client.close();
+    await watch('e2e-term', (e) => !!e.train && e.train.task === 0 && e.train.step >= 3);
+    const started = performance.now();
+    expect(await stack.kill('trainer', 'SIGTERM')).toBe(0);
+    const seconds = (performance.now() - started) / 1000;
+    expect(seconds).toBeLessThan(20);
+    const record = await getRunRecord<{ status: string; latestCheckpoint: string }>(store, 'e2e-term');
+    expect(record?.status).toBe(RunStatus.RUN_STATUS_INTERRUPTED);
+    expect(record?.latestCheckpoint).toMatch(/^runs\/e2e-term\/checkpoints\/\d{8}\/$/);
+
+    await stack.startService('trainer');
+    const events = await watch('e2e-term');
+    expect(events.filter((e) => e.state).at(-1)?.state?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect((await matrixOf('e2e-term'))?.accuracies).toEqual(inProcess.accuracies);
+  }, 240_000);
+
+  it('bad requests get the specific status, name the field, and store nothing', async () => {
+    const client = trainer();
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ code: grpc.status.OK, details: '' }),
+        (e: grpc.ServiceError) => ({ code: e.code, details: e.details }),
+      );
+    try {
+      const bad = await status(client.startRun({ ...request('e2e-bad'), method: 'ewc' }));
+      expect(bad.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(bad.details).toMatch(/^method: unknown method "ewc"/);
+      const overrides = await status(
+        client.startRun({ ...request('e2e-bad'), configOverridesJson: '{"stage1":{"lr":-1}}' }),
+      );
+      expect(overrides.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(overrides.details).toContain('stage1.lr');
+      expect(await store.list('runs/e2e-bad/')).toEqual([]);
+
+      expect((await status(client.getRun({ id: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
+      expect((await status(client.resumeRun({ id: 'e2e-a' }))).code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect((await status(client.cancelRun({ id: 'e2e-a' }))).code).toBe(grpc.status.FAILED_PRECONDITION);
+      const clash = await status(client.startRun({ ...request('e2e-a'), seed: 7 }));
+      expect(clash.code).toBe(grpc.status.ALREADY_EXISTS);
+      // The same request again is the same run (idempotent start).
+      expect((await client.startRun(request('e2e-a'))).run?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('lists the run’s committed artifacts with digests, never staging uploads', async () => {
+    const client = trainer();
+    try {
+      const { artifacts } = await client.getRunArtifacts({ id: 'e2e-a' });
+      const keys = artifacts?.objects.map((o) => o.key) ?? [];
+      expect(keys).toContain('runs/e2e-a/config.json');
+      expect(keys.some((k) => /^runs\/e2e-a\/checkpoints\/\d{8}\/state\.safetensors$/.test(k))).toBe(true);
+      expect(keys.some((k) => /^runs\/e2e-a\/stats\/\d{5}\/stats\.f64$/.test(k))).toBe(true);
+      expect(keys).toContain('runs/e2e-a/metrics/accuracy/0001.json');
+      expect(keys.some((k) => k.includes('/uploads/'))).toBe(false);
+      expect(artifacts?.objects.every((o) => /^[0-9a-f]{64}$/.test(o.sha256) && o.size > 0)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+});
