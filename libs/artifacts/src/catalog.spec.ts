@@ -11,6 +11,8 @@ import {
   putClassStatistics,
   putDataset,
   putSplit,
+  samplesKey,
+  uploadKey,
 } from './catalog';
 import { MemoryObjectStore } from './memory-store';
 
@@ -97,5 +99,13 @@ describe('catalog: the typed artifacts the services share', () => {
       code: 'already_exists',
     });
     expect((await listAccuracyRows(store, 'r1')).map((r) => r.task)).toEqual([0, 1]);
+  });
+
+  it("names sampled features by their digest under the run, beside the run's uploads", () => {
+    const digest = sha(Buffer.from('samples'));
+    expect(samplesKey('r1', digest)).toBe(`runs/r1/samples/${digest}.f32`);
+    expect(samplesKey('r1', digest)).not.toBe(uploadKey('r1', digest));
+    expect(() => samplesKey('r1', 'ABC')).toThrow(/sha256/);
+    expect(() => samplesKey('../r1', digest)).toThrow(/runId/);
   });
 });

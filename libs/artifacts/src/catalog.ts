@@ -50,6 +50,7 @@ import type { ObjectStore } from './store';
  *   run record       runs/<id>/run.json  (mutable, one writer: the run's trainer; replaced whole)
  *   accuracy rows    runs/<id>/metrics/accuracy/<task>.json
  *   uploads          runs/<id>/uploads/<sha256>  (staging for payloads a service then verifies and commits)
+ *   feature samples  runs/<id>/samples/<sha256>.f32  (drawn by the statistics store; content-addressed)
  */
 
 const DATASET_FILE = 'dataset.json';
@@ -226,6 +227,16 @@ export function uploadKey(runId: string, sha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256))
     throw new InvalidArgumentError('sha256', sha256, 'expected 64 lower-case hex digits');
   return `${runPrefix(runId)}uploads/${sha256}`;
+}
+
+/**
+ * Where features sampled for a run are kept: named by their SHA-256, so the same draw (same classes,
+ * counts and seed) lands on the same key and a repeated request costs nothing.
+ */
+export function samplesKey(runId: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new InvalidArgumentError('sha256', sha256, 'expected 64 lower-case hex digits');
+  return `${runPrefix(runId)}samples/${sha256}.f32`;
 }
 
 /** Writes a run's record whole (one PUT: a reader sees the old or the new one). */

@@ -99,6 +99,7 @@ export {
   type RunConfigFile,
   modelPrefix,
   uploadKey,
+  samplesKey,
   putRunRecord,
   getRunRecord,
   listRunIds,

@@ -104,6 +104,8 @@ export class Stack {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
+        // The services' Nest decorators need experimentalDecorators, which tsx takes from this tsconfig.
+        TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
         ...this.storeEnv,
         ...peers,
         [PORT_ENV[name]]: String(port),

@@ -13,7 +13,7 @@ import {
 import { RunStatus, type Run, type RunEvent } from '@slca/contracts';
 import { ExperimentStopped, type ExperimentConfig, type ProgressEvent } from '@slca/engine';
 import { alreadyExists, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
-import { executeRun } from '../execution/run-execution';
+import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import type { Peers } from '../execution/peers';
 import { runSpecFrom, type Benchmark, type RunRequest } from '../execution/run-spec';
 import { RunEvents } from './run-events';
@@ -27,6 +27,7 @@ export interface RunManagerOptions {
   checkpointEvery: number;
   /** Runs trained at once by this process (each uses every worker thread). */
   concurrency: number;
+  executor?: RunExecutor;
 }
 
 interface Active {
@@ -50,8 +51,11 @@ export class RunManager {
   private readonly active = new Map<string, Active>();
   private readonly logs = new Map<string, string[]>();
   private closing = false;
+  private readonly executor: RunExecutor;
 
-  constructor(private readonly options: RunManagerOptions) {}
+  constructor(private readonly options: RunManagerOptions) {
+    this.executor = options.executor ?? new InProcessExecutor();
+  }
 
   /** Picks up the runs a previous trainer process left unfinished. */
   async recover(): Promise<string[]> {
@@ -248,7 +252,7 @@ export class RunManager {
     const sessionStart = performance.now();
     let firstFraction: number | undefined;
     try {
-      const result = await executeRun({
+      const result = await this.executor.execute({
         runId: id,
         benchmark: record.benchmark as Benchmark,
         config: JSON.parse(record.configJson) as ExperimentConfig,

@@ -18,6 +18,14 @@ describe('class statistics as stored bytes', () => {
     expect(back.cholesky[0]).toBe(Math.sqrt(4 / 3));
   });
 
+  it('decodes a Node Buffer that lives inside a larger pooled allocation', () => {
+    const pooled = Buffer.from(encodeClassStatistics(stats));
+    const inPool = Buffer.concat([Buffer.from([1, 2, 3]), pooled]).subarray(3);
+    expect(inPool.byteOffset).toBeGreaterThan(0);
+    const back = decodeClassStatistics(inPool, { classId: 3, task: 1, count: 4, dim: 2 });
+    expect(back.mean).toEqual(stats.mean);
+  });
+
   const meta = { classId: 3, task: 1, count: 4, dim: 2 };
   const bytesOf = (values: number[]) => new Uint8Array(Float64Array.from(values).buffer);
 

@@ -48,7 +48,8 @@ export function decodeClassStatistics(
     throw new StatisticsError(
       `class ${classId}: statistics of dim ${dim} take ${expected} bytes, got ${bytes.byteLength}`,
     );
-  const values = new Float64Array(bytes.slice().buffer);
+  // A copy with its own, aligned buffer: a Node Buffer's `slice()` is a view into a shared pool.
+  const values = new Float64Array(Uint8Array.from(bytes).buffer);
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new StatisticsError(`class ${classId}: non-finite value at index ${bad}`);
   const mean = values.slice(0, dim);

@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ObjectStore } from '@slca/artifacts';
+import type { BackendInfo } from '@slca/engine';
+import { OBJECT_STORE } from '../object-store';
+import { EvaluationController } from './evaluation.controller';
+import { EvaluationService, TENSOR_BACKEND } from './evaluation.service';
+
+@Module({})
+export class EvaluationModule {
+  static forStore(store: ObjectStore, backend: BackendInfo): DynamicModule {
+    return {
+      module: EvaluationModule,
+      controllers: [EvaluationController],
+      providers: [
+        { provide: OBJECT_STORE, useValue: store },
+        { provide: TENSOR_BACKEND, useValue: backend },
+        EvaluationService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import type { ObjectStore } from '@slca/artifacts';
+import { PROTO_FILES, protoRoot } from '@slca/contracts';
+import { startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
+import { objectStoreHealth } from './object-store';
+import { SplitterModule } from './splitter/splitter.module';
+
+export const DEFAULT_SPLITTER_PORT = 50051;
+
+export interface SplitterOptions {
+  store: ObjectStore;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  logger?: Logger;
+  /** Stop and exit on SIGTERM/SIGINT; off for a service started inside a test. */
+  handleSignals?: boolean;
+}
+
+/** The splitter on a gRPC server with health; `main.ts` runs it as a process, tests may run it in theirs. */
+export function startSplitter(options: SplitterOptions): Promise<GrpcService> {
+  return startGrpcService({
+    name: 'splitter',
+    module: SplitterModule.forStore(options.store),
+    protoPath: PROTO_FILES.splitter,
+    includeDirs: [protoRoot()],
+    host: options.host,
+    port: options.port,
+    logger: options.logger,
+    handleSignals: options.handleSignals,
+    dependencies: [objectStoreHealth(options.store)],
+  });
+}

@@ -1,0 +1,21 @@
+import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
+import { createLogger, env, loadConfig } from '@slca/service-kit';
+import { DEFAULT_SPLITTER_PORT, startSplitter } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig({
+    SLCA_SPLITTER_PORT: env.port().default(DEFAULT_SPLITTER_PORT),
+    SLCA_BIND_HOST: env.string().default('127.0.0.1'),
+  });
+  const storeConfig = storeConfigFromEnv(process.env);
+  const logger = createLogger({ service: 'splitter', secrets: [storeConfig.secretKey] });
+  logger.info('configuration', { config, store: storeConfig });
+  const store = new MinioObjectStore(storeConfig);
+  await store.ensureBucket();
+  await startSplitter({ store, port: config.SLCA_SPLITTER_PORT, host: config.SLCA_BIND_HOST, logger });
+}
+
+main().catch((error: unknown) => {
+  createLogger({ service: 'splitter' }).error('failed to start', { error });
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  datasetPrefix,
+  getDataset,
+  getSplit,
+  listDatasets,
+  putDataset,
+  putSplit,
+  splitPrefix,
+  type ObjectStore,
+  type StoredDataset,
+} from '@slca/artifacts';
+import type { Dataset, Split } from '@slca/contracts';
+import {
+  buildSplit,
+  loadSplitEmojiManifest,
+  manifestDigest,
+  readFolderDataset,
+  resolveDatasetFile,
+  type DatasetManifest,
+  type DatasetSplit,
+} from '@slca/data';
+import { invalidArgument } from '@slca/service-kit';
+import { OBJECT_STORE } from '../object-store';
+import { artifactRef } from './artifact-ref';
+
+export const EMBEDDED_DATASET_NAME = 'split-emoji';
+
+/**
+ * The side length the engine decodes the embedded benchmark at (`EMBEDDED_ARCH.imageSize` in
+ * @slca/engine; the test checks they agree). Its manifest records the images' native 64 px, and the
+ * manifest stays as shipped so its digest is the benchmark's own; `Dataset.image_size` reports the size
+ * the images are used at, which for a folder dataset is the size it was imported for.
+ */
+export const EMBEDDED_IMAGE_SIZE = 32;
+
+let embeddedDigest: string | undefined;
+
+/** Whether a stored manifest is the embedded benchmark, under whatever name it was registered. */
+function isEmbedded(manifest: DatasetManifest): boolean {
+  embeddedDigest ??= manifestDigest(loadSplitEmojiManifest());
+  const asShipped = { ...manifest, name: loadSplitEmojiManifest().name };
+  return manifestDigest(asShipped) === embeddedDigest;
+}
+
+export function imageSizeOf(manifest: DatasetManifest): number {
+  return isEmbedded(manifest) ? EMBEDDED_IMAGE_SIZE : (manifest.imageSize ?? 0);
+}
+
+/** Imports, lookups and splits: the libraries do the work, this keeps the store and the wire form. */
+@Injectable()
+export class SplitterService {
+  /** Imports under way by dataset name: a retried call joins the running one instead of racing it. */
+  private readonly imports = new Map<string, Promise<StoredDataset>>();
+
+  constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
+
+  importEmbedded(name: string): Promise<Dataset> {
+    return this.importOnce(name, async () => {
+      const shipped = loadSplitEmojiManifest({ verifyDigests: true });
+      const manifest = name === shipped.name ? shipped : { ...shipped, name };
+      return putDataset(this.store, manifest, (file) => readFile(resolveDatasetFile(file)));
+    });
+  }
+
+  /** Every image is decoded before anything is stored, so a bad folder leaves the store untouched. */
+  importFolder(name: string, path: string, imageSize: number): Promise<Dataset> {
+    return this.importOnce(name, async () => {
+      let manifest: DatasetManifest;
+      try {
+        manifest = await readFolderDataset(path, name, { imageSize });
+      } catch (error) {
+        throw invalidArgument('path', `refused: ${(error as Error).message}`);
+      }
+      return putDataset(this.store, manifest, (file) => readFile(join(path, file)));
+    });
+  }
+
+  async getDataset(name: string): Promise<Dataset> {
+    return this.datasetMessage(await getDataset(this.store, name));
+  }
+
+  async listDatasets(): Promise<Dataset[]> {
+    const names = await listDatasets(this.store);
+    return Promise.all(names.map((name) => this.getDataset(name)));
+  }
+
+  /** The manifest the split would be cut from; NOT_FOUND when the dataset is not registered. */
+  async datasetManifest(name: string): Promise<DatasetManifest> {
+    return (await getDataset(this.store, name)).manifest;
+  }
+
+  async createSplit(
+    manifest: DatasetManifest,
+    seed: number,
+    initClasses: number,
+    increment: number,
+  ): Promise<Split> {
+    const split = buildSplit(manifest, seed, initClasses, increment);
+    await putSplit(this.store, split);
+    return this.getSplit(split.id);
+  }
+
+  async getSplit(id: string): Promise<Split> {
+    const { split, artifact } = await getSplit(this.store, id);
+    return {
+      id: split.id,
+      dataset: split.dataset,
+      seed: split.seed,
+      classOrder: split.classOrder,
+      tasks: split.tasks.map((task: DatasetSplit['tasks'][number]) => ({
+        index: task.index,
+        classes: task.classes,
+        trainCount: task.train.length,
+        testCount: task.test.length,
+      })),
+      artifact: await artifactRef(this.store, splitPrefix(id), artifact),
+    };
+  }
+
+  private async importOnce(name: string, work: () => Promise<StoredDataset>): Promise<Dataset> {
+    let running = this.imports.get(name);
+    if (!running) {
+      running = work().finally(() => this.imports.delete(name));
+      this.imports.set(name, running);
+    }
+    return this.datasetMessage(await running);
+  }
+
+  private async datasetMessage(stored: StoredDataset): Promise<Dataset> {
+    const { manifest } = stored;
+    const perClass = (items: DatasetManifest['train']) => {
+      const counts = new Map<number, number>();
+      for (const item of items) counts.set(item.label, (counts.get(item.label) ?? 0) + 1);
+      return counts;
+    };
+    const train = perClass(manifest.train);
+    const test = perClass(manifest.test);
+    return {
+      name: manifest.name,
+      imageSize: imageSizeOf(manifest),
+      classes: manifest.classes.map((c) => ({
+        id: c.id,
+        name: c.name,
+        trainCount: train.get(c.id) ?? 0,
+        testCount: test.get(c.id) ?? 0,
+      })),
+      trainCount: manifest.train.length,
+      testCount: manifest.test.length,
+      manifestDigest: stored.digest,
+      artifact: await artifactRef(this.store, datasetPrefix(manifest.name), stored.artifact),
+    };
+  }
+}

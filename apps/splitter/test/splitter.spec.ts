@@ -1,0 +1,253 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { sha256Hex, splitFileKey } from '@slca/artifacts';
+import {
+  PROTO_FILES,
+  protoRoot,
+  type CreateSplitRequest,
+  type CreateSplitResponse,
+  type Dataset,
+  type GetDatasetResponse,
+  type GetSplitResponse,
+  type ImportEmbeddedDatasetResponse,
+  type ImportFolderDatasetRequest,
+  type ImportFolderDatasetResponse,
+  type ListDatasetsResponse,
+} from '@slca/contracts';
+import { buildSplit, loadSplitEmojiManifest, readFolderDataset } from '@slca/data';
+import { EMBEDDED_ARCH } from '@slca/engine';
+import {
+  checkHealth,
+  createGrpcClient,
+  INVALID_FIELD_METADATA_KEY,
+  type GrpcClient,
+} from '@slca/service-kit';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failure, present, spawnService, startStack, type ServiceProcess, type Stack } from './harness';
+
+let stack: Stack;
+let service: ServiceProcess;
+let client: GrpcClient;
+
+beforeAll(async () => {
+  stack = await startStack();
+  service = await spawnService('splitter', {
+    SLCA_SPLITTER_PORT: '0',
+    SLCA_S3_ENDPOINT: stack.s3.endpoint,
+    SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
+    SLCA_S3_SECRET_KEY: stack.s3.secretKey,
+    SLCA_S3_BUCKET: stack.s3.config.bucket,
+  });
+  client = createGrpcClient({
+    protoPath: PROTO_FILES.splitter,
+    includeDirs: [protoRoot()],
+    service: 'slca.v1.SplitterService',
+    address: service.address,
+    deadlineMs: 60_000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  const code = await service?.stop();
+  await stack?.close();
+  // SIGTERM drains and exits cleanly.
+  expect(code).toBe(0);
+});
+
+const call = <Res extends object>(method: string, request: object) =>
+  client.unary<object, Res>(method, request);
+
+/** A tiny PNG whose colour encodes (class, index), so every file differs. */
+const png = (c: number, i: number) =>
+  sharp({
+    create: { width: 8, height: 8, channels: 3, background: { r: 40 * c, g: 20 * i, b: 200 - 30 * c } },
+  })
+    .png()
+    .toBuffer();
+
+/** `<dir>/{train,test}/<class>/<n>.png` with `train` and `test` images per class. */
+async function writeFolder(dir: string, classes: string[], train = 2, test = 1): Promise<string> {
+  for (const [split, count] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
+    for (const [c, name] of classes.entries()) {
+      mkdirSync(join(dir, split, name), { recursive: true });
+      for (let i = 0; i < count; i++)
+        writeFileSync(join(dir, split, name, `${i}.png`), await png(c, i + (split === 'test' ? 5 : 0)));
+    }
+  }
+  return dir;
+}
+
+async function expectInvalid(promise: Promise<unknown>, field: string, message?: RegExp) {
+  const error = await failure(promise);
+  expect(error.code).toBe(status.INVALID_ARGUMENT);
+  expect(error.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual([field]);
+  expect(error.details.startsWith(`${field}: `)).toBe(true);
+  if (message) expect(error.details).toMatch(message);
+}
+
+const storedKeys = (prefix = '') => stack.store.list(prefix);
+
+describe('splitter over gRPC, as its own process', () => {
+  it('reports SERVING on grpc.health.v1 for the server and for SplitterService', async () => {
+    expect(await checkHealth(service.address)).toBe('SERVING');
+    expect(await checkHealth(service.address, 'slca.v1.SplitterService')).toBe('SERVING');
+    expect(service.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('refuses bad folder imports with the field named, and stores nothing', async () => {
+    const good = await writeFolder(join(stack.directory, 'good'), ['apple', 'pear']);
+    const request = (over: Partial<ImportFolderDatasetRequest>) =>
+      call('ImportFolderDataset', { name: 'fruit', path: good, imageSize: 8, ...over });
+    await expectInvalid(request({ name: '' }), 'name');
+    await expectInvalid(request({ name: 'Fruit/../x' }), 'name');
+    await expectInvalid(request({ path: '' }), 'path');
+    await expectInvalid(request({ path: 'relative/folder' }), 'path', /absolute/);
+    await expectInvalid(request({ imageSize: 0 }), 'image_size');
+    await expectInvalid(request({ imageSize: 100_000 }), 'image_size');
+    await expectInvalid(request({ path: join(stack.directory, 'missing') }), 'path', /does not exist/);
+
+    // A truncated PNG: refused, naming the file.
+    const truncated = await writeFolder(join(stack.directory, 'truncated'), ['apple', 'pear']);
+    const whole = await png(1, 7);
+    writeFileSync(join(truncated, 'test/pear/0.png'), whole.subarray(0, Math.floor(whole.length / 2)));
+    await expectInvalid(request({ path: truncated }), 'path', /test\/pear\/0\.png/);
+
+    // A class with no test images: refused, naming the class.
+    const empty = await writeFolder(join(stack.directory, 'empty'), ['apple', 'pear']);
+    mkdirSync(join(empty, 'train/plum'));
+    mkdirSync(join(empty, 'test/plum'));
+    writeFileSync(join(empty, 'train/plum/0.png'), await png(2, 0));
+    await expectInvalid(request({ path: empty }), 'path', /class plum has no test images/);
+
+    expect(await storedKeys()).toEqual([]);
+  });
+
+  let fruit: Dataset;
+  it('imports a folder dataset, idempotently, and refuses other files under the same name', async () => {
+    const dir = await writeFolder(join(stack.directory, 'fruit'), ['apple', 'pear', 'plum', 'fig'], 3, 2);
+    const response = await call<ImportFolderDatasetResponse>('ImportFolderDataset', {
+      name: 'fruit',
+      path: dir,
+      imageSize: 16,
+    });
+    fruit = present(response.dataset);
+    const expected = await readFolderDataset(dir, 'fruit', { imageSize: 16 });
+    expect(fruit).toMatchObject({ name: 'fruit', imageSize: 16, trainCount: 12, testCount: 8 });
+    expect(fruit.classes).toEqual(
+      ['apple', 'fig', 'pear', 'plum'].map((name, id) => ({ id, name, trainCount: 3, testCount: 2 })),
+    );
+    const manifestKey = 'datasets/fruit/manifest.json';
+    const manifestBytes = await stack.store.get(manifestKey);
+    expect(fruit.artifact).toMatchObject({
+      prefix: 'datasets/fruit',
+      manifest: { key: manifestKey, size: manifestBytes.length, sha256: sha256Hex(manifestBytes) },
+    });
+    // 20 distinct images (content-addressed) + dataset.json, each listed with its digest.
+    expect(present(fruit.artifact).files).toHaveLength(21);
+    for (const file of present(fruit.artifact).files.slice(0, 3))
+      expect(sha256Hex(await stack.store.get(file.key))).toBe(file.sha256);
+
+    const again = await call<ImportFolderDatasetResponse>('ImportFolderDataset', {
+      name: 'fruit',
+      path: dir,
+      imageSize: 16,
+    });
+    expect(again.dataset).toEqual(fruit);
+    expect(fruit.manifestDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(expected.train).toHaveLength(12);
+
+    const other = await writeFolder(join(stack.directory, 'other'), ['apple', 'pear']);
+    const before = await storedKeys();
+    const error = await failure(call('ImportFolderDataset', { name: 'fruit', path: other, imageSize: 16 }));
+    expect(error.code).toBe(status.ALREADY_EXISTS);
+    expect(await storedKeys()).toEqual(before);
+  });
+
+  it('gets and lists datasets; NOT_FOUND for an unknown one', async () => {
+    expect((await call<GetDatasetResponse>('GetDataset', { name: 'fruit' })).dataset).toEqual(fruit);
+    expect((await call<ListDatasetsResponse>('ListDatasets', {})).datasets.map((d) => d.name)).toContain(
+      'fruit',
+    );
+    expect((await failure(call('GetDataset', { name: 'nope' }))).code).toBe(status.NOT_FOUND);
+    await expectInvalid(call('GetDataset', { name: '' }), 'name');
+  });
+
+  it('creates a split as buildSplit cuts it, idempotently; refuses bad sizes and unknown datasets', async () => {
+    const request: CreateSplitRequest = { dataset: 'fruit', seed: 1993, initClasses: 2, increment: 1 };
+    const { split } = await call<CreateSplitResponse>('CreateSplit', request);
+    const manifest = await readFolderDataset(join(stack.directory, 'fruit'), 'fruit', { imageSize: 16 });
+    const expected = buildSplit(manifest, 1993, 2, 1);
+    expect(split).toMatchObject({
+      id: expected.id,
+      dataset: 'fruit',
+      seed: 1993,
+      classOrder: expected.classOrder,
+    });
+    expect(present(split).tasks).toEqual(
+      expected.tasks.map((t) => ({
+        index: t.index,
+        classes: t.classes,
+        trainCount: t.train.length,
+        testCount: t.test.length,
+      })),
+    );
+    expect(present(present(split).artifact).prefix).toBe(`splits/${expected.id}`);
+    expect((await call<CreateSplitResponse>('CreateSplit', request)).split).toEqual(split);
+    expect((await call<GetSplitResponse>('GetSplit', { id: expected.id })).split).toEqual(split);
+
+    const before = await storedKeys('splits/');
+    await expectInvalid(call('CreateSplit', { ...request, initClasses: 0 }), 'init_classes');
+    await expectInvalid(call('CreateSplit', { ...request, initClasses: -3 }), 'init_classes');
+    await expectInvalid(call('CreateSplit', { ...request, initClasses: 5 }), 'init_classes', /4 classes/);
+    await expectInvalid(call('CreateSplit', { ...request, increment: 0 }), 'increment');
+    await expectInvalid(call('CreateSplit', { ...request, increment: 9 }), 'increment', /4 classes/);
+    await expectInvalid(call('CreateSplit', { ...request, dataset: 'Fruit' }), 'dataset');
+    expect((await failure(call('CreateSplit', { ...request, dataset: 'nope' }))).code).toBe(status.NOT_FOUND);
+    expect(await storedKeys('splits/')).toEqual(before);
+
+    expect((await failure(call('GetSplit', { id: 'fruit.seed1.init1.inc1' }))).code).toBe(status.NOT_FOUND);
+    await expectInvalid(call('GetSplit', { id: '' }), 'id');
+  });
+
+  it('answers DATA_LOSS when a stored split no longer matches its manifest', async () => {
+    const { split } = await call<CreateSplitResponse>('CreateSplit', {
+      dataset: 'fruit',
+      seed: 7,
+      initClasses: 1,
+      increment: 1,
+    });
+    await stack.store.put(splitFileKey(present(split).id, 'split.json'), Buffer.from('{"tampered":true}\n'));
+    const error = await failure(call('GetSplit', { id: present(split).id }));
+    expect(error.code).toBe(status.DATA_LOSS);
+    expect(error.details).toContain('split.json');
+  });
+
+  it('imports the embedded benchmark once, at the size the engine decodes it, then again for free', async () => {
+    const started = performance.now();
+    const { dataset } = await call<ImportEmbeddedDatasetResponse>('ImportEmbeddedDataset', {});
+    const firstMs = performance.now() - started;
+    const shipped = loadSplitEmojiManifest();
+    expect(dataset).toMatchObject({
+      name: 'split-emoji',
+      imageSize: EMBEDDED_ARCH.imageSize,
+      trainCount: shipped.train.length,
+      testCount: shipped.test.length,
+    });
+    expect(present(dataset).classes).toHaveLength(shipped.classes.length);
+    expect(present(dataset).classes.every((c) => c.trainCount > 0 && c.testCount > 0)).toBe(true);
+
+    const again = performance.now();
+    expect((await call<ImportEmbeddedDatasetResponse>('ImportEmbeddedDataset', {})).dataset).toEqual(dataset);
+    const secondMs = performance.now() - again;
+    console.log(
+      `embedded import: ${present(present(dataset).artifact).files.length} objects in ${Math.round(firstMs)} ms; again in ${Math.round(secondMs)} ms`,
+    );
+    expect(secondMs).toBeLessThan(firstMs);
+  }, 120_000);
+});

@@ -1,0 +1,21 @@
+import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
+import { createLogger, env, loadConfig } from '@slca/service-kit';
+import { DEFAULT_STATS_STORE_PORT, startStatsStore } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig({
+    SLCA_STATS_STORE_PORT: env.port().default(DEFAULT_STATS_STORE_PORT),
+    SLCA_BIND_HOST: env.string().default('127.0.0.1'),
+  });
+  const storeConfig = storeConfigFromEnv(process.env);
+  const logger = createLogger({ service: 'stats-store', secrets: [storeConfig.secretKey] });
+  logger.info('configuration', { config, store: storeConfig });
+  const store = new MinioObjectStore(storeConfig);
+  await store.ensureBucket();
+  await startStatsStore({ store, port: config.SLCA_STATS_STORE_PORT, host: config.SLCA_BIND_HOST, logger });
+}
+
+main().catch((error: unknown) => {
+  createLogger({ service: 'stats-store' }).error('failed to start', { error });
+  process.exit(1);
+});
