@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -72,7 +72,11 @@ beforeAll(async () => {
   stack = await Stack.start({
     dataDir: dir,
     env: { SLCA_CHECKPOINT_EVERY: '4', SLCA_TRAINER_WORKERS: '2' },
-    onLog: (name, line) => logs.push(`${name}: ${line}`),
+    onLog: (name, line) => {
+      logs.push(`${name}: ${line}`);
+      // SLCA_E2E_LOG=file keeps every service's log for a post-mortem.
+      if (process.env.SLCA_E2E_LOG) appendFileSync(process.env.SLCA_E2E_LOG, `${name}: ${line}\n`);
+    },
   });
   store = new MinioObjectStore(
     StoreConfig.from({
@@ -197,6 +201,31 @@ describe('the local stack', () => {
       client.close();
     }
   });
+
+  it('a diverging run and a singular covariance fail the run with a message naming the step or the class', async () => {
+    const client = trainer();
+    try {
+      await client.startRun({ ...request('e2e-diverge'), configOverridesJson: '{"stage1":{"lr":1e30}}' });
+      await client.startRun({
+        ...request('e2e-singular'),
+        configOverridesJson: '{"initClasses":15,"increment":15,"covarianceRidge":0}',
+      });
+    } finally {
+      client.close();
+    }
+    const diverged = (await watch('e2e-diverge')).filter((e) => e.state).at(-1)?.state;
+    expect(diverged?.status).toBe(RunStatus.RUN_STATUS_FAILED);
+    expect(diverged?.error).toMatch(
+      /^training diverged: loss (NaN|-?Infinity) at task 1, epoch 1, step \d+$/,
+    );
+    const singular = (await watch('e2e-singular')).filter((e) => e.state).at(-1)?.state;
+    expect(singular?.status).toBe(RunStatus.RUN_STATUS_FAILED);
+    // 128-d features from ~34 images per class: rank-deficient without the ridge.
+    expect(singular?.error).toMatch(/^class \d+: covariance is not positive definite/);
+    // What was committed before the failure is still there and readable.
+    expect(await store.exists('runs/e2e-singular/config.json')).toBe(true);
+    expect((await store.list('runs/e2e-singular/checkpoints/')).length).toBeGreaterThan(0);
+  }, 240_000);
 
   it('lists the run’s committed artifacts with digests, never staging uploads', async () => {
     const client = trainer();

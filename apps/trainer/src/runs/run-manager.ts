@@ -12,7 +12,7 @@ import {
 } from '@slca/artifacts';
 import { RunStatus, type Run, type RunEvent } from '@slca/contracts';
 import { ExperimentStopped, type ExperimentConfig, type ProgressEvent } from '@slca/engine';
-import { alreadyExists, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
+import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import type { Peers } from '../execution/peers';
 import { runSpecFrom, type Benchmark, type RunRequest } from '../execution/run-spec';
@@ -120,8 +120,9 @@ export class RunManager {
       resumedCount: 0,
     };
     await this.save(record);
+    const accepted = toRun(record);
     this.enqueue(record.id);
-    return toRun(record);
+    return accepted;
   }
 
   get(id: string): RunRecord {
@@ -236,10 +237,13 @@ export class RunManager {
       const stop = new AbortController();
       const entry: Active = { stop, done: Promise.resolve() };
       this.active.set(id, entry);
-      entry.done = this.execute(id, entry).finally(() => {
-        this.active.delete(id);
-        this.pump();
-      });
+      // A run outlives the call that queued it: its logs and peer calls carry its own id, not that call's.
+      entry.done = callContext
+        .run({ runId: id }, () => this.execute(id, entry))
+        .finally(() => {
+          this.active.delete(id);
+          this.pump();
+        });
     }
   }
 
