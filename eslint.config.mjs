@@ -16,6 +16,80 @@ const bannedInScience = [
 /** Libraries below the services must not pull in a UI or a tensor runtime. */
 const bannedInTransport = ['next', 'react', 'react-dom', '@tensorflow/*'];
 
+/** Who may import whom (tags in each project's package.json). */
+const depConstraints = [
+  { sourceTag: 'layer:data', onlyDependOnLibsWithTags: [], bannedExternalImports: bannedInScience },
+  {
+    sourceTag: 'layer:metrics',
+    onlyDependOnLibsWithTags: [],
+    bannedExternalImports: bannedInScience,
+  },
+  {
+    sourceTag: 'layer:engine',
+    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics'],
+    bannedExternalImports: bannedInScience,
+  },
+  // Wire format only: generated code and the .proto files, no storage, no tensors.
+  {
+    sourceTag: 'layer:contracts',
+    onlyDependOnLibsWithTags: [],
+    bannedExternalImports: [...bannedInTransport, '@nestjs/core', 'minio', '@aws-sdk/*'],
+  },
+  {
+    sourceTag: 'layer:artifacts',
+    onlyDependOnLibsWithTags: ['layer:data'],
+    bannedExternalImports: [...bannedInTransport, '@nestjs/*', '@grpc/*'],
+  },
+  {
+    sourceTag: 'layer:service-kit',
+    onlyDependOnLibsWithTags: ['layer:contracts'],
+    bannedExternalImports: [...bannedInTransport, 'minio', '@aws-sdk/*'],
+  },
+  // A service validates, calls a library, stores and answers.
+  {
+    sourceTag: 'type:service',
+    onlyDependOnLibsWithTags: [
+      'layer:data',
+      'layer:metrics',
+      'layer:engine',
+      'layer:contracts',
+      'layer:artifacts',
+      'layer:service-kit',
+    ],
+    bannedExternalImports: ['next', 'react', 'react-dom'],
+  },
+  // Developer tools (the local stack and its end-to-end tests) drive everything.
+  {
+    sourceTag: 'type:tool',
+    onlyDependOnLibsWithTags: [
+      'layer:data',
+      'layer:metrics',
+      'layer:engine',
+      'layer:contracts',
+      'layer:artifacts',
+      'layer:service-kit',
+    ],
+  },
+  // The dashboard reads the contracts, the metrics' formulas and the object layout; no Nest.
+  {
+    sourceTag: 'scope:dashboard',
+    onlyDependOnLibsWithTags: ['layer:contracts', 'layer:metrics', 'layer:artifacts'],
+    bannedExternalImports: ['@nestjs/*'],
+  },
+  {
+    sourceTag: 'scope:cli',
+    onlyDependOnLibsWithTags: [
+      'type:tool',
+      'layer:data',
+      'layer:metrics',
+      'layer:engine',
+      'layer:contracts',
+      'layer:artifacts',
+      'layer:service-kit',
+    ],
+  },
+];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -31,72 +105,7 @@ export default [
         {
           enforceBuildableLibDependency: true,
           allow: [],
-          depConstraints: [
-            { sourceTag: 'layer:data', onlyDependOnLibsWithTags: [], bannedExternalImports: bannedInScience },
-            {
-              sourceTag: 'layer:metrics',
-              onlyDependOnLibsWithTags: [],
-              bannedExternalImports: bannedInScience,
-            },
-            {
-              sourceTag: 'layer:engine',
-              onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics'],
-              bannedExternalImports: bannedInScience,
-            },
-            // Wire format only: generated code and the .proto files, no storage, no tensors.
-            {
-              sourceTag: 'layer:contracts',
-              onlyDependOnLibsWithTags: [],
-              bannedExternalImports: [...bannedInTransport, '@nestjs/core', 'minio', '@aws-sdk/*'],
-            },
-            {
-              sourceTag: 'layer:artifacts',
-              onlyDependOnLibsWithTags: ['layer:data'],
-              bannedExternalImports: [...bannedInTransport, '@nestjs/*', '@grpc/*'],
-            },
-            {
-              sourceTag: 'layer:service-kit',
-              onlyDependOnLibsWithTags: ['layer:contracts'],
-              bannedExternalImports: [...bannedInTransport, 'minio', '@aws-sdk/*'],
-            },
-            // A service validates, calls a library, stores and answers.
-            {
-              sourceTag: 'type:service',
-              onlyDependOnLibsWithTags: [
-                'layer:data',
-                'layer:metrics',
-                'layer:engine',
-                'layer:contracts',
-                'layer:artifacts',
-                'layer:service-kit',
-              ],
-              bannedExternalImports: ['next', 'react', 'react-dom'],
-            },
-            // Developer tools (the local stack and its end-to-end tests) drive everything.
-            {
-              sourceTag: 'type:tool',
-              onlyDependOnLibsWithTags: [
-                'layer:data',
-                'layer:metrics',
-                'layer:engine',
-                'layer:contracts',
-                'layer:artifacts',
-                'layer:service-kit',
-              ],
-            },
-            {
-              sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: [
-                'type:tool',
-                'layer:data',
-                'layer:metrics',
-                'layer:engine',
-                'layer:contracts',
-                'layer:artifacts',
-                'layer:service-kit',
-              ],
-            },
-          ],
+          depConstraints,
         },
       ],
       'no-restricted-properties': [
@@ -105,6 +114,24 @@ export default [
           object: 'Math',
           property: 'random',
           message: 'Use a seeded generator (@slca/data Mt19937) so runs are reproducible.',
+        },
+      ],
+    },
+  },
+  {
+    // A service's tests may start the local stack's processes (tools/stack); its sources may not.
+    files: ['**/test/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: depConstraints.map((c) =>
+            c.sourceTag === 'type:service'
+              ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:tool'] }
+              : c,
+          ),
         },
       ],
     },

@@ -47,7 +47,14 @@ import {
 } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, present, spawnService, startStack, type ServiceProcess, type Stack } from './harness';
+import {
+  failure,
+  present,
+  spawnService,
+  startObjectStore as startStack,
+  type ObjectStoreFixture as Stack,
+  type ServiceProcess,
+} from '@slca/stack';
 
 /** A ViT small enough for a test: 8 px, 4 patches + CLS, dim 16 (the engine tests' tiny architecture). */
 const ARCH: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2, mlpDim: 32 };
@@ -170,11 +177,13 @@ beforeAll(async () => {
   test = decoded.test;
 
   service = await spawnService('evaluator', {
-    SLCA_EVALUATOR_PORT: '0',
-    SLCA_S3_ENDPOINT: stack.s3.endpoint,
-    SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
-    SLCA_S3_SECRET_KEY: stack.s3.secretKey,
-    SLCA_S3_BUCKET: stack.s3.config.bucket,
+    env: {
+      SLCA_EVALUATOR_PORT: '0',
+      SLCA_S3_ENDPOINT: stack.s3.endpoint,
+      SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
+      SLCA_S3_SECRET_KEY: stack.s3.secretKey,
+      SLCA_S3_BUCKET: stack.s3.config.bucket,
+    },
   });
   client = createGrpcClient({
     protoPath: PROTO_FILES.evaluator,

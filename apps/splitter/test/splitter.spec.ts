@@ -25,7 +25,14 @@ import {
 } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, present, spawnService, startStack, type ServiceProcess, type Stack } from './harness';
+import {
+  failure,
+  present,
+  spawnService,
+  startObjectStore as startStack,
+  type ObjectStoreFixture as Stack,
+  type ServiceProcess,
+} from '@slca/stack';
 
 let stack: Stack;
 let service: ServiceProcess;
@@ -34,11 +41,13 @@ let client: GrpcClient;
 beforeAll(async () => {
   stack = await startStack();
   service = await spawnService('splitter', {
-    SLCA_SPLITTER_PORT: '0',
-    SLCA_S3_ENDPOINT: stack.s3.endpoint,
-    SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
-    SLCA_S3_SECRET_KEY: stack.s3.secretKey,
-    SLCA_S3_BUCKET: stack.s3.config.bucket,
+    env: {
+      SLCA_SPLITTER_PORT: '0',
+      SLCA_S3_ENDPOINT: stack.s3.endpoint,
+      SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
+      SLCA_S3_SECRET_KEY: stack.s3.secretKey,
+      SLCA_S3_BUCKET: stack.s3.config.bucket,
+    },
   });
   client = createGrpcClient({
     protoPath: PROTO_FILES.splitter,

@@ -25,7 +25,14 @@ import {
   type GrpcClient,
 } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, present, spawnService, startStack, type ServiceProcess, type Stack } from './harness';
+import {
+  failure,
+  present,
+  spawnService,
+  startObjectStore as startStack,
+  type ObjectStoreFixture as Stack,
+  type ServiceProcess,
+} from '@slca/stack';
 
 const RUN = 'run-stats';
 const DIM = 4;
@@ -37,11 +44,13 @@ let client: GrpcClient;
 beforeAll(async () => {
   stack = await startStack();
   service = await spawnService('stats-store', {
-    SLCA_STATS_STORE_PORT: '0',
-    SLCA_S3_ENDPOINT: stack.s3.endpoint,
-    SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
-    SLCA_S3_SECRET_KEY: stack.s3.secretKey,
-    SLCA_S3_BUCKET: stack.s3.config.bucket,
+    env: {
+      SLCA_STATS_STORE_PORT: '0',
+      SLCA_S3_ENDPOINT: stack.s3.endpoint,
+      SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
+      SLCA_S3_SECRET_KEY: stack.s3.secretKey,
+      SLCA_S3_BUCKET: stack.s3.config.bucket,
+    },
   });
   client = createGrpcClient({
     protoPath: PROTO_FILES.statistics,

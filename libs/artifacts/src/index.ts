@@ -49,7 +49,12 @@ export {
 } from './layout';
 export { type ObjectStore, type ObjectInfo, type PutOptions, validateKey } from './store';
 export { MemoryObjectStore } from './memory-store';
-export { MinioObjectStore, SINGLE_PUT_LIMIT_BYTES } from './minio-store';
+export {
+  MinioObjectStore,
+  SINGLE_PUT_LIMIT_BYTES,
+  withTransientRetry,
+  TRANSIENT_RETRY_DELAYS_MS,
+} from './minio-store';
 export {
   writeArtifact,
   readArtifact,

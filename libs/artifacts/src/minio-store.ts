@@ -41,6 +41,38 @@ const UNREACHABLE_CODES = new Set([
   'ServiceUnavailable',
 ]);
 
+/** Network failures that a fresh connection usually cures (a keep-alive socket the server just closed). */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'SlowDown',
+  'ServiceUnavailable',
+]);
+
+/** Pauses before the 2nd, 3rd and 4th attempt. */
+export const TRANSIENT_RETRY_DELAYS_MS = [50, 250, 1_000] as const;
+
+/**
+ * Runs a store operation, retrying it on transient network failures. Every operation of this store is
+ * idempotent (whole-object PUT, GET, HEAD, LIST, DELETE), so repeating one is safe.
+ */
+export async function withTransientRetry<T>(
+  operation: () => Promise<T>,
+  delaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const code = errorCode(error) ?? (/socket hang up/.test(String(error)) ? 'ECONNRESET' : undefined);
+      if (attempt >= delaysMs.length || code === undefined || !TRANSIENT_CODES.has(code)) throw error;
+      await new Promise((done) => setTimeout(done, delaysMs[attempt]));
+    }
+  }
+}
+
 /** The object store over the real `minio` client: MinIO in production, an S3-compatible npm server locally. */
 export class MinioObjectStore implements ObjectStore {
   readonly bucket: string;
@@ -91,7 +123,7 @@ export class MinioObjectStore implements ObjectStore {
     const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const headers = { 'Content-Type': options.contentType ?? 'application/octet-stream' };
     try {
-      await this.client.putObject(this.bucket, key, buffer, buffer.length, headers);
+      await withTransientRetry(() => this.client.putObject(this.bucket, key, buffer, buffer.length, headers));
     } catch (error) {
       throw storeError('put', key, error);
     }
@@ -100,8 +132,7 @@ export class MinioObjectStore implements ObjectStore {
   async get(key: string): Promise<Buffer> {
     validateKey(key);
     try {
-      const stream = await this.client.getObject(this.bucket, key);
-      return await readAll(stream);
+      return await withTransientRetry(async () => readAll(await this.client.getObject(this.bucket, key)));
     } catch (error) {
       throw storeError('get', key, error);
     }
@@ -110,7 +141,7 @@ export class MinioObjectStore implements ObjectStore {
   async stat(key: string): Promise<ObjectInfo> {
     validateKey(key);
     try {
-      const stat = await this.client.statObject(this.bucket, key);
+      const stat = await withTransientRetry(() => this.client.statObject(this.bucket, key));
       return { key, size: stat.size, lastModified: stat.lastModified };
     } catch (error) {
       throw storeError('stat', key, error);
@@ -130,11 +161,13 @@ export class MinioObjectStore implements ObjectStore {
   async list(prefix: string): Promise<string[]> {
     validatePrefix(prefix);
     try {
-      const keys: string[] = [];
-      for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
-        if (typeof item.name === 'string') keys.push(item.name);
-      }
-      return keys.sort();
+      return await withTransientRetry(async () => {
+        const keys: string[] = [];
+        for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+          if (typeof item.name === 'string') keys.push(item.name);
+        }
+        return keys.sort();
+      });
     } catch (error) {
       throw storeError('list', prefix, error);
     }
@@ -143,7 +176,7 @@ export class MinioObjectStore implements ObjectStore {
   async remove(key: string): Promise<void> {
     validateKey(key);
     try {
-      await this.client.removeObject(this.bucket, key);
+      await withTransientRetry(() => this.client.removeObject(this.bucket, key));
     } catch (error) {
       const mapped = storeError('remove', key, error);
       if (mapped.code !== 'not_found') throw mapped;

@@ -1,9 +1,11 @@
+export { Stack, SERVICES, DEFAULT_PORTS, type ServiceName, type StackOptions } from './stack';
 export {
-  Stack,
-  SERVICES,
-  DEFAULT_PORTS,
+  spawnService,
+  startObjectStore,
+  failure,
+  present,
   REPO_ROOT,
-  type ServiceName,
-  type StackOptions,
   type ServiceProcess,
-} from './stack';
+  type SpawnOptions,
+  type ObjectStoreFixture,
+} from './service-process';

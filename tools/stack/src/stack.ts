@@ -1,14 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
-
-/** The workspace whose services the stack runs: beside these sources, or the current directory (bundled CLI). */
-export const REPO_ROOT =
-  [resolve(__dirname, '..', '..', '..'), process.cwd()].find((dir) =>
-    existsSync(join(dir, 'apps/trainer/src/main.ts')),
-  ) ?? process.cwd();
+import { spawnService, type ServiceProcess } from './service-process';
 
 /** The four services, in start order (the trainer needs the others' addresses). */
 export const SERVICES = ['splitter', 'stats-store', 'evaluator', 'trainer'] as const;
@@ -40,14 +32,6 @@ export interface StackOptions {
   /** Receives every log line of every process, prefixed with its name. */
   onLog?: (service: ServiceName, line: string) => void;
   startTimeoutMs?: number;
-}
-
-export interface ServiceProcess {
-  name: ServiceName;
-  address: string;
-  child: ChildProcess;
-  /** Settles with the exit code (or the signal's name) when the process ends. */
-  exited: Promise<number | string>;
 }
 
 /**
@@ -92,7 +76,7 @@ export class Stack {
   /** Starts (or restarts) one service; resolves once it logs that it is listening. */
   async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = this.options.ports?.[name] ?? 0;
-    const peers =
+    const peers: Record<string, string> =
       name === 'trainer'
         ? {
             SLCA_SPLITTER_ADDRESS: this.address('splitter'),
@@ -100,47 +84,11 @@ export class Stack {
             SLCA_EVALUATOR_ADDRESS: this.address('evaluator'),
           }
         : {};
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, `apps/${name}/src/main.ts`)], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        // The services' Nest decorators need experimentalDecorators, which tsx takes from this tsconfig.
-        TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
-        ...this.storeEnv,
-        ...peers,
-        [PORT_ENV[name]]: String(port),
-        ...this.options.env,
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const service = await spawnService(name, {
+      env: { ...this.storeEnv, ...peers, [PORT_ENV[name]]: String(port), ...this.options.env, ...extraEnv },
+      onLog: (line) => this.options.onLog?.(name, line),
+      startTimeoutMs: this.options.startTimeoutMs,
     });
-    const exited = new Promise<number | string>((done) =>
-      child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
-    );
-    const address = await new Promise<string>((ok, fail) => {
-      const timer = setTimeout(
-        () => fail(new Error(`${name} did not start within ${this.options.startTimeoutMs ?? 60_000} ms`)),
-        this.options.startTimeoutMs ?? 60_000,
-      );
-      const tail: string[] = [];
-      for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream }).on('line', (line) => {
-          this.options.onLog?.(name, line);
-          tail.push(line);
-          if (tail.length > 20) tail.shift();
-          const m = /"msg":"listening".*"address":"([^"]+)"/.exec(line);
-          if (m) {
-            clearTimeout(timer);
-            ok(m[1]);
-          }
-        });
-      }
-      void exited.then((code) => {
-        clearTimeout(timer);
-        fail(new Error(`${name} exited (${code}) before listening:\n${tail.join('\n')}`));
-      });
-    });
-    const service = { name, address, child, exited };
     this.services.set(name, service);
     return service;
   }

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,6 +15,7 @@ import {
 } from '@slca/engine';
 import { checkHealth, EvaluatorClient, TrainerClient } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../src/service-process';
 import { Stack } from '../src/stack';
 
 /*
@@ -126,6 +128,57 @@ describe('the local stack', () => {
     expect(JSON.parse(final?.configJson ?? '{}')).toEqual(config);
   }, 240_000);
 
+  it('`slca run --remote` submits to the stack and writes the same numbers as the in-process run', () => {
+    const out = join(dir, 'remote.json');
+    const cli = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'apps/cli/src/main.ts'),
+        ...[
+          'run',
+          '--remote',
+          '--trainer',
+          stack.address('trainer'),
+          '--evaluator',
+          stack.address('evaluator'),
+        ],
+        ...[
+          '--run-id',
+          'e2e-cli',
+          '--method',
+          'slca',
+          '--seed',
+          '1993',
+          '--epochs',
+          '1',
+          '--config',
+          OVERRIDES,
+        ],
+        ...['--out', out],
+      ],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 200_000,
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json') },
+      },
+    );
+    expect(cli.stderr + cli.stdout).toContain('run e2e-cli on the trainer at');
+    expect(cli.status).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+      accuracies: number[];
+      accuracyMatrix: unknown;
+      lastAcc: number;
+      backend: { name: string };
+    };
+    expect(result.accuracies).toEqual(inProcess.accuracies);
+    expect(result.accuracyMatrix).toEqual(inProcess.accuracyMatrix);
+    expect(result.lastAcc).toBe(inProcess.lastAcc);
+    expect(result.backend.name).toBe(inProcess.backend.name);
+  }, 240_000);
+
   it('SIGKILL mid-task: a restarted trainer resumes from the latest checkpoint and finishes bit-identically', async () => {
     const client = trainer();
     await client.startRun(request('e2e-kill'));
@@ -171,6 +224,24 @@ describe('the local stack', () => {
     expect(events.filter((e) => e.state).at(-1)?.state?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
     expect((await matrixOf('e2e-term'))?.accuracies).toEqual(inProcess.accuracies);
   }, 240_000);
+
+  it('the evaluator dying mid-run costs a pause, not the run: it finishes with the same numbers', async () => {
+    const client = trainer();
+    await client.startRun(request('e2e-peer'));
+    client.close();
+    await watch('e2e-peer', (e) => !!e.train && e.train.task === 0 && e.train.step >= 2);
+    const port = stack.address('evaluator').split(':').at(-1) as string;
+    expect(await stack.kill('evaluator', 'SIGKILL')).toBe('SIGKILL');
+    // Down for longer than the trainer's own retries last, so the run has to be continued from a checkpoint.
+    const down = watch('e2e-peer', (e) => e.state?.status === RunStatus.RUN_STATUS_INTERRUPTED);
+    await down;
+    await stack.startService('evaluator', { SLCA_EVALUATOR_PORT: port });
+    const events = await watch('e2e-peer');
+    const final = events.filter((e) => e.state).at(-1)?.state;
+    expect(final?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(final?.resumedCount).toBeGreaterThanOrEqual(1);
+    expect((await matrixOf('e2e-peer'))?.accuracies).toEqual(inProcess.accuracies);
+  }, 300_000);
 
   it('bad requests get the specific status, name the field, and store nothing', async () => {
     const client = trainer();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import {
   getRunRecord,
   listArtifacts,
@@ -39,6 +40,15 @@ interface Active {
 
 const LOG_LINES = 2_000;
 
+/** Pauses before a run continues on its own after a transient failure; more failures than this fail it. */
+const TRANSIENT_RETRIES = [5_000, 15_000, 45_000];
+
+/** UNAVAILABLE or DEADLINE_EXCEEDED from a peer, or the object store unreachable: worth another try. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === grpcStatus.UNAVAILABLE || code === grpcStatus.DEADLINE_EXCEEDED || code === 'unavailable';
+}
+
 /**
  * Owns the runs of this trainer: their records in the object store, the queue, the in-process execution,
  * and their event streams. A run's record is written by one trainer at a time; a trainer that starts finds
@@ -52,6 +62,7 @@ export class RunManager {
   private readonly logs = new Map<string, string[]>();
   private closing = false;
   private readonly executor: RunExecutor;
+  private readonly transientFailures = new Map<string, number>();
 
   constructor(private readonly options: RunManagerOptions) {
     this.executor = options.executor ?? new InProcessExecutor();
@@ -303,8 +314,10 @@ export class RunManager {
         throw new Error(
           `the evaluator's accuracies for run ${id} differ from the ones it returned during training`,
         );
+      this.transientFailures.delete(id);
       Object.assign(record, {
         status: RunStatus.RUN_STATUS_SUCCEEDED,
+        error: '',
         accuracies: summary.accuracies,
         lastAcc: summary.lastAcc,
         incAcc: summary.incAcc,
@@ -318,13 +331,33 @@ export class RunManager {
       if (error instanceof ExperimentStopped) {
         record.status = active.reason ?? RunStatus.RUN_STATUS_INTERRUPTED;
         this.log(id, `stopped (${record.status}) at ${error.message.replace('run stopped at ', '')}`);
+      } else if (
+        isTransient(error) &&
+        (this.transientFailures.get(id) ?? 0) < TRANSIENT_RETRIES.length &&
+        !this.closing
+      ) {
+        // A peer or the store was briefly unreachable: continue from the latest checkpoint shortly.
+        const attempt = this.transientFailures.get(id) ?? 0;
+        this.transientFailures.set(id, attempt + 1);
+        record.status = RunStatus.RUN_STATUS_INTERRUPTED;
+        record.error = (error as Error).message;
+        this.log(
+          id,
+          `interrupted (${record.error}); continuing from the latest checkpoint in ${TRANSIENT_RETRIES[attempt] / 1000} s`,
+        );
+        setTimeout(() => {
+          if (this.records.get(id)?.status !== RunStatus.RUN_STATUS_INTERRUPTED || this.closing) return;
+          record.resumedCount += 1;
+          record.status = RunStatus.RUN_STATUS_QUEUED;
+          void this.save(record).then(() => this.enqueue(id));
+        }, TRANSIENT_RETRIES[attempt]).unref();
       } else {
         record.status = RunStatus.RUN_STATUS_FAILED;
         record.error = (error as Error).message;
         logger.error('run failed', { runId: id, error });
         this.log(id, `failed: ${record.error}`);
       }
-      if (record.status !== RunStatus.RUN_STATUS_INTERRUPTED) record.finishedAtMs = Date.now();
+      if (TERMINAL.has(record.status)) record.finishedAtMs = Date.now();
     }
     await this.save(record);
     await this.flushLog(id);

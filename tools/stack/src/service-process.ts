@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ServiceError } from '@grpc/grpc-js';
+import { MinioObjectStore, startLocalS3, type LocalS3 } from '@slca/artifacts';
+
+/** The workspace whose services are run: beside these sources, or the current directory (bundled CLI). */
+export const REPO_ROOT =
+  [resolve(__dirname, '..', '..', '..'), process.cwd()].find((dir) =>
+    existsSync(join(dir, 'apps/trainer/src/main.ts')),
+  ) ?? process.cwd();
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  /** `host:port` the service logged when it started listening. */
+  address: string;
+  /** Every JSON line the service logged so far. */
+  lines: Record<string, unknown>[];
+  /** Settles with the exit code, or the signal's name, when the process ends. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | string>;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Receives every line the process writes (stdout and stderr). */
+  onLog?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+/**
+ * Runs `apps/<app>/src/main.ts` as its own Node process through tsx (with the workspace tsconfig, which
+ * the services' Nest decorators need) and resolves once it logs `{"msg":"listening","address":…}`.
+ */
+export async function spawnService(app: string, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, `apps/${app}/src/main.ts`)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | string>((done) =>
+    child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
+  );
+  const lines: Record<string, unknown>[] = [];
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const address = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${app} did not start within ${timeoutMs} ms`)), timeoutMs);
+    const tail: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        options.onLog?.(line);
+        tail.push(line);
+        if (tail.length > 30) tail.shift();
+        let record: Record<string, unknown> | undefined;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        lines.push(record);
+        if (record.msg === 'listening') {
+          clearTimeout(timer);
+          ok(String(record.address));
+        }
+      });
+    }
+    void exited.then((code) => {
+      clearTimeout(timer);
+      fail(new Error(`${app} exited (${code}) before listening:\n${tail.join('\n')}`));
+    });
+  });
+  return {
+    name: app,
+    child,
+    address,
+    lines,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export interface ObjectStoreFixture {
+  s3: LocalS3;
+  store: MinioObjectStore;
+  directory: string;
+  close(): Promise<void>;
+}
+
+/** A real S3 server (s3rver child) in a fresh temporary directory, with the bucket created. */
+export async function startObjectStore(label = 'slca'): Promise<ObjectStoreFixture> {
+  const directory = mkdtempSync(join(tmpdir(), `${label}-`));
+  const s3 = await startLocalS3({ directory: join(directory, 's3') });
+  const store = new MinioObjectStore(s3.config);
+  await store.ensureBucket();
+  return {
+    s3,
+    store,
+    directory,
+    close: async () => {
+      await s3.stop();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The error a call failed with; fails the test when it succeeded. */
+export async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The value of an optional message field, failing the test when the service left it out. */
+export function present<T>(value: T | undefined | null, what = 'field'): T {
+  if (value === undefined || value === null) throw new Error(`expected ${what} in the response`);
+  return value;
+}
