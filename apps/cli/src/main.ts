@@ -76,7 +76,8 @@ export function buildProgram(): Command {
       'start the local stack (object store + splitter, statistics store, evaluator, trainer on 127.0.0.1) and run the embedded default SLCA experiment through it',
     )
     .option('--no-run', 'only start the stack; Ctrl-C stops it')
-    .option('--keep', 'keep the stack running after the run; Ctrl-C stops it')
+    .option('--keep', 'keep the stack running after the run; Ctrl-C stops it (the default in a terminal)')
+    .option('--exit', 'stop the stack after the run even in a terminal')
     .option('--method <method>', 'method of the run', 'slca')
     .option('--seed <s>', 'seed of the run', '1993')
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')

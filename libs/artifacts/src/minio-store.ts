@@ -163,7 +163,9 @@ export class MinioObjectStore implements ObjectStore {
     try {
       return await withTransientRetry(async () => {
         const keys: string[] = [];
-        for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+        // ListObjects (v1, marker paging): s3rver answers 500 to ListObjectsV2's continuation request, so
+        // v2 breaks past 1,000 keys locally; MinIO serves both.
+        for await (const item of this.client.listObjects(this.bucket, prefix, true)) {
           if (typeof item.name === 'string') keys.push(item.name);
         }
         return keys.sort();

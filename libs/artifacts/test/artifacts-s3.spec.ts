@@ -209,6 +209,13 @@ describe('artifacts through the minio client against a real s3rver child process
     expect(await fixture.store.list('')).toEqual(before);
   });
 
+  it('lists past 1,000 keys (the page size), all of them, in order', async () => {
+    const keys = Array.from({ length: 1_050 }, (_, i) => `many/k${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < keys.length; i += 50)
+      await Promise.all(keys.slice(i, i + 50).map((k) => fixture.store.put(k, Buffer.from('x'))));
+    expect(await fixture.store.list('many/')).toEqual(keys);
+  }, 120_000);
+
   it('uploads a 20 MiB file in a single PUT (the server has no multipart upload)', async () => {
     const size = 20 * 1024 * 1024;
     const big = pattern(size, 7);

@@ -9,3 +9,12 @@ export {
   type SpawnOptions,
   type ObjectStoreFixture,
 } from './service-process';
+export {
+  startDashboard,
+  dashboardEnv,
+  dashboardBuilt,
+  freePort,
+  DASHBOARD_DIR,
+  type DashboardProcess,
+  type DashboardCredentials,
+} from './dashboard';

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
 import { startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
+import {
+  dashboardBuilt,
+  dashboardEnv,
+  startDashboard,
+  type DashboardCredentials,
+  type DashboardProcess,
+} from './dashboard';
 import { spawnService, type ServiceProcess } from './service-process';
 
 /** The four services, in start order (the trainer needs the others' addresses). */
@@ -32,6 +39,8 @@ export interface StackOptions {
   /** Receives every log line of every process, prefixed with its name. */
   onLog?: (service: ServiceName, line: string) => void;
   startTimeoutMs?: number;
+  /** Also start the built dashboard with these credentials (port 0: a free one). */
+  dashboard?: DashboardCredentials & { port?: number };
 }
 
 /**
@@ -40,6 +49,9 @@ export interface StackOptions {
  * sources through tsx. Used by `npm start` and by the end-to-end tests.
  */
 export class Stack {
+  /** The dashboard, when it was asked for and is built. */
+  dashboard?: DashboardProcess;
+
   private constructor(
     readonly options: StackOptions,
     readonly s3: LocalS3,
@@ -51,6 +63,9 @@ export class Stack {
     const stack = new Stack(options, s3, new Map());
     try {
       for (const name of SERVICES) await stack.startService(name);
+      const { dashboard } = options;
+      if (dashboard && dashboardBuilt())
+        stack.dashboard = await startDashboard(dashboardEnv(stack, dashboard), { port: dashboard.port });
     } catch (error) {
       await stack.stop();
       throw error;
@@ -105,6 +120,7 @@ export class Stack {
 
   /** Stops the services (SIGTERM, trainer first, so it can checkpoint while the others still answer), then the store. */
   async stop(): Promise<void> {
+    await this.dashboard?.stop();
     for (const name of [...SERVICES].reverse()) {
       const s = this.services.get(name);
       if (!s) continue;

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { TrainerClient } from '@slca/service-kit';
 import { DEFAULT_PORTS, Stack } from '@slca/stack';
 import { checkWritable, parseInteger, writeJson } from '../io';
@@ -13,6 +14,7 @@ export interface StackFlags {
   epochs?: string;
   dataDir: string;
   out: string;
+  exit?: boolean;
 }
 
 function table(r: RemoteRunResult): string {
@@ -39,7 +41,32 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   process.stderr.write(`starting the local stack (data in ${dataDir}) …\n`);
-  const stack = await Stack.start({ dataDir, ports: DEFAULT_PORTS, s3Port: 9000 });
+  const credentials = {
+    user: process.env.SLCA_DASHBOARD_USER || 'researcher',
+    password: process.env.SLCA_DASHBOARD_PASSWORD || randomBytes(9).toString('base64url'),
+    sessionSecret: randomBytes(32).toString('hex'),
+  };
+  const stack = await Stack.start({
+    dataDir,
+    ports: DEFAULT_PORTS,
+    s3Port: 9000,
+    dashboard: { ...credentials, port: 3000 },
+  });
+  // Everything a tool needs to reach this stack (addresses, keys), readable by this user only.
+  const envFile = join(dataDir, 'stack.env');
+  writeFileSync(
+    envFile,
+    Object.entries({
+      ...stack.storeEnv,
+      SLCA_SPLITTER_ADDRESS: stack.address('splitter'),
+      SLCA_TRAINER_ADDRESS: stack.address('trainer'),
+      SLCA_STATS_STORE_ADDRESS: stack.address('stats-store'),
+      SLCA_EVALUATOR_ADDRESS: stack.address('evaluator'),
+    })
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= stack.stop());
@@ -54,6 +81,10 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
     [
       `object store  ${stack.s3.endpoint}`,
       ...[...stack.services.values()].map((s) => `${s.name.padEnd(13)} ${s.address}`),
+      stack.dashboard
+        ? `dashboard     ${stack.dashboard.url}  (sign in as ${credentials.user} / ${credentials.password})`
+        : 'dashboard     not built: npx nx run @slca/dashboard:build, then start again',
+      `addresses and keys: ${envFile}`,
       '',
     ].join('\n'),
   );
@@ -77,7 +108,8 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
         `\n${flags.method} seed ${seed} through the services\n${table(result)}\nwrote ${flags.out}\n`,
       );
     }
-    if (!flags.run || flags.keep) {
+    // Interactive: stay up so the dashboard stays readable; scripted (no terminal): exit after the run.
+    if (!flags.run || flags.keep || (process.stdin.isTTY && !flags.exit)) {
       process.stderr.write('the stack is up; Ctrl-C stops it\n');
       await new Promise<void>((done) => stopping.signal.addEventListener('abort', () => done()));
     }

@@ -1,0 +1,220 @@
+import Link from 'next/link';
+import { LineChart } from '../../components/charts/line-chart';
+import { ErrorPanel } from '../../components/error-panel';
+import { StatusBadge } from '../../components/status-badge';
+import { methodLabel, percent } from '../../lib/format';
+import { configDiff, groupBySeeds, type ConfigGroup } from '../../lib/run-groups';
+import { trainer, type RunView } from '../../server/grpc';
+
+export const metadata = { title: 'Compare' };
+
+function GroupTable({ groups, testId }: { groups: ConfigGroup[]; testId: string }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid={testId}>
+        <thead>
+          <tr>
+            <th>Method</th>
+            <th>Benchmark</th>
+            <th className="num">Last-Acc (%)</th>
+            <th className="num">Inc-Acc (%)</th>
+            <th className="num">Seeds</th>
+            <th>Runs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((g) => (
+            <tr key={g.key}>
+              <td>{g.label}</td>
+              <td>{g.benchmark}</td>
+              <td className="num">{g.lastAccText}</td>
+              <td className="num">{g.incAccText}</td>
+              <td className="num" title={g.seeds.join(', ')}>
+                {g.seeds.length}
+              </td>
+              <td>
+                {g.runs.map((r, k) => (
+                  <span key={r.id}>
+                    {k > 0 && ', '}
+                    <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
+                  </span>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export default async function ComparePage({
+  searchParams,
+}: {
+  searchParams: Promise<{ runs?: string | string[] }>;
+}) {
+  const raw = (await searchParams).runs;
+  const wanted = (Array.isArray(raw) ? raw : [raw ?? ''])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  let runs: RunView[];
+  try {
+    runs = await trainer.listRuns();
+  } catch (error) {
+    return (
+      <>
+        <h1>Compare</h1>
+        <ErrorPanel error={error} what="the runs" />
+      </>
+    );
+  }
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const selected = wanted.map((id) => byId.get(id)).filter((r): r is RunView => !!r);
+  const missing = wanted.filter((id) => !byId.has(id));
+  const diff = configDiff(selected.map((r) => r.configJson));
+  const selectedGroups = groupBySeeds(selected);
+  const allGroups = groupBySeeds(runs);
+  const benchmarks = [...new Set(allGroups.map((g) => g.benchmark))].sort();
+
+  return (
+    <>
+      <h1>Compare</h1>
+      <form className="card" method="get" data-testid="compare-picker">
+        <p className="muted">Pick two or more runs.</p>
+        {runs.length === 0 && <p className="empty">No runs yet.</p>}
+        <div className="thumbs">
+          {runs.map((r) => (
+            <label key={r.id} style={{ fontWeight: 400, margin: 0, minWidth: 220 }}>
+              <input type="checkbox" name="runs" value={r.id} defaultChecked={wanted.includes(r.id)} /> {r.id}{' '}
+              <span className="muted">
+                ({methodLabel(r.method)}, seed {r.seed})
+              </span>
+            </label>
+          ))}
+        </div>
+        <p>
+          <button type="submit">Compare</button>
+        </p>
+      </form>
+      {missing.length > 0 && <div className="error-panel">Unknown runs: {missing.join(', ')}</div>}
+
+      {selected.length > 0 && (
+        <>
+          <div className="grid2">
+            <section className="card">
+              <LineChart
+                title="A_t after each task"
+                testId="compare-at-chart"
+                series={selected.map((r) => ({
+                  name: `${r.id} (${methodLabel(r.method)}, seed ${r.seed})`,
+                  points: r.accuracies.map((a, t) => ({ x: t + 1, y: a })),
+                  dots: true,
+                }))}
+                xLabel="after task t"
+                yLabel="accuracy on all seen classes A_t (%)"
+                xDomain={{ min: 0.5, max: Math.max(1, ...selected.map((r) => r.tasks)) + 0.5 }}
+                yDomain={{ min: 0, max: 100 }}
+                integerX
+                emptyText="None of the selected runs has finished a task yet."
+              />
+            </section>
+            <section className="card">
+              <h2>Selected runs</h2>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Run</th>
+                      <th>Status</th>
+                      <th>Method</th>
+                      <th className="num">Seed</th>
+                      <th className="num">Last-Acc</th>
+                      <th className="num">Inc-Acc</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {selected.map((r) => (
+                      <tr key={r.id}>
+                        <td>
+                          <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
+                        </td>
+                        <td>
+                          <StatusBadge status={r.status} />
+                        </td>
+                        <td>{methodLabel(r.method)}</td>
+                        <td className="num">{r.seed}</td>
+                        <td className="num">{percent(r.lastAcc, r.status === 'RUN_STATUS_SUCCEEDED')}</td>
+                        <td className="num">{percent(r.incAcc, r.status === 'RUN_STATUS_SUCCEEDED')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          </div>
+
+          <section className="card">
+            <h2>Configuration differences</h2>
+            {selected.length < 2 ? (
+              <p className="empty">Select a second run to see what differs.</p>
+            ) : diff.length === 0 ? (
+              <p className="empty">The configurations are identical.</p>
+            ) : (
+              <div className="table-wrap">
+                <table data-testid="config-diff">
+                  <thead>
+                    <tr>
+                      <th>Setting</th>
+                      {selected.map((r) => (
+                        <th key={r.id}>{r.id}</th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {diff.map((row) => (
+                      <tr key={row.path}>
+                        <td>
+                          <code>{row.path}</code>
+                        </td>
+                        {row.values.map((v, k) => (
+                          <td key={k}>
+                            <code>{v ?? '–'}</code>
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+
+          <section className="card">
+            <h2>Selected runs grouped over seeds (mean ± std)</h2>
+            {selectedGroups.length === 0 ? (
+              <p className="empty">No selected run has finished.</p>
+            ) : (
+              <GroupTable groups={selectedGroups} testId="selected-groups" />
+            )}
+          </section>
+        </>
+      )}
+
+      <section className="card">
+        <h2>Paper-style table from every finished run</h2>
+        <p className="muted">
+          Runs of the same configuration (all settings but the seed) are grouped; mean ± population std over
+          their seeds, as in the paper’s tables (Seq FT, Slow Learner, SLCA, Joint).
+        </p>
+        {benchmarks.length === 0 && <p className="empty">No finished run yet.</p>}
+        {benchmarks.map((b) => (
+          <div key={b}>
+            <h3>{b}</h3>
+            <GroupTable groups={allGroups.filter((g) => g.benchmark === b)} testId={`paper-table-${b}`} />
+          </div>
+        ))}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,46 @@
+import type { Metadata, Viewport } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { signOut } from './actions';
+import { currentSession } from '../server/auth';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'SLCA Lab', template: '%s · SLCA Lab' },
+  description: 'Continual-learning runs: start, watch, compare, resume',
+};
+
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
+
+// Every page reads live state from the services; nothing is pre-rendered at build time.
+export const dynamic = 'force-dynamic';
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const session = await currentSession();
+  return (
+    <html lang="en">
+      <body>
+        <header className="top">
+          <Link href="/" className="brand">
+            SLCA Lab
+          </Link>
+          {session && (
+            <nav aria-label="Main">
+              <Link href="/">Runs</Link>
+              <Link href="/runs/new">New run</Link>
+              <Link href="/compare">Compare</Link>
+              <Link href="/datasets">Datasets</Link>
+            </nav>
+          )}
+          {session && (
+            <form action={signOut} className="sign-out">
+              <span className="who">{session.user}</span>
+              <button type="submit">Sign out</button>
+            </form>
+          )}
+        </header>
+        <main>{children}</main>
+      </body>
+    </html>
+  );
+}

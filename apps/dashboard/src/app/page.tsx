@@ -1,0 +1,58 @@
+import Link from 'next/link';
+import { ErrorPanel } from '../components/error-panel';
+import { trainer, type RunView } from '../server/grpc';
+import { RunsTable, type RunRow } from './runs-table';
+
+export const metadata = { title: 'Runs' };
+
+function toRow(run: RunView): RunRow {
+  return {
+    id: run.id,
+    status: run.status,
+    method: run.method,
+    benchmark: run.benchmark,
+    seed: run.seed,
+    backend: run.backend,
+    tags: run.tags,
+    tasks: run.tasks,
+    tasksDone: run.tasksDone,
+    lastAcc: run.lastAcc,
+    incAcc: run.incAcc,
+    hasAccuracy: run.accuracies.length > 0,
+    createdAtMs: run.createdAtMs,
+    startedAtMs: run.startedAtMs,
+    finishedAtMs: run.finishedAtMs,
+  };
+}
+
+export default async function RunsPage() {
+  let runs: RunView[];
+  try {
+    runs = await trainer.listRuns();
+  } catch (error) {
+    return (
+      <>
+        <h1>Runs</h1>
+        <ErrorPanel error={error} what="the runs" />
+      </>
+    );
+  }
+  return (
+    <>
+      <div className="actions" style={{ justifyContent: 'space-between' }}>
+        <h1>Runs</h1>
+        <Link className="button" href="/runs/new">
+          New run
+        </Link>
+      </div>
+      {runs.length === 0 ? (
+        <div className="card empty" data-testid="runs-empty">
+          No runs yet. <Link href="/runs/new">Start one</Link> — the embedded benchmark takes about two
+          minutes.
+        </div>
+      ) : (
+        <RunsTable runs={runs.map(toRow)} now={Date.now()} />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,224 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { FORMULAS } from '@slca/metrics';
+import { ErrorPanel } from '../../../components/error-panel';
+import { bytes, methodLabel, timestamp } from '../../../lib/format';
+import { evaluator, ServiceCallError, splitter, trainer, type RunView } from '../../../server/grpc';
+import { readObject } from '../../../server/object-store';
+import { LiveRun } from './live-run';
+
+const ARTIFACT_KINDS: Record<string, string> = {
+  checkpoints: 'Checkpoints',
+  models: 'Evaluated models',
+  stats: 'Class statistics',
+  metrics: 'Metrics',
+  logs: 'Logs',
+};
+
+/** The run's objects by kind (the first folder under runs/<id>/), files directly under it as "Run". */
+function artifactGroups<T extends { key: string }>(id: string, objects: readonly T[]): [string, T[]][] {
+  const groups = new Map<string, T[]>();
+  for (const o of objects) {
+    const rest = o.key.slice(`runs/${id}/`.length).split('/');
+    const kind = rest.length > 1 ? (ARTIFACT_KINDS[rest[0]] ?? rest[0]) : 'Run';
+    groups.set(kind, [...(groups.get(kind) ?? []), o]);
+  }
+  const order = ['Run', ...Object.values(ARTIFACT_KINDS)];
+  const rank = (kind: string) => (order.includes(kind) ? order.indexOf(kind) : order.length);
+  return [...groups].sort(([a], [b]) => rank(a) - rank(b));
+}
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  return { title: `Run ${(await params).id}` };
+}
+
+async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    return { error };
+  }
+}
+
+export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  let run: RunView | undefined;
+  try {
+    run = await trainer.getRun(id);
+  } catch (error) {
+    if (error instanceof ServiceCallError && error.code === 'NOT_FOUND')
+      return (
+        <>
+          <h1>Run {id}</h1>
+          <div className="card empty">
+            No run with this id. <Link href="/">Back to the runs</Link>.
+          </div>
+        </>
+      );
+    return (
+      <>
+        <h1>Run {id}</h1>
+        <ErrorPanel error={error} what="the run" />
+      </>
+    );
+  }
+  if (!run) return <ErrorPanel error={new Error('the trainer answered without a run')} what="the run" />;
+
+  const [metrics, artifacts, split] = await Promise.all([
+    // The evaluator knows a run only once its first task is evaluated: until then its matrix is empty.
+    settle(
+      evaluator.runMetrics(id).catch((error: unknown) => {
+        if (error instanceof ServiceCallError && error.code === 'NOT_FOUND') return undefined;
+        throw error;
+      }),
+    ),
+    settle(trainer.artifacts(id)),
+    run.splitId
+      ? settle(splitter.getSplit(run.splitId))
+      : Promise.resolve({ value: undefined, error: undefined }),
+  ]);
+  const logObject = artifacts.value?.find((o) => o.key.endsWith('/logs/trainer.log'));
+  const log = logObject ? await settle(readObject(logObject.key).then((b) => b.toString('utf8'))) : undefined;
+  const rows = (metrics.value?.accuracyMatrix ?? []).map((r) => r.values);
+  let config: unknown = {};
+  try {
+    config = JSON.parse(run.configJson || '{}');
+  } catch {
+    config = run.configJson;
+  }
+
+  return (
+    <>
+      <h1>
+        Run <span data-testid="run-id">{run.id}</span>
+      </h1>
+      <p className="muted">
+        {methodLabel(run.method)} on {run.benchmark}, seed {run.seed}
+        {run.backend && <>, backend {run.backend}</>} · created {timestamp(run.createdAtMs)} UTC
+        {run.tags.length > 0 && (
+          <>
+            {' · '}
+            {run.tags.map((t) => (
+              <span key={t} className="tag">
+                {t}
+              </span>
+            ))}
+          </>
+        )}
+      </p>
+      {metrics.error !== undefined && <ErrorPanel error={metrics.error} what="the accuracy matrix" />}
+      <LiveRun
+        initialRun={run}
+        initialRows={rows}
+        formulas={{
+          forgetting: FORMULAS.forgetting,
+          bwt: FORMULAS.bwt,
+          incAcc: FORMULAS.incAcc,
+          at: FORMULAS.accuracyAfterTask,
+        }}
+        storedLog={log?.value ?? ''}
+      />
+
+      <div className="grid2">
+        <section className="card">
+          <h2>Class order and split</h2>
+          {split.error !== undefined ? (
+            <ErrorPanel error={split.error} what="the split" />
+          ) : !split.value ? (
+            <p className="empty">The split is made when the run starts.</p>
+          ) : (
+            <>
+              <p className="muted">
+                Split <code>{split.value.id}</code> of <Link href="/datasets">{split.value.dataset}</Link>,
+                seed {split.value.seed}. Class order (label k ← original class id):
+              </p>
+              <p className="formula" data-testid="class-order">
+                {split.value.classOrder.join(' ')}
+              </p>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>Task</th>
+                      <th className="num">Classes</th>
+                      <th className="num">Train images</th>
+                      <th className="num">Test images</th>
+                      <th>Original class ids</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {split.value.tasks.map((t) => (
+                      <tr key={t.index}>
+                        <td>{t.index + 1}</td>
+                        <td className="num">{t.classes.length}</td>
+                        <td className="num">{t.trainCount}</td>
+                        <td className="num">{t.testCount}</td>
+                        <td>{t.classes.join(', ')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
+        </section>
+        <section className="card">
+          <h2>Configuration</h2>
+          <pre className="formula" data-testid="run-config" style={{ maxHeight: 360, overflow: 'auto' }}>
+            {typeof config === 'string' ? config : JSON.stringify(config, null, 2)}
+          </pre>
+        </section>
+      </div>
+
+      <section className="card">
+        <h2>Artifacts</h2>
+        {artifacts.error !== undefined ? (
+          <ErrorPanel error={artifacts.error} what="the artifacts" />
+        ) : (artifacts.value ?? []).length === 0 ? (
+          <p className="empty">Nothing committed yet.</p>
+        ) : (
+          <div data-testid="artifacts">
+            {artifactGroups(id, artifacts.value ?? []).map(([kind, objects]) => (
+              <details key={kind} open={objects.length <= 12}>
+                <summary>
+                  <strong>{kind}</strong> <span className="muted">({objects.length} objects)</span>
+                </summary>
+                <div className="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th>Object</th>
+                        <th className="num">Size</th>
+                        <th>SHA-256</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {objects.map((o) => (
+                        <tr key={o.key}>
+                          <td>
+                            <a
+                              href={`/api/runs/${encodeURIComponent(id)}/artifacts?key=${encodeURIComponent(o.key)}`}
+                              download
+                              data-key={o.key}
+                              data-sha256={o.sha256}
+                            >
+                              {o.key.slice(`runs/${id}/`.length)}
+                            </a>
+                          </td>
+                          <td className="num">{bytes(o.size)}</td>
+                          <td>
+                            <code title={o.sha256}>{o.sha256.slice(0, 16)}…</code>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </details>
+            ))}
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { StoreConfig, StoreConfigError } from '@slca/artifacts';
+
+/** One problem with the dashboard's environment, named after its variable. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Every problem with the environment at once, so one restart fixes them all. Never echoes a secret. */
+export class DashboardConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid dashboard configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+    );
+    this.name = 'DashboardConfigError';
+  }
+}
+
+export interface DashboardConfig {
+  trainerAddress: string;
+  evaluatorAddress: string;
+  splitterAddress: string;
+  store: StoreConfig;
+  /** Sign-in by user and password, by token, or both. */
+  credentials: { user?: string; password?: string; token?: string };
+  sessionSecret: string;
+  sessionTtlMs: number;
+  /** Deadline of every unary gRPC call. */
+  deadlineMs: number;
+  protoRoot: string;
+}
+
+const ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const MIN_SECRET_LENGTH = 32;
+/** The .proto file every service's root must hold; checks that a proto root is the contracts' folder. */
+const TRAINER_PROTO = 'slca/v1/trainer.proto';
+
+function findProtoRoot(start: string): string | undefined {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'libs', 'contracts', 'proto');
+    if (existsSync(join(candidate, TRAINER_PROTO))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Reads and validates the dashboard's environment. Addresses of the three services it calls, the object
+ * store (for downloads and thumbnails), who may sign in, and the key that signs session cookies.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): DashboardConfig {
+  const problems: ConfigProblem[] = [];
+  const problem = (variable: string, message: string) => problems.push({ variable, message });
+
+  const address = (variable: string): string => {
+    const value = env[variable]?.trim() ?? '';
+    if (value === '') problem(variable, 'required, host:port of the service (e.g. 127.0.0.1:50052)');
+    else if (!ADDRESS.test(value) || Number(ADDRESS.exec(value)?.[2]) > 65535)
+      problem(variable, `expected host:port, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const trainerAddress = address('SLCA_TRAINER_ADDRESS');
+  const evaluatorAddress = address('SLCA_EVALUATOR_ADDRESS');
+  const splitterAddress = address('SLCA_SPLITTER_ADDRESS');
+
+  let store: StoreConfig | undefined;
+  try {
+    store = StoreConfig.fromEnv(env);
+  } catch (error) {
+    if (!(error instanceof StoreConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+
+  const user = env.SLCA_DASHBOARD_USER?.trim() || undefined;
+  const password = env.SLCA_DASHBOARD_PASSWORD || undefined;
+  const token = env.SLCA_DASHBOARD_TOKEN || undefined;
+  if (user !== undefined && password === undefined)
+    problem('SLCA_DASHBOARD_PASSWORD', 'required when SLCA_DASHBOARD_USER is set');
+  if (password !== undefined && user === undefined)
+    problem('SLCA_DASHBOARD_USER', 'required when SLCA_DASHBOARD_PASSWORD is set');
+  if (user === undefined && password === undefined && token === undefined)
+    problem(
+      'SLCA_DASHBOARD_USER',
+      'required (with SLCA_DASHBOARD_PASSWORD), or set SLCA_DASHBOARD_TOKEN: the dashboard is never open to anyone',
+    );
+  if (password !== undefined && password.length < 8)
+    problem('SLCA_DASHBOARD_PASSWORD', 'must be at least 8 characters');
+  if (token !== undefined && token.length < 16)
+    problem('SLCA_DASHBOARD_TOKEN', 'must be at least 16 characters');
+
+  const sessionSecret = env.SLCA_DASHBOARD_SESSION_SECRET ?? '';
+  if (sessionSecret.length < MIN_SECRET_LENGTH)
+    problem(
+      'SLCA_DASHBOARD_SESSION_SECRET',
+      `required, at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
+    );
+
+  const positiveMs = (variable: string, fallback: number, min: number): number => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) {
+      problem(variable, `expected an integer ≥ ${min} (milliseconds), got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const deadlineMs = positiveMs('SLCA_DASHBOARD_DEADLINE_MS', 10_000, 100);
+  const sessionTtlMs = positiveMs('SLCA_DASHBOARD_SESSION_TTL_MS', 12 * 3600_000, 60_000);
+
+  let protoRoot = env.SLCA_PROTO_ROOT?.trim() || findProtoRoot(process.cwd());
+  if (protoRoot === undefined) {
+    problem('SLCA_PROTO_ROOT', 'not set, and no libs/contracts/proto folder above the working directory');
+    protoRoot = '';
+  } else if (!existsSync(join(protoRoot, TRAINER_PROTO))) {
+    problem('SLCA_PROTO_ROOT', `${JSON.stringify(protoRoot)} does not hold ${TRAINER_PROTO}`);
+  }
+
+  if (problems.length > 0 || store === undefined) throw new DashboardConfigError(problems);
+  return {
+    trainerAddress,
+    evaluatorAddress,
+    splitterAddress,
+    store,
+    credentials: { user, password, token },
+    sessionSecret,
+    sessionTtlMs,
+    deadlineMs,
+    protoRoot,
+  };
+}
+
+const CACHE = Symbol.for('slca.dashboard.config');
+type WithCache = typeof globalThis & { [CACHE]?: DashboardConfig };
+
+/** The validated configuration of this process (validated at start by `instrumentation.ts`). */
+export function config(): DashboardConfig {
+  const holder = globalThis as WithCache;
+  return (holder[CACHE] ??= loadConfig());
+}
