@@ -139,6 +139,11 @@ describe('the dashboard against the real stack', () => {
     expect(await page.getByTestId('last-acc').textContent()).toBe(`${metrics.lastAcc.toFixed(2)} %`);
     expect(await page.getByTestId('forgetting').textContent()).toMatch(/^-?\d+\.\d\d pp$/);
     expect(await page.getByText('F = (1/(T−1))').count()).toBe(1);
+
+    // Opened afresh, the finished run still draws its whole loss curve: the trainer recorded every step.
+    await page.reload();
+    const d = await page.locator('[data-testid=loss-chart] path').first().getAttribute('d');
+    expect((d ?? '').split(/[ML]/).filter((p) => p.trim() !== '').length).toBeGreaterThan(10);
   }, 420_000);
 
   it('downloads an artifact whose bytes have the SHA-256 the trainer lists', async () => {

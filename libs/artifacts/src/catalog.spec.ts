@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { buildSplit, DATASET_MANIFEST_SCHEMA, type DatasetManifest } from '@slca/data';
 import { describe, expect, it } from 'vitest';
 import {
+  appendTrainHistory,
+  readTrainHistory,
   getClassStatistics,
   getDataset,
   getSplit,
@@ -107,5 +109,25 @@ describe('catalog: the typed artifacts the services share', () => {
     expect(samplesKey('r1', digest)).not.toBe(uploadKey('r1', digest));
     expect(() => samplesKey('r1', 'ABC')).toThrow(/sha256/);
     expect(() => samplesKey('../r1', digest)).toThrow(/runId/);
+  });
+
+  it('appends training history in order and reads it back', async () => {
+    const store = new MemoryObjectStore();
+    const point = (step: number) => ({
+      task: 0,
+      tasks: 2,
+      epoch: 0,
+      epochs: 1,
+      step,
+      steps: 3,
+      loss: 1 / (step + 1),
+      lr: 0.01,
+      backboneLr: 1e-4,
+    });
+    expect(await readTrainHistory(store, 'r1')).toEqual([]);
+    await appendTrainHistory(store, 'r1', [point(0), point(1)]);
+    await appendTrainHistory(store, 'r1', []);
+    await appendTrainHistory(store, 'r1', [point(2)]);
+    expect(await readTrainHistory(store, 'r1')).toEqual([point(0), point(1), point(2)]);
   });
 });

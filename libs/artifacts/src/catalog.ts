@@ -27,6 +27,7 @@ import {
 import {
   accuracyRowKey,
   accuracyRowsPrefix,
+  metricsPrefix,
   checkpointPrefix,
   classStatsPrefix,
   DATASETS_PREFIX,
@@ -334,6 +335,49 @@ export async function getClassStatistics(
 
 export async function listClassStatistics(store: ObjectStore, runId: string): Promise<string[]> {
   return listArtifacts(store, statsPrefix(runId));
+}
+
+/** One stage-1 step of a run, as the trainer records it for curves (loss, learning rates). */
+export interface TrainHistoryPoint {
+  task: number;
+  tasks: number;
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  backboneLr: number;
+}
+
+export function trainHistoryKey(runId: string): string {
+  return `${metricsPrefix(runId)}train.jsonl`;
+}
+
+/**
+ * Appends steps to a run's training history (one JSON object per line). The trainer appends exactly
+ * what precedes each checkpoint, so a resumed run never records a step twice.
+ */
+export async function appendTrainHistory(
+  store: ObjectStore,
+  runId: string,
+  points: readonly TrainHistoryPoint[],
+): Promise<void> {
+  if (points.length === 0) return;
+  const key = trainHistoryKey(runId);
+  const before = (await store.exists(key)) ? await store.get(key) : Buffer.alloc(0);
+  const added = Buffer.from(points.map((p) => `${JSON.stringify(p)}\n`).join(''));
+  await store.put(key, Buffer.concat([before, added]), { contentType: 'application/x-ndjson' });
+}
+
+export async function readTrainHistory(store: ObjectStore, runId: string): Promise<TrainHistoryPoint[]> {
+  const key = trainHistoryKey(runId);
+  if (!(await store.exists(key))) return [];
+  return (await store.get(key))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as TrainHistoryPoint);
 }
 
 export interface AccuracyRow {

@@ -22,7 +22,7 @@ export interface TrainEvent {
 }
 
 /** Position of a step on the run's epoch axis: task t's epochs span [t·E, (t+1)·E). */
-export function trainPoint(e: TrainEvent): TrainPoint {
+export function trainPoint(e: Omit<TrainEvent, 'etaSeconds'>): TrainPoint {
   const steps = Math.max(1, e.steps);
   return {
     x: e.task * e.epochs + e.epoch + (e.step + 1) / steps,

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { getDataset, MinioObjectStore, type StoredDataset } from '@slca/artifacts';
+import {
+  getDataset,
+  MinioObjectStore,
+  readTrainHistory,
+  type StoredDataset,
+  type TrainHistoryPoint,
+} from '@slca/artifacts';
 import { Client } from 'minio';
 import { config } from './config';
 
@@ -33,6 +39,11 @@ function stores(): Stores {
   });
   holder[STORES] = { store: new MinioObjectStore(cfg), client, bucket: cfg.bucket };
   return holder[STORES];
+}
+
+/** The stage-1 steps the trainer recorded for a run (loss and learning rates), oldest first. */
+export async function trainHistory(runId: string): Promise<TrainHistoryPoint[]> {
+  return readTrainHistory(stores().store, runId);
 }
 
 /** A small object whole (logs, manifests). */

@@ -1,4 +1,5 @@
 import {
+  appendTrainHistory,
   CHECKPOINT_FILE,
   getDataset,
   latestCheckpoint,
@@ -12,6 +13,7 @@ import {
   readArtifactFile,
   removeArtifact,
   type ObjectStore,
+  type TrainHistoryPoint,
 } from '@slca/artifacts';
 import { classOrder } from '@slca/data';
 import {
@@ -124,15 +126,25 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     );
   }
   let seq = Math.max(input.checkpointSeq, latest?.seq ?? 0);
+  // Steps since the last checkpoint; written with the next one, so history and checkpoint always agree.
+  let history: TrainHistoryPoint[] = [];
 
   return runExperiment(config, data, values, {
-    onProgress: hooks.onProgress,
+    onProgress: (e) => {
+      if (e.phase === 'train') {
+        const { task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr } = e;
+        history.push({ task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr });
+      }
+      hooks.onProgress(e);
+    },
     resumeFrom,
     signal: input.signal,
     statistics: new RemoteStatistics(runId, store, peers),
     checkpoint: {
       every: input.checkpointEvery,
       save: async (state, reason) => {
+        await appendTrainHistory(store, runId, history);
+        history = [];
         seq += 1;
         await putCheckpoint(store, runId, seq, encodeExperimentState(state), {
           task: state.task,

@@ -51,16 +51,19 @@ export function LiveRun({
   initialRows,
   formulas,
   storedLog,
+  history,
 }: {
   initialRun: RunView;
   initialRows: number[][];
   formulas: Formulas;
   storedLog: string;
+  /** Steps recorded by the trainer before the page opened. */
+  history: Omit<TrainEvent, 'etaSeconds'>[];
 }) {
   const router = useRouter();
   const [run, setRun] = useState(initialRun);
   const [rows, setRows] = useState<number[][]>(initialRows);
-  const [points, setPoints] = useState<TrainPoint[]>([]);
+  const [points, setPoints] = useState<TrainPoint[]>(() => history.map(trainPoint));
   const [train, setTrain] = useState<TrainEvent | undefined>();
   const [phase, setPhase] = useState<Phase | undefined>();
   const [lines, setLines] = useState<string[]>([]);
@@ -261,11 +264,7 @@ export function LiveRun({
             xLabel="epochs since the run began (dashed: task boundaries)"
             yLabel="cross-entropy loss (nats)"
             markers={markers}
-            emptyText={
-              done
-                ? 'The trainer keeps no loss history; curves show the steps watched live.'
-                : 'Waiting for training steps…'
-            }
+            emptyText={done ? 'No training steps were recorded for this run.' : 'Waiting for training steps…'}
           />
         </section>
         <section className="card">

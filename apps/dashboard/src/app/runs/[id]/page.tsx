@@ -4,7 +4,7 @@ import { FORMULAS } from '@slca/metrics';
 import { ErrorPanel } from '../../../components/error-panel';
 import { bytes, methodLabel, timestamp } from '../../../lib/format';
 import { evaluator, ServiceCallError, splitter, trainer, type RunView } from '../../../server/grpc';
-import { readObject } from '../../../server/object-store';
+import { readObject, trainHistory } from '../../../server/object-store';
 import { LiveRun } from './live-run';
 
 const ARTIFACT_KINDS: Record<string, string> = {
@@ -79,6 +79,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   ]);
   const logObject = artifacts.value?.find((o) => o.key.endsWith('/logs/trainer.log'));
   const log = logObject ? await settle(readObject(logObject.key).then((b) => b.toString('utf8'))) : undefined;
+  // The steps the trainer recorded up to its latest checkpoint; live events extend the curves from there.
+  const history = await settle(trainHistory(id));
   const rows = (metrics.value?.accuracyMatrix ?? []).map((r) => r.values);
   let config: unknown = {};
   try {
@@ -117,6 +119,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
           at: FORMULAS.accuracyAfterTask,
         }}
         storedLog={log?.value ?? ''}
+        history={history.value ?? []}
       />
 
       <div className="grid2">
