@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { BACKEND_REQUESTS } from '@slca/engine';
 import { benchCommand } from './commands/bench';
 import { classOrderCommand } from './commands/class-order';
+import { datasetImportCommand, datasetListCommand, datasetShowCommand } from './commands/dataset';
+import { DEFAULT_DATASETS_DIR } from './datasets';
 import { embedCommand } from './commands/embed';
 import { pretrainCommand } from './commands/pretrain';
 import { reproduceCommand } from './commands/reproduce';
@@ -106,6 +108,42 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'compute worker threads')
     .action(pretrainCommand);
 
+  const dataset = program
+    .command('dataset')
+    .description(
+      'import the paper benchmarks (CIFAR-100, ImageNet-R, CUB-200, Cars-196) and inspect imported datasets',
+    );
+  const datasetsDirOption = () =>
+    new Option('--datasets-dir <dir>', 'where imported datasets live').default(DEFAULT_DATASETS_DIR);
+  dataset
+    .command('import')
+    .description(
+      'check a dataset in its official format and write its manifest (and, for CIFAR-100, lossless PNGs) to datasets/<name>/',
+    )
+    .requiredOption('--format <format>', 'cifar100 | imagenet-r | cub200 | cars196')
+    .requiredOption(
+      '--path <path>',
+      'cifar-100-binary.tar.gz or its folder; the imagenet-r/ folder; the CUB_200_2011/ folder; a Cars folder with train/ and test/',
+    )
+    .requiredOption('--name <name>', 'dataset name (letters, digits, . _ -)')
+    .option('--out <dir>', 'dataset folder to write (default: <datasets-dir>/<name>)')
+    .addOption(datasetsDirOption())
+    .action(datasetImportCommand);
+  dataset
+    .command('list')
+    .description('list imported datasets with their class and image counts')
+    .addOption(datasetsDirOption())
+    .action(datasetListCommand);
+  dataset
+    .command('show')
+    .description(
+      'show an imported dataset: where it came from, its manifest digest and class counts per split',
+    )
+    .argument('<name>', 'dataset name (or a dataset folder)')
+    .option('--json', 'print as JSON')
+    .addOption(datasetsDirOption())
+    .action(datasetShowCommand);
+
   program
     .command('bench')
     .description(
@@ -132,6 +170,7 @@ async function main(): Promise<void> {
       'SafetensorsError',
       'ManifestError',
       'ImageDecodeError',
+      'DatasetImportError',
       'DatasetFileError',
       'BackendError',
       'ExperimentError',

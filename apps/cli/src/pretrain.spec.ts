@@ -30,5 +30,5 @@ describe('slca pretrain (one epoch: a smoke run of the shipped recipe)', () => {
       expect(record.probe[k]).toBeGreaterThan(0);
       expect(record.probe[k]).toBeLessThan(100);
     }
-  });
+  }, 900_000);
 });

@@ -34,7 +34,7 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
     expect(result.backbone.sha256).toMatch(/^[0-9a-f]{64}$/);
     // a run at chance level would score ≈ 3.3 % on 30 classes; even one epoch per task does far better
     expect(result.accuracies[0]).toBeGreaterThan(40);
-  });
+  }, 900_000);
 
   it('rejects a benchmark it cannot run and an unknown method, writing nothing', () => {
     const out = join(dir, 'never.json');
@@ -76,5 +76,5 @@ describe('slca reproduce', () => {
     expect(json.rows[0].lastAcc.mean).toBeCloseTo(mean, 10);
     expect(existsSync(join(outDir, 'sl-seed1993.json'))).toBe(true);
     expect(existsSync(join(outDir, 'sl-seed1997.json'))).toBe(true);
-  });
+  }, 900_000);
 });

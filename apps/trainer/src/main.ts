@@ -1,15 +1,11 @@
 import 'reflect-metadata';
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import {
-  createGrpcClient,
-  createLogger,
-  loadConfig,
-  secretValues,
-  startGrpcService,
-} from '@slca/service-kit';
+import { createLogger, loadConfig, secretValues, startGrpcService } from '@slca/service-kit';
 import { TRAINER_CONFIG } from './config';
-import { Peers } from './execution/peers';
+import { InProcessExecutor } from './execution/executor';
+import { createKubernetesExecutor, jobSettingsFrom } from './execution/kubernetes-executor';
+import { connectPeers, runJob } from './job';
 import { RunManager } from './runs/run-manager';
 import { RunsModule } from './runs/runs.module';
 
@@ -29,21 +25,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const store = new MinioObjectStore(storeConfig);
   await store.ensureBucket();
 
-  const includeDirs = [protoRoot()];
-  const client = (file: string, service: string, address: string) =>
-    createGrpcClient({
-      protoPath: file,
-      includeDirs,
-      service,
-      address,
-      deadlineMs: config.SLCA_PEER_DEADLINE,
-    });
-  const peers = new Peers(
-    client(PROTO_FILES.splitter, 'slca.v1.SplitterService', config.SLCA_SPLITTER_ADDRESS),
-    client(PROTO_FILES.statistics, 'slca.v1.StatisticsService', config.SLCA_STATS_STORE_ADDRESS),
-    client(PROTO_FILES.evaluator, 'slca.v1.EvaluatorService', config.SLCA_EVALUATOR_ADDRESS),
-    { importMs: config.SLCA_IMPORT_DEADLINE, evaluateMs: config.SLCA_IMPORT_DEADLINE },
-  );
+  const peers = connectPeers(config);
+  const executor =
+    config.SLCA_EXECUTOR === 'kubernetes'
+      ? await createKubernetesExecutor(jobSettingsFrom(config, env))
+      : new InProcessExecutor();
   const manager = new RunManager({
     store,
     peers,
@@ -51,13 +37,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     workers: config.SLCA_TRAINER_WORKERS,
     checkpointEvery: config.SLCA_CHECKPOINT_EVERY,
     concurrency: config.SLCA_TRAINER_CONCURRENCY,
+    executor,
   });
 
   const service = await startGrpcService({
     name: 'trainer',
     module: RunsModule.with(manager),
     protoPath: PROTO_FILES.trainer,
-    includeDirs,
+    includeDirs: [protoRoot()],
     host: config.SLCA_BIND_HOST,
     port: config.SLCA_TRAINER_PORT,
     logger,
@@ -75,12 +62,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     await manager.shutdown();
     peers.close();
   });
-  logger.info('listening', { address: service.address });
+  logger.info('listening', { address: service.address, executor: executor.kind });
   await manager.recover();
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  // `--run-job <runId>`: the command of a run's Kubernetes Job (see job.ts); otherwise the service.
+  const at = process.argv.indexOf('--run-job');
+  const work = at >= 0 ? runJob(process.argv[at + 1] ?? '').then((code) => process.exit(code)) : main();
+  work.catch((error: unknown) => {
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
     process.exit(1);
   });

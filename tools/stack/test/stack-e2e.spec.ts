@@ -225,6 +225,25 @@ describe('the local stack', () => {
     expect((await matrixOf('e2e-term'))?.accuracies).toEqual(inProcess.accuracies);
   }, 240_000);
 
+  it('cancel stops a run at a step with a checkpoint; resume finishes it with the same numbers', async () => {
+    const client = trainer();
+    try {
+      await client.startRun(request('e2e-cancel'));
+      await watch('e2e-cancel', (e) => !!e.train && e.train.task === 0 && e.train.step >= 2);
+      const { run } = await client.cancelRun({ id: 'e2e-cancel' });
+      expect(run?.status).toBe(RunStatus.RUN_STATUS_CANCELLED);
+      expect(run?.latestCheckpoint).toMatch(/^runs\/e2e-cancel\/checkpoints\/\d{8}\/$/);
+      const resumed = await client.resumeRun({ id: 'e2e-cancel' });
+      expect(resumed.run?.status).toBe(RunStatus.RUN_STATUS_QUEUED);
+    } finally {
+      client.close();
+    }
+    const final = (await watch('e2e-cancel')).filter((e) => e.state).at(-1)?.state;
+    expect(final?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(final?.resumedCount).toBe(1);
+    expect((await matrixOf('e2e-cancel'))?.accuracies).toEqual(inProcess.accuracies);
+  }, 300_000);
+
   it('the evaluator dying mid-run costs a pause, not the run: it finishes with the same numbers', async () => {
     const client = trainer();
     await client.startRun(request('e2e-peer'));

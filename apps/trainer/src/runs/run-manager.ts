@@ -44,7 +44,7 @@ const LOG_LINES = 2_000;
 const TRANSIENT_RETRIES = [5_000, 15_000, 45_000];
 
 /** UNAVAILABLE or DEADLINE_EXCEEDED from a peer, or the object store unreachable: worth another try. */
-function isTransient(error: unknown): boolean {
+export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === grpcStatus.UNAVAILABLE || code === grpcStatus.DEADLINE_EXCEEDED || code === 'unavailable';
 }
@@ -168,7 +168,8 @@ export class RunManager {
     const active = this.active.get(id);
     if (active) {
       active.reason = RunStatus.RUN_STATUS_CANCELLED;
-      active.stop.abort();
+      // The reason tells an executor a cancel (end the run's work) from a shutdown (leave it to resume).
+      active.stop.abort(active.reason);
       await active.done;
     } else {
       const i = this.queue.indexOf(id);
@@ -196,8 +197,9 @@ export class RunManager {
     record.finishedAtMs = 0;
     record.resumedCount += 1;
     await this.save(record);
+    const accepted = toRun(record);
     this.enqueue(id);
-    return toRun(record);
+    return accepted;
   }
 
   /**
@@ -232,7 +234,7 @@ export class RunManager {
     const running = [...this.active.values()];
     for (const a of running) {
       a.reason ??= RunStatus.RUN_STATUS_INTERRUPTED;
-      a.stop.abort();
+      a.stop.abort(a.reason);
     }
     await Promise.all(running.map((a) => a.done));
   }
