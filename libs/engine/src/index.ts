@@ -166,3 +166,22 @@ export {
   type Measurement,
   type BenchArchName,
 } from './bench/bench';
+export {
+  PAPER_CONFIG_VERSION,
+  PAPER_SEEDS,
+  PAPER_BENCHMARKS,
+  PAPER_BACKBONES,
+  PAPER_METHODS,
+  PAPER_SETUP,
+  PUBLISHED,
+  paperConfig,
+  paperConfigurations,
+  paperConfigurationId,
+  type PaperBenchmark,
+  type PaperBackbone,
+  type PaperMethod,
+  type PaperBenchmarkSetup,
+  type PaperConfiguration,
+  type PublishedNumber,
+  type TransformStep,
+} from './benchmarks/paper';

@@ -1,0 +1,157 @@
+import { taskSizes } from '@slca/data';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../slca/config';
+import {
+  PAPER_BACKBONES,
+  PAPER_BENCHMARKS,
+  PAPER_CONFIG_VERSION,
+  PAPER_METHODS,
+  PAPER_SETUP,
+  paperConfig,
+  paperConfigurations,
+} from './paper';
+
+/** SLCA-SPEC §6 table, typed out again by hand: [init/increment, IN21K epochs, milestones, τ]. */
+const SPEC_6 = {
+  cifar100: { inc: [10, 10], in21k: [20, [18]], tau: 0.1 },
+  'imagenet-r': { inc: [20, 20], in21k: [50, [40]], tau: 0.1 },
+  cub200: { inc: [20, 20], in21k: [50, [40]], tau: 0.1 },
+  cars196: { inc: [20, 20], in21k: [50, [40]], tau: 0.05 },
+} as const;
+
+describe('paper configurations (SLCA-SPEC §6)', () => {
+  it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
+    const rows = paperConfigurations();
+    expect(rows).toHaveLength(4 * 2 * 4);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    expect(rows[0].id).toBe(`cifar100/in21k/seqft@v${PAPER_CONFIG_VERSION}`);
+  });
+
+  for (const benchmark of PAPER_BENCHMARKS) {
+    it(`${benchmark}: tasks, epochs, milestones, τ and the stage-1 / alignment optimisers match the table`, () => {
+      const spec = SPEC_6[benchmark];
+      for (const backbone of PAPER_BACKBONES) {
+        const cfg = paperConfig(benchmark, backbone, 'slca', 1993);
+        validateConfig(cfg);
+        expect([cfg.initClasses, cfg.increment]).toEqual(spec.inc);
+        const [epochs, milestones] = backbone === 'in21k' ? spec.in21k : [90, [80]];
+        expect(cfg.stage1).toMatchObject({
+          epochs,
+          milestones,
+          gamma: 0.1,
+          batchSize: 128,
+          momentum: 0.9,
+          weightDecay: 5e-4,
+        });
+        expect(cfg.stage1.lr).toBe(0.01);
+        expect(cfg.stage1.lr * cfg.stage1.backboneLrScale).toBeCloseTo(1e-4, 12);
+        expect(cfg.stage1.freshFinalNorm).toBe(true);
+        expect(cfg.alignment).toMatchObject({
+          tau: spec.tau,
+          epochs: 5,
+          lr: 0.01,
+          momentum: 0.9,
+          weightDecay: 5e-4,
+          samplesPerClass: 256,
+          batchSize: 256,
+          logitNorm: true,
+          meanShrink: true,
+        });
+        expect(cfg.covarianceRidge).toBe(1e-4);
+        expect(cfg.restoreHeadsAfterEval).toBe(true);
+        expect(cfg.arch).toEqual({
+          imageSize: 224,
+          patchSize: 16,
+          dim: 768,
+          depth: 12,
+          heads: 12,
+          mlpDim: 3072,
+        });
+      }
+    });
+  }
+
+  it('task sizes follow §2: 10×10, 10×20, 10×20, 9×20+16', () => {
+    const sizes = PAPER_BENCHMARKS.map((b) => {
+      const s = PAPER_SETUP[b];
+      return taskSizes(s.classes, s.initClasses, s.increment);
+    });
+    expect(sizes[0]).toEqual(Array(10).fill(10));
+    expect(sizes[1]).toEqual(Array(10).fill(20));
+    expect(sizes[2]).toEqual(Array(10).fill(20));
+    expect(sizes[3]).toEqual([...Array(9).fill(20), 16]);
+  });
+
+  it('normalises CIFAR-100 with its own statistics and the rest with ImageNet’s (§3)', () => {
+    expect(paperConfig('cifar100', 'in21k', 'slca', 1).normalize).toEqual({
+      mean: [0.5071, 0.4867, 0.4408],
+      std: [0.2675, 0.2565, 0.2761],
+    });
+    for (const b of ['imagenet-r', 'cub200', 'cars196'] as const)
+      expect(paperConfig(b, 'mocov3', 'sl', 1).normalize).toEqual({
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      });
+  });
+
+  it('states the §3 transform pipelines (bicubic; RandomResizedCrop scale (0.08, 1), ratio (3/4, 4/3))', () => {
+    expect(PAPER_SETUP.cifar100.train).toEqual([
+      { op: 'random-resized-crop', size: 224, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+      { op: 'hflip', p: 0.5 },
+      { op: 'brightness-jitter', brightness: 63 / 255 },
+    ]);
+    expect(PAPER_SETUP['imagenet-r'].train.map((s) => s.op)).toEqual(['random-resized-crop', 'hflip']);
+    for (const b of ['cub200', 'cars196'] as const)
+      expect(PAPER_SETUP[b].train).toEqual([
+        { op: 'resize', size: [300, 300] },
+        { op: 'random-crop', size: 224 },
+        { op: 'hflip', p: 0.5 },
+      ]);
+    for (const b of PAPER_BENCHMARKS)
+      expect(PAPER_SETUP[b].test).toEqual([
+        { op: 'resize', size: 256 },
+        { op: 'center-crop', size: 224 },
+      ]);
+  });
+
+  it('derives the variants: Seq FT at lr 0.01 everywhere, Slow Learner and Joint without alignment', () => {
+    const seqft = paperConfig('cars196', 'in21k', 'seqft', 1996);
+    expect(seqft.stage1.backboneLrScale).toBe(1);
+    expect(seqft.alignment).toBeNull();
+    const sl = paperConfig('cars196', 'in21k', 'sl', 1996);
+    expect(sl.stage1.backboneLrScale).toBe(0.01);
+    expect(sl.alignment).toBeNull();
+    const joint = paperConfig('cars196', 'in21k', 'joint', 1996);
+    expect(joint).toMatchObject({ method: 'joint', alignment: null, seed: 1996 });
+    expect(joint.stage1.epochs).toBe(50);
+    for (const m of PAPER_METHODS) validateConfig(paperConfig('cub200', 'mocov3', m, 1997));
+  });
+
+  it('names the published §10 numbers, and none where the table has "–" or for MoCo v3', () => {
+    const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v1`)?.published;
+    expect(published('cifar100/in21k/slca')).toMatchObject({
+      lastAcc: 91.53,
+      lastAccStd: 0.28,
+      incAcc: 94.09,
+      incAccStd: 0.87,
+    });
+    expect(published('imagenet-r/in21k/slca')).toMatchObject({ lastAcc: 77.0, incAcc: 81.17 });
+    expect(published('cub200/in21k/slca')).toMatchObject({ lastAcc: 84.71, incAcc: 90.94 });
+    expect(published('cars196/in21k/slca')).toMatchObject({
+      lastAcc: 67.73,
+      lastAccStd: 0.85,
+      incAcc: 76.93,
+    });
+    expect(published('cifar100/in21k/sl')).toMatchObject({ lastAcc: 88.86, incAcc: 92.01 });
+    expect(published('imagenet-r/in21k/sl')).toMatchObject({ lastAcc: 71.8, incAcc: 76.84 });
+    expect(published('cifar100/in21k/seqft')).toMatchObject({ lastAcc: 41.8, approximate: true });
+    expect(published('cars196/in21k/seqft')).toMatchObject({ lastAcc: 27.6, approximate: true });
+    expect(published('cifar100/in21k/joint')?.lastAcc).toBe(93.22);
+    expect(published('imagenet-r/in21k/joint')?.lastAcc).toBe(79.6);
+    expect(published('cars196/in21k/joint')?.lastAcc).toBe(80.31);
+    expect(published('cub200/in21k/sl')).toBeNull();
+    expect(published('cub200/in21k/joint')).toBeNull();
+    expect(published('cars196/in21k/sl')).toBeNull();
+    expect(paperConfigurations().filter((r) => r.backbone === 'mocov3' && r.published !== null)).toEqual([]);
+  });
+});
