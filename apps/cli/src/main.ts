@@ -90,13 +90,26 @@ export function buildProgram(): Command {
   program
     .command('reproduce')
     .description('run methods over seeds and write the paper-style table (mean ± std) as Markdown and JSON')
-    .option('--benchmark <name>', 'benchmark', 'embedded')
+    .option(
+      '--benchmark <name>',
+      "'embedded' (Split Emoji), or the name of a dataset imported with 'slca dataset import' (its format picks the paper benchmark)",
+      'embedded',
+    )
     .option('--seeds <list>', 'comma-separated seeds', '1993,1996,1997')
     .option('--methods <list>', 'comma-separated methods', 'seqft,sl,slca,joint')
-    .option('--out-dir <dir>', 'where runs and the table go', 'results/reproduce-embedded')
+    .option('--out-dir <dir>', 'where runs and the table go (default: results/reproduce-<benchmark>)')
+    .option('--weights <file>', 'imported benchmarks: pre-trained ViT as safetensors with timm names')
+    .option(
+      '--backbone <kind>',
+      'imported benchmarks: in21k | mocov3 (picks epochs and published numbers; default in21k)',
+    )
+    .option('--arch <arch>', 'imported benchmarks: vit-b16 (default) or a JSON architecture (smoke runs)')
     .option('--workers <n>', 'compute worker threads')
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')
     .addOption(backendOption())
+    .addOption(
+      new Option('--datasets-dir <dir>', 'where imported datasets live').default(DEFAULT_DATASETS_DIR),
+    )
     .action(reproduceCommand);
 
   program
@@ -175,6 +188,7 @@ async function main(): Promise<void> {
       'BackendError',
       'ExperimentError',
       'StatisticsError',
+      'TransformError',
     ];
     process.stderr.write(`slca: ${known.includes(err.name) ? err.message : (err.stack ?? err.message)}\n`);
     process.exitCode = known.includes(err.name) && err.name === 'UsageError' ? 2 : 1;

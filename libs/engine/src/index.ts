@@ -185,3 +185,5 @@ export {
   type PublishedNumber,
   type TransformStep,
 } from './benchmarks/paper';
+export { paperTestTransform } from './benchmarks/paper';
+export { type ManifestImageDecoder } from './benchmarks/manifest-data';

@@ -1,25 +1,66 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { METHOD_LABELS, METHODS, type ExperimentResult, type Method } from '@slca/engine';
 import { markdownTable, summariseRuns } from '@slca/metrics';
-import { checkWritable, parseInteger, parseList, writeFileAtomic, writeJson } from '../io';
+import { checkWritable, parseInteger, parseList, UsageError, writeFileAtomic, writeJson } from '../io';
 import { runEmbedded } from './embedded-run';
+import { paperReproduce } from './paper-reproduce';
 import { checkBackend, checkBenchmark } from './run';
 
 export interface ReproduceFlags {
   benchmark: string;
   seeds: string;
   methods: string;
-  outDir: string;
+  /** Default: results/reproduce-<benchmark>. */
+  outDir?: string;
   workers?: string;
   backend: string;
   epochs?: string;
+  /** Imported benchmarks only: the pre-trained backbone, its kind and its architecture. */
+  weights?: string;
+  backbone?: string;
+  arch?: string;
+  datasetsDir: string;
+}
+
+/**
+ * `reproduce --benchmark embedded` (Split Emoji with the shipped backbone), or a paper benchmark on a
+ * dataset imported with `slca dataset import` (its format says which benchmark) with `--weights`.
+ */
+export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
+  if (flags.benchmark === 'embedded') {
+    for (const flag of ['weights', 'backbone', 'arch'] as const)
+      if (flags[flag] !== undefined)
+        throw new UsageError(
+          `--${flag} is for a paper benchmark imported with 'slca dataset import'; --benchmark embedded uses the shipped backbone`,
+        );
+    return reproduceEmbedded({ ...flags, outDir: flags.outDir ?? 'results/reproduce-embedded' });
+  }
+  if (flags.weights === undefined)
+    throw new UsageError(
+      `--weights is required with --benchmark ${flags.benchmark} (a safetensors ViT with timm names, e.g. vit_in21k.safetensors)`,
+    );
+  const outDir = flags.outDir ?? join('results', `reproduce-${basename(flags.benchmark)}`);
+  checkWritable(join(outDir, 'table.md'), '--out-dir');
+  await paperReproduce({
+    dataset: flags.benchmark,
+    datasetsDir: flags.datasetsDir,
+    weights: flags.weights,
+    backbone: flags.backbone ?? 'in21k',
+    arch: flags.arch ?? 'vit-b16',
+    seeds: parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0)),
+    methods: parseList(flags.methods, '--methods'),
+    outDir,
+    backend: checkBackend(flags.backend),
+    workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
+    epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
+  });
 }
 
 const methodOf = (label: string) =>
   (Object.keys(METHOD_LABELS) as Method[]).find((m) => METHOD_LABELS[m] === label) as Method;
 
 /** Every method over every seed, then the paper-style table (mean ± std over seeds) as Markdown and JSON. */
-export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
+async function reproduceEmbedded(flags: ReproduceFlags & { outDir: string }): Promise<void> {
   checkBenchmark(flags.benchmark);
   const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
   const methods = parseList<Method>(flags.methods, '--methods', METHODS);

@@ -21,7 +21,7 @@ export interface RunFlags {
 export function checkBenchmark(benchmark: string): void {
   if (benchmark !== 'embedded') {
     throw new UsageError(
-      `--benchmark '${benchmark}' is not available: this version runs 'embedded' (Split Emoji); the paper's benchmarks need their importers`,
+      `--benchmark '${benchmark}' is not available: 'run' runs 'embedded' (Split Emoji); a paper benchmark runs with 'slca reproduce --benchmark <dataset imported with slca dataset import> --weights FILE'`,
     );
   }
 }

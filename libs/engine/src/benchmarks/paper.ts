@@ -1,3 +1,4 @@
+import { scaleTransforms, type TransformStep } from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
 import { VIT_PRESETS } from '../vit/arch';
@@ -21,14 +22,8 @@ type Rgb = [number, number, number];
 const IMAGENET: { mean: Rgb; std: Rgb } = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const CIFAR100: { mean: Rgb; std: Rgb } = { mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761] };
 
-/** One step of a torchvision-style pipeline, bicubic throughout (SLCA-SPEC §3). */
-export type TransformStep =
-  | { op: 'random-resized-crop'; size: number; scale: [number, number]; ratio: [number, number] }
-  | { op: 'resize'; size: number | [number, number] }
-  | { op: 'random-crop'; size: number }
-  | { op: 'center-crop'; size: number }
-  | { op: 'hflip'; p: number }
-  | { op: 'brightness-jitter'; brightness: number };
+/** One step of a torchvision-style pipeline, bicubic throughout (SLCA-SPEC §3); defined in libs/data. */
+export type { TransformStep };
 
 export interface PaperBenchmarkSetup {
   title: string;
@@ -202,7 +197,9 @@ export function paperConfigurations(): PaperConfiguration[] {
  * The ExperimentConfig of one row (SLCA-SPEC §6/§8): ViT-B/16 at 224, SGD momentum 0.9, wd 5e-4, batch
  * 128, head lr 0.01 and backbone lr 1e-4 (Seq FT: 0.01 everywhere), MultiStep γ 0.1, a fresh final
  * LayerNorm; alignment 5 epochs, 256 samples per class, batches of 256, lr 0.01, τ per benchmark.
- * Augmentation is the dataset's transform pipeline (`PAPER_SETUP[b].train`), not the embedded flip+shift.
+ * No random augmentation yet (`augment: null`): images are decoded once with the test transform
+ * ({@link paperTestTransform}); the training pipeline `PAPER_SETUP[b].train` exists as data and as
+ * `applyTransforms` in @slca/data, but stage 1 does not apply it per batch.
  */
 export function paperConfig(
   benchmark: PaperBenchmark,
@@ -237,4 +234,21 @@ export function paperConfig(
     normalize: { mean: [...setup.normalize.mean], std: [...setup.normalize.std] },
   };
   return applyMethod(base, method);
+}
+
+/**
+ * A benchmark's test transform (SLCA-SPEC §3: Resize 256 → CenterCrop 224) for a backbone taking
+ * `size` px, scaled by size/224 (ViT-B/16: exactly 256 → 224). Also what the runs decode training images
+ * with, since stage 1 does not apply the random training pipeline yet (see {@link paperConfig}).
+ */
+export function paperTestTransform(
+  benchmark: PaperBenchmark,
+  size: number,
+): { resize: number; crop: number } {
+  const steps = scaleTransforms(PAPER_SETUP[benchmark].test, size);
+  const resize = steps.find((s) => s.op === 'resize');
+  const crop = steps.find((s) => s.op === 'center-crop');
+  if (resize?.op !== 'resize' || typeof resize.size !== 'number' || crop?.op !== 'center-crop')
+    throw new Error(`${benchmark}: the test transform is not Resize(int) → CenterCrop`);
+  return { resize: resize.size, crop: size };
 }

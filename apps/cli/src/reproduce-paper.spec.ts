@@ -1,0 +1,169 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Mt19937 } from '@slca/data';
+import { parseArch, randomBackbone, saveBackbone } from '@slca/engine';
+import { runCli } from '../test/run-cli';
+
+/** A down-scaled ViT (8 px, 4 patches) so that a whole 10-task paper run takes seconds. */
+const TINY_ARCH = '{"imageSize":8,"patchSize":4,"dim":16,"depth":1,"heads":2,"mlpDim":32}';
+
+/**
+ * The official CIFAR-100 binary format (1 coarse byte, 1 fine byte, R, G, B planes of 32×32), with
+ * `perClass` records of every fine label whose colour depends on the label, so classes differ.
+ */
+function cifarBin(perClass: number, salt: number): Buffer {
+  const records: Buffer[] = [];
+  for (let fine = 0; fine < 100; fine++)
+    for (let k = 0; k < perClass; k++) {
+      const r = Buffer.alloc(3074);
+      r[0] = fine % 20;
+      r[1] = fine;
+      for (let c = 0; c < 3; c++)
+        for (let p = 0; p < 1024; p++)
+          r[2 + c * 1024 + p] = ((fine * (37 + c * 11) + (p % 32) * (c + 1) + salt + k * 3) * 7) % 256;
+      records.push(r);
+    }
+  return Buffer.concat(records);
+}
+
+let dir: string;
+let datasets: string;
+let weights: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'slca-reproduce-paper-'));
+  datasets = join(dir, 'datasets');
+  const source = join(dir, 'cifar-100-binary');
+  mkdirSync(source);
+  writeFileSync(join(source, 'train.bin'), cifarBin(2, 0));
+  writeFileSync(join(source, 'test.bin'), cifarBin(1, 5));
+  const imported = runCli([
+    'dataset',
+    'import',
+    '--format',
+    'cifar100',
+    '--path',
+    source,
+    '--name',
+    'cifar-smoke',
+    '--datasets-dir',
+    datasets,
+  ]);
+  expect(imported.status, imported.stderr).toBe(0);
+  weights = join(dir, 'tiny-vit.safetensors');
+  const arch = parseArch(TINY_ARCH);
+  await saveBackbone(weights, randomBackbone(arch, new Mt19937(11)), arch);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const reproduce = (args: string[]) =>
+  runCli(['reproduce', '--datasets-dir', datasets, ...args], { timeoutMs: 120_000 });
+
+describe('slca reproduce on an imported paper benchmark (smoke: import → split → train → align → evaluate → table)', () => {
+  it('runs the CIFAR-100 golden configurations with a tiny ViT and writes the table beside the published numbers', () => {
+    const outDir = join(dir, 'table');
+    const r = reproduce([
+      '--benchmark',
+      'cifar-smoke',
+      '--weights',
+      weights,
+      '--arch',
+      TINY_ARCH,
+      '--seeds',
+      '1993',
+      '--methods',
+      'sl,slca',
+      '--epochs',
+      '1',
+      '--backend',
+      'wasm',
+      '--out-dir',
+      outDir,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const md = readFileSync(join(outDir, 'table.md'), 'utf8');
+    expect(md).toContain('Split CIFAR-100 (10×10 tasks) on dataset cifar-smoke');
+    expect(md).toContain('Stage-1 epochs overridden to 1 (paper: 20)');
+    expect(md).toContain(
+      '| method | Last-Acc | Last-Acc (paper) | Δ Last-Acc | Inc-Acc | Inc-Acc (paper) | Δ Inc-Acc | seeds |',
+    );
+    expect(md).toMatch(
+      /\| Slow Learner \| \d+\.\d\d ± 0\.00 \| 88\.86 \| [+-]?\d+\.\d\d \| \d+\.\d\d ± 0\.00 \| 92\.01 \| [+-]?\d+\.\d\d \| 1 \|/,
+    );
+    expect(md).toMatch(
+      /\| SLCA \| \d+\.\d\d ± 0\.00 \| 91\.53 ± 0\.28 \| [+-]?\d+\.\d\d \| \d+\.\d\d ± 0\.00 \| 94\.09 ± 0\.87 \| [+-]?\d+\.\d\d \| 1 \|/,
+    );
+
+    const json = JSON.parse(readFileSync(join(outDir, 'table.json'), 'utf8'));
+    expect(json).toMatchObject({
+      benchmark: 'cifar100',
+      backbone: 'in21k',
+      configurations: ['cifar100/in21k/sl@v1', 'cifar100/in21k/slca@v1'],
+      dataset: { name: 'cifar-smoke', format: 'cifar100', classes: 100, train: 200, test: 100 },
+      testTransform: { resize: 9, crop: 8 },
+      epochsOverride: 1,
+    });
+    expect(json.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const comparison = json.comparison as {
+      method: string;
+      lastAcc: number;
+      publishedLastAcc: number;
+      deltaLastAcc: number;
+    }[];
+    expect(comparison.map((c) => c.method)).toEqual(['Slow Learner', 'SLCA']);
+    for (const c of comparison) {
+      expect(Number.isFinite(c.lastAcc)).toBe(true);
+      expect(c.deltaLastAcc).toBeCloseTo(c.lastAcc - c.publishedLastAcc, 10);
+    }
+    const runs = json.runs as { accuracies: number[]; lastAcc: number; incAcc: number }[];
+    expect(runs).toHaveLength(2);
+    for (const run of runs) {
+      expect(run.accuracies).toHaveLength(10);
+      for (const a of [...run.accuracies, run.lastAcc, run.incAcc]) {
+        expect(Number.isFinite(a)).toBe(true);
+        expect(a).toBeGreaterThanOrEqual(0);
+        expect(a).toBeLessThanOrEqual(100);
+      }
+    }
+    const single = JSON.parse(readFileSync(join(outDir, 'slca-seed1993.json'), 'utf8'));
+    expect(single.configuration).toBe('cifar100/in21k/slca@v1');
+    expect(single.config.alignment.tau).toBe(0.1);
+    expect(single.config.stage1).toMatchObject({
+      batchSize: 128,
+      lr: 0.01,
+      backboneLrScale: 0.01,
+      epochs: 1,
+    });
+    expect(single.taskSizes).toEqual(Array(10).fill(10));
+  }, 120_000);
+
+  it('names the flag of every user error and exits 2 before doing any work', () => {
+    const outDir = join(dir, 'never');
+    const cases: [string[], string][] = [
+      [['--benchmark', 'cifar-smoke'], '--weights is required with --benchmark cifar-smoke'],
+      [['--benchmark', 'no-such', '--weights', weights], '--benchmark no-such: no dataset no-such'],
+      [['--benchmark', 'cifar-smoke', '--weights', join(dir, 'missing.safetensors')], '--weights'],
+      [
+        ['--benchmark', 'cifar-smoke', '--weights', weights, '--methods', 'slca-noln'],
+        "--methods: 'slca-noln' has no paper configuration",
+      ],
+      [
+        ['--benchmark', 'cifar-smoke', '--weights', weights, '--backbone', 'dino'],
+        '--backbone must be one of',
+      ],
+      [['--benchmark', 'cifar-smoke', '--weights', weights, '--arch', '{"imageSize":8}'], '--arch: '],
+      [
+        ['--benchmark', 'cifar-smoke', '--weights', weights],
+        `--weights ${weights}: `, // ViT-B/16 (the default arch) does not fit the tiny checkpoint
+      ],
+      [['--benchmark', 'embedded', '--weights', weights], '--weights is for a paper benchmark'],
+    ];
+    for (const [args, message] of cases) {
+      const r = reproduce([...args, '--out-dir', outDir]);
+      expect(r.stderr).toContain(message);
+      expect(r.status, args.join(' ')).toBe(2);
+    }
+    expect(existsSync(join(outDir, 'table.md'))).toBe(false);
+  }, 120_000);
+});

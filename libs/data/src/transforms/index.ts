@@ -1,0 +1,13 @@
+export { rgbImage, TransformError, type RgbImage } from './image';
+export {
+  roundHalfEven,
+  resizeShorterSize,
+  centerCropBox,
+  randomCropBox,
+  randomResizedCropBox,
+  type CropBox,
+} from './geometry';
+export { resizeBicubic } from './resize';
+export { crop, hflip, adjustBrightness, normalizeImage } from './ops';
+export { applyTransforms, scaleTransforms, type TransformStep } from './pipeline';
+export { decodeResizeCenterCrop, type EvalDecodeOptions } from './decode';

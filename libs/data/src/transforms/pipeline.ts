@@ -1,0 +1,93 @@
+import type { Mt19937 } from '../random/mt19937';
+import { centerCropBox, randomCropBox, randomResizedCropBox, resizeShorterSize } from './geometry';
+import { TransformError, type RgbImage } from './image';
+import { adjustBrightness, crop, hflip, normalizeImage } from './ops';
+import { resizeBicubic } from './resize';
+
+/**
+ * One step of a torchvision-style pipeline, bicubic throughout (SLCA-SPEC §3). `resize` with a number
+ * resizes the shorter side (aspect kept); with `[height, width]` it resizes to exactly that.
+ */
+export type TransformStep =
+  | { op: 'random-resized-crop'; size: number; scale: [number, number]; ratio: [number, number] }
+  | { op: 'resize'; size: number | [number, number] }
+  | { op: 'random-crop'; size: number }
+  | { op: 'center-crop'; size: number }
+  | { op: 'hflip'; p: number }
+  | { op: 'brightness-jitter'; brightness: number };
+
+/**
+ * Runs the steps in order on one image, drawing every random choice from `rng` (see each step's draw
+ * order: {@link randomResizedCropBox}, {@link randomCropBox}; `hflip` draws one `randomSample()` and flips
+ * when it is < p; `brightness-jitter` draws one `randomSample()` u for the factor
+ * max(0, 1 − b) + u·(1 + b − max(0, 1 − b))), then normalises when `normalize` is given.
+ * The same image, steps and rng state always give the same output.
+ */
+export function applyTransforms(
+  image: RgbImage,
+  steps: readonly TransformStep[],
+  rng: Mt19937,
+  normalize?: { mean: readonly [number, number, number]; std: readonly [number, number, number] },
+): RgbImage {
+  let out = image;
+  for (const step of steps) {
+    switch (step.op) {
+      case 'random-resized-crop': {
+        const box = randomResizedCropBox(out.width, out.height, step.scale, step.ratio, rng);
+        out = resizeBicubic(crop(out, box), step.size, step.size);
+        break;
+      }
+      case 'resize': {
+        const { width, height } =
+          typeof step.size === 'number'
+            ? resizeShorterSize(out.width, out.height, step.size)
+            : { height: step.size[0], width: step.size[1] };
+        out = resizeBicubic(out, width, height);
+        break;
+      }
+      case 'random-crop':
+        out = crop(out, randomCropBox(out.width, out.height, step.size, rng));
+        break;
+      case 'center-crop':
+        out = crop(out, centerCropBox(out.width, out.height, step.size));
+        break;
+      case 'hflip':
+        if (!(step.p >= 0 && step.p <= 1))
+          throw new TransformError(`hflip p must be in [0, 1], got ${step.p}`);
+        if (rng.randomSample() < step.p) out = hflip(out);
+        break;
+      case 'brightness-jitter': {
+        const b = step.brightness;
+        if (!(b >= 0) || !Number.isFinite(b))
+          throw new TransformError(`brightness jitter must be a finite number ≥ 0, got ${b}`);
+        const lo = Math.max(0, 1 - b);
+        out = adjustBrightness(out, lo + (1 + b - lo) * rng.randomSample());
+        break;
+      }
+    }
+  }
+  return normalize ? normalizeImage(out, normalize.mean, normalize.std) : out;
+}
+
+/**
+ * A pipeline scaled to another input size: every pixel size is multiplied by `size / 224` and rounded,
+ * so a down-scaled ViT (e.g. 16 px in tests) sees the same geometry as ViT-B/16 at 224.
+ */
+export function scaleTransforms(steps: readonly TransformStep[], size: number): TransformStep[] {
+  const s = (v: number) => Math.max(1, Math.round((v * size) / 224));
+  return steps.map((step) => {
+    switch (step.op) {
+      case 'random-resized-crop':
+      case 'random-crop':
+      case 'center-crop':
+        return { ...step, size: s(step.size) };
+      case 'resize':
+        return {
+          ...step,
+          size: typeof step.size === 'number' ? s(step.size) : [s(step.size[0]), s(step.size[1])],
+        };
+      default:
+        return { ...step };
+    }
+  });
+}
