@@ -43,10 +43,7 @@ beforeAll(async () => {
   service = await spawnService('splitter', {
     env: {
       SLCA_SPLITTER_PORT: '0',
-      SLCA_S3_ENDPOINT: stack.s3.endpoint,
-      SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
-      SLCA_S3_SECRET_KEY: stack.s3.secretKey,
-      SLCA_S3_BUCKET: stack.s3.config.bucket,
+      ...stack.env,
     },
   });
   client = createGrpcClient({

@@ -46,10 +46,7 @@ beforeAll(async () => {
   service = await spawnService('stats-store', {
     env: {
       SLCA_STATS_STORE_PORT: '0',
-      SLCA_S3_ENDPOINT: stack.s3.endpoint,
-      SLCA_S3_ACCESS_KEY: stack.s3.accessKey,
-      SLCA_S3_SECRET_KEY: stack.s3.secretKey,
-      SLCA_S3_BUCKET: stack.s3.config.bucket,
+      ...stack.env,
     },
   });
   client = createGrpcClient({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceError } from '@grpc/grpc-js';
-import { MinioObjectStore, startLocalS3, type LocalS3 } from '@slca/artifacts';
+import { MinioObjectStore, startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
 
 /** The workspace whose services are run: beside these sources, or the current directory (bundled CLI). */
 export const REPO_ROOT =
@@ -91,6 +91,8 @@ export interface ObjectStoreFixture {
   s3: LocalS3;
   store: MinioObjectStore;
   directory: string;
+  /** The SLCA_S3_* variables a service needs to use this store. */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,12 @@ export async function startObjectStore(label = 'slca'): Promise<ObjectStoreFixtu
     s3,
     store,
     directory,
+    env: {
+      [STORE_ENV.endpoint]: s3.endpoint,
+      [STORE_ENV.accessKey]: s3.accessKey,
+      [STORE_ENV.secretKey]: s3.secretKey,
+      [STORE_ENV.bucket]: s3.config.bucket,
+    },
     close: async () => {
       await s3.stop();
       rmSync(directory, { recursive: true, force: true });

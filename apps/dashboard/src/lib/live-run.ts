@@ -1,3 +1,4 @@
+import type { TrainHistoryPoint } from '@slca/artifacts';
 import { bwt, emptyMatrix, forgetting, setRow, type AccuracyMatrix } from '@slca/metrics';
 
 /** One training step as the charts plot it: x in epochs since the run began. */
@@ -8,21 +9,13 @@ export interface TrainPoint {
   backboneLr: number;
 }
 
-export interface TrainEvent {
-  task: number;
-  tasks: number;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-  lr: number;
-  backboneLr: number;
+/** A live training step: a recorded step plus the trainer's estimate of the time left. */
+export interface TrainEvent extends TrainHistoryPoint {
   etaSeconds: number;
 }
 
 /** Position of a step on the run's epoch axis: task t's epochs span [t·E, (t+1)·E). */
-export function trainPoint(e: Omit<TrainEvent, 'etaSeconds'>): TrainPoint {
+export function trainPoint(e: TrainHistoryPoint): TrainPoint {
   const steps = Math.max(1, e.steps);
   return {
     x: e.task * e.epochs + e.epoch + (e.step + 1) / steps,
