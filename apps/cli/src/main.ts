@@ -160,9 +160,14 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description(
-      'print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT',
+      'print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT, ' +
+        'and one ViT-B/16 training step at batch 8',
     )
     .option('--workers <list>', 'worker counts to measure (0 = this thread)', '0,1,2')
+    .option(
+      '--no-vit-b16',
+      'skip the ViT-B/16 training step (batch 8, largest worker count; about 1–2 minutes)',
+    )
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(backendOption())
     .action(benchCommand);

@@ -7,9 +7,14 @@ export interface BenchFlags {
   /** Where to write the full report as JSON. */
   json?: string;
   backend: string;
+  /** False with `--no-vit-b16`: skip the ViT-B/16 training step at batch 8 (≈ 1–2 min on 2 cores). */
+  vitB16?: boolean;
 }
 
-/** Measures matMul GFLOP/s and ViT training/forward throughput, prints a table, optionally writes JSON. */
+/**
+ * Measures matMul GFLOP/s, ViT training/forward throughput and one ViT-B/16 training step at batch 8 (on the
+ * largest worker count), prints tables, optionally writes JSON.
+ */
 export async function benchCommand(flags: BenchFlags): Promise<void> {
   if (!BACKEND_REQUESTS.includes(flags.backend as BackendRequest)) {
     throw new UsageError(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got '${flags.backend}'`);
@@ -20,6 +25,7 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
   const report = await runBench({
     workers,
     backend: flags.backend as BackendRequest,
+    step: flags.vitB16 === false ? undefined : 'vit-b16',
     onProgress: (m: string) => process.stderr.write(`bench: ${m}\n`),
   });
   process.stdout.write(`${formatBenchReport(report)}\n`);

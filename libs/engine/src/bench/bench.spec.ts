@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forwardMacs, VIT_PRESETS } from '../vit/arch';
-import { executedForwardMacs, formatBenchReport, runBench } from './bench';
+import { forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '../vit/arch';
+import { executedForwardMacs, formatBenchReport, runBench, VIT_B16_STEP } from './bench';
 
 /* The bench is a measuring script, not a timed test: this only checks that it runs and reports coherently. */
 describe('bench', () => {
@@ -30,6 +30,56 @@ describe('bench', () => {
     const text = formatBenchReport(report);
     expect(text).toContain('vit-bench-1block (all tokens)');
     expect(text).toContain('executes the full nominal model');
+  });
+
+  it('times single training steps of a (tiny) large-model row and formats it', async () => {
+    const tiny: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32 };
+    const report = await runBench({
+      workers: [0],
+      arches: [],
+      skipMatmul: true,
+      step: { arch: { name: 'tiny-vit', arch: tiny }, batch: 3, warmupSteps: 1, steps: 2 },
+    });
+    expect(report.arches).toEqual([]);
+    const step = report.step;
+    if (!step) throw new Error('no step row');
+    expect(step).toMatchObject({
+      name: 'tiny-vit',
+      arch: tiny,
+      batch: 3,
+      shards: 3,
+      warmupSteps: 1,
+      steps: 2,
+    });
+    expect(step.tokens).toBe(5);
+    expect(step.params).toBe(paramCount(tiny));
+    expect(step.trainFlopsPerImage).toBe(3 * 2 * forwardMacs(tiny));
+    expect(step.runs.map((r) => r.workers)).toEqual([0]); // default: the largest bench worker count
+    const [run] = step.runs;
+    expect(run.device).toBe('LocalDevice (main thread)');
+    expect(Number.isFinite(run.loss)).toBe(true);
+    expect(run.peakRssBytes).toBeGreaterThan(0);
+    expect(step.processMaxRssBytes).toBeGreaterThanOrEqual(run.peakRssBytes * 0.5);
+    for (const m of [run.train, run.forward]) {
+      expect(m.samples).toHaveLength(2);
+      expect(m.seconds).toBeGreaterThan(0);
+      expect(m.imagesPerSecond).toBeCloseTo(3 / m.seconds, 6);
+    }
+    expect(run.train.gflops).toBeCloseTo((run.train.imagesPerSecond * step.trainFlopsPerImage) / 1e9, 9);
+    expect(run.forward.gflops).toBeCloseTo(
+      (run.forward.imagesPerSecond * step.forwardFlopsPerImage) / 1e9,
+      9,
+    );
+    const text = formatBenchReport(report);
+    expect(text).toContain('tiny-vit training step, batch 3 in 3 shards');
+    expect(text).toMatch(/s\/step +train img\/s/);
+    expect(text).toContain('LocalDevice (main thread)');
+    expect(text).toContain('process peak RSS');
+  });
+
+  it('names ViT-B/16 at batch 8, one image per shard, as the default large step', () => {
+    expect(VIT_B16_STEP).toMatchObject({ arch: 'vit-b16', batch: 8, shards: 8, warmupSteps: 1, steps: 1 });
+    expect(numTokens(VIT_PRESETS['vit-b16'])).toBe(197);
   });
 
   it('counts the CLS-only last block by hand for the 1-block ViT', () => {

@@ -61,8 +61,45 @@ export interface BenchOptions {
   allTokenArches?: BenchArchName[];
   /** Skip the 1024³ matMul measurement (tests). */
   skipMatmul?: boolean;
+  /**
+   * A single large training step to time, measured last: 'vit-b16' = VIT_B16_STEP (what the CLI asks for
+   * unless `--no-vit-b16`). Absent: none.
+   */
+  step?: 'vit-b16' | StepBenchOptions;
   onProgress?: (message: string) => void;
 }
+
+/**
+ * One training step of a large ViT, timed step by step: random weights (randomBackbone) and random images,
+ * gradients + SGD step as in the throughput rows, then one forward pass of the same batch.
+ */
+export interface StepBenchOptions {
+  /** A preset, or an explicit architecture with a name for the report (tests use a tiny one). */
+  arch: BenchArchName | { name: string; arch: VitArch };
+  /** Images per step (default 8). */
+  batch?: number;
+  /** Shards the batch is cut into (default: one image per shard). */
+  shards?: number;
+  /** Worker counts to measure (default: only the largest of BenchOptions.workers). */
+  workers?: number[];
+  /** Untimed steps before the timed ones, per worker count (default 1). */
+  warmupSteps?: number;
+  /** Timed steps; the median is reported (default 1). */
+  steps?: number;
+}
+
+/**
+ * ViT-B/16 (224 px, 197 tokens × 768, depth 12) at batch 8, one image per shard: with 4 images per shard a
+ * worker's wasm heap (4 GiB at most) overflows and tfjs aborts; 2 per shard runs, but slower. One warm-up
+ * step, one timed step (≈ 20 s per step with 2 workers on 2 cores).
+ */
+export const VIT_B16_STEP = {
+  arch: 'vit-b16',
+  batch: 8,
+  shards: 8,
+  warmupSteps: 1,
+  steps: 1,
+} as const satisfies StepBenchOptions;
 
 export interface Measurement {
   /** Median over the timed repeats. */
@@ -106,6 +143,50 @@ export interface ArchReport {
   };
 }
 
+/** Median over the timed steps of one large-model step (see StepBenchOptions). */
+export interface StepMeasurement {
+  /** Seconds per step (training) or per batch (forward). */
+  seconds: number;
+  imagesPerSecond: number;
+  /** Effective GFLOP/s of the nominal model. */
+  gflops: number;
+  /** Seconds of every timed step, in order. */
+  samples: number[];
+}
+
+export interface StepRun {
+  /** 0 = in-thread LocalDevice; n ≥ 1 = WorkerPool with n threads. */
+  workers: number;
+  device: string;
+  train: StepMeasurement;
+  forward: StepMeasurement;
+  /** Mean loss of the last training step (finite: checked). */
+  loss: number;
+  /**
+   * Largest resident set of the whole process (main thread and workers) sampled every 100 ms while this
+   * device ran its steps, bytes; a device computing in the main thread is only sampled between steps.
+   */
+  peakRssBytes: number;
+}
+
+export interface StepReport {
+  name: string;
+  arch: VitArch;
+  params: number;
+  tokens: number;
+  forwardMacsPerImage: number;
+  executedForwardMacsPerImage: number;
+  forwardFlopsPerImage: number;
+  trainFlopsPerImage: number;
+  batch: number;
+  shards: number;
+  warmupSteps: number;
+  steps: number;
+  runs: StepRun[];
+  /** The process's resident-set high-water mark (getrusage) after the last run, bytes. */
+  processMaxRssBytes: number;
+}
+
 export interface BenchReport {
   backend: BackendInfo;
   cpus: number;
@@ -122,6 +203,8 @@ export interface BenchReport {
   };
   matmul?: { size: number; gflops: number; samples: number[] };
   arches: ArchReport[];
+  /** The large-model training step, when asked for (BenchOptions.step). */
+  step?: StepReport;
   notes: string[];
   startedAt: string;
   wallSeconds: number;
@@ -228,25 +311,26 @@ async function openDevice(workers: number, backend: BackendInfo): Promise<Comput
   return workers > 0 ? WorkerPool.create(workers, backend.name) : new LocalDevice();
 }
 
-async function benchArch(
-  name: BenchArchName,
-  backend: BackendInfo,
-  o: Required<Omit<BenchOptions, 'arches' | 'allTokenArches' | 'backend' | 'onProgress' | 'skipMatmul'>>,
-  progress: (m: string) => void,
-  allTokens = false,
-): Promise<ArchReport> {
-  const arch: VitArch = { ...VIT_PRESETS[name] };
-  const macs = forwardMacs(arch);
-  const forwardFlops = 2 * macs;
-  const trainFlops = 3 * forwardFlops;
+function deviceName(workers: number): string {
+  return workers === 0 ? 'LocalDevice (main thread)' : `WorkerPool(${workers})`;
+}
+
+interface BenchModel {
+  layout: ParamLayout;
+  /** Random backbone (randomBackbone) and head, in layout order. */
+  initial: Float32Array;
+  spec: ModelSpec;
+}
+
+function benchModel(arch: VitArch, classes: number, allTokens: boolean): BenchModel {
   const layout = new ParamLayout([
     ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
-    { name: HEAD_WEIGHT, shape: [arch.dim, o.classes] },
-    { name: HEAD_BIAS, shape: [o.classes] },
+    { name: HEAD_WEIGHT, shape: [arch.dim, classes] },
+    { name: HEAD_BIAS, shape: [classes] },
   ]);
   const initial = new Float32Array(layout.total);
   initial.set(randomBackbone(arch, new Mt19937(1234)), 0);
-  const head = newHead(arch.dim, o.classes, new Mt19937(5678));
+  const head = newHead(arch.dim, classes, new Mt19937(5678));
   initial.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
   initial.set(head.bias, layout.slot(HEAD_BIAS).offset);
   const spec: ModelSpec = {
@@ -256,6 +340,52 @@ async function benchArch(
     trainBackbone: true,
     fullLastBlock: allTokens,
   };
+  return { layout, initial, spec };
+}
+
+/**
+ * Installs the model on the device and returns one training step (resolving to its mean loss): shard
+ * gradients and their weighted sum on the device (a pool adds the sum up in its workers), then the SGD update
+ * in this thread; the device sees the new parameters on its next call.
+ */
+async function installTraining(
+  device: ComputeDevice,
+  model: BenchModel,
+  shards: GradientBatch[],
+  batch: number,
+): Promise<() => Promise<number>> {
+  const total = model.layout.total;
+  const values = sharedFloat32(total);
+  values.set(model.initial);
+  await device.setModel(model.spec, values);
+  const grads = shards.map(() => sharedFloat32(total));
+  const sum = sharedFloat32(total);
+  const weights = shards.map((s) => s.count / batch);
+  const sgd = new Sgd(total, { momentum: 0.9, weightDecay: 5e-4 });
+  const groups = [{ start: 0, end: total, lr: 1e-3 }];
+  return async () => {
+    const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+    const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
+    if (!Number.isFinite(loss)) throw new Error(`bench: training diverged (loss ${loss})`);
+    sgd.step(values, sum, groups);
+    return loss;
+  };
+}
+
+async function benchArch(
+  name: BenchArchName,
+  backend: BackendInfo,
+  o: Required<
+    Omit<BenchOptions, 'arches' | 'allTokenArches' | 'backend' | 'onProgress' | 'skipMatmul' | 'step'>
+  >,
+  progress: (m: string) => void,
+  allTokens = false,
+): Promise<ArchReport> {
+  const arch: VitArch = { ...VIT_PRESETS[name] };
+  const macs = forwardMacs(arch);
+  const forwardFlops = 2 * macs;
+  const trainFlops = 3 * forwardFlops;
+  const model = benchModel(arch, o.classes, allTokens);
   const label = allTokens ? `${name} (all tokens)` : name;
   const shards = syntheticShards(arch, o.batch, o.shards, o.classes);
   const chunks = shards.map((s) => ({ patches: s.patches, count: s.count }));
@@ -264,32 +394,20 @@ async function benchArch(
     progress(`${label}: ${workers === 0 ? 'in-thread' : `${workers} worker(s)`}`);
     const device = await openDevice(workers, backend);
     try {
-      const values = sharedFloat32(layout.total);
-      values.set(initial);
-      await device.setModel(spec, values);
-      const grads = shards.map(() => sharedFloat32(layout.total));
-      const sum = sharedFloat32(layout.total);
-      const weights = shards.map((s) => s.count / o.batch);
-      const sgd = new Sgd(layout.total, { momentum: 0.9, weightDecay: 5e-4 });
-      const groups = [{ start: 0, end: layout.total, lr: 1e-3 }];
-      // One training step: shard gradients and their weighted sum on the device (a pool adds the sum up in
-      // its workers), then the SGD update in this thread; the device sees the new parameters on its next call.
+      const train = await installTraining(device, model, shards, o.batch);
       const trainStep = async () => {
-        const losses = await device.gradientsAndSum(shards, grads, weights, sum);
-        const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
-        if (!Number.isFinite(loss)) throw new Error(`bench: training diverged (loss ${loss})`);
-        sgd.step(values, sum, groups);
+        await train();
       };
       const forwardStep = async () => {
         await device.features(chunks);
       };
-      const train = await timeRepeats(trainStep, o.batch, o);
-      const forward = await timeRepeats(forwardStep, o.batch, o);
+      const trainSamples = await timeRepeats(trainStep, o.batch, o);
+      const forwardSamples = await timeRepeats(forwardStep, o.batch, o);
       runs.push({
         workers,
-        device: workers === 0 ? 'LocalDevice (main thread)' : `WorkerPool(${workers})`,
-        train: measurement(train, trainFlops),
-        forward: measurement(forward, forwardFlops),
+        device: deviceName(workers),
+        train: measurement(trainSamples, trainFlops),
+        forward: measurement(forwardSamples, forwardFlops),
       });
     } finally {
       await device.close();
@@ -328,6 +446,130 @@ async function benchArch(
     };
   }
   return report;
+}
+
+/** Random images (uniform in [-1, 1), pre-patchified) and random labels, cut into `shards` shards. */
+function randomShards(arch: VitArch, batch: number, shards: number, classes: number): GradientBatch[] {
+  const rng = new Mt19937(4321);
+  const perImage = numPatches(arch) * patchInputDim(arch);
+  const out: GradientBatch[] = [];
+  for (let s = 0; s < shards; s++) {
+    const count = Math.floor(((s + 1) * batch) / shards) - Math.floor((s * batch) / shards);
+    const patches = new Float32Array(count * perImage);
+    for (let i = 0; i < patches.length; i++) patches[i] = 2 * rng.randomSample() - 1;
+    const labels = Int32Array.from({ length: count }, () => Math.floor(rng.randomSample() * classes));
+    out.push({ patches, labels, count });
+  }
+  return out;
+}
+
+function stepMeasurement(seconds: number[], images: number, flopsPerImage: number): StepMeasurement {
+  const perStep = median(seconds);
+  const imagesPerSecond = images / perStep;
+  return {
+    seconds: perStep,
+    imagesPerSecond,
+    gflops: (imagesPerSecond * flopsPerImage) / 1e9,
+    samples: seconds,
+  };
+}
+
+/** Runs `step` `warmup` times untimed, then `steps` times timed: seconds of each timed run. */
+async function timeSteps(step: () => Promise<unknown>, warmup: number, steps: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await step();
+  const seconds: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    await step();
+    seconds.push((performance.now() - start) / 1000);
+  }
+  return seconds;
+}
+
+/** Times single training steps and forward passes of a large ViT (see StepBenchOptions). */
+async function benchStep(
+  options: StepBenchOptions,
+  defaultWorkers: number[],
+  classes: number,
+  backend: BackendInfo,
+  progress: (m: string) => void,
+): Promise<StepReport> {
+  const { name, arch } =
+    typeof options.arch === 'string'
+      ? { name: options.arch, arch: { ...VIT_PRESETS[options.arch] } as VitArch }
+      : options.arch;
+  const batch = options.batch ?? 8;
+  const shardCount = options.shards ?? batch;
+  const warmupSteps = options.warmupSteps ?? 1;
+  const steps = options.steps ?? 1;
+  const workerCounts = options.workers ?? [Math.max(...defaultWorkers)];
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`bench: step batch must be ≥ 1, got ${batch}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > batch) {
+    throw new Error(`bench: step shards must be an integer in 1..batch, got ${shardCount}`);
+  }
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new Error('bench: step warm-up must be ≥ 0');
+  if (!Number.isInteger(steps) || steps < 1) throw new Error('bench: timed steps must be ≥ 1');
+  for (const w of workerCounts) {
+    if (!Number.isInteger(w) || w < 0) throw new Error(`bench: worker counts must be integers ≥ 0, got ${w}`);
+  }
+  const macs = forwardMacs(arch);
+  const forwardFlops = 2 * macs;
+  const trainFlops = 3 * forwardFlops;
+  const model = benchModel(arch, classes, false);
+  const shards = randomShards(arch, batch, shardCount, classes);
+  const chunks = shards.map((s) => ({ patches: s.patches, count: s.count }));
+  const runs: StepRun[] = [];
+  for (const workers of workerCounts) {
+    progress(`${name} step, batch ${batch}: ${workers === 0 ? 'in-thread' : `${workers} worker(s)`}`);
+    let peakRss = process.memoryUsage.rss();
+    const sample = () => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    };
+    const sampler = setInterval(sample, 100);
+    const device = await openDevice(workers, backend);
+    try {
+      const train = await installTraining(device, model, shards, batch);
+      let loss = Number.NaN;
+      const trainStep = async () => {
+        loss = await train();
+        sample();
+      };
+      const forwardStep = async () => {
+        await device.features(chunks);
+        sample();
+      };
+      const trainSeconds = await timeSteps(trainStep, warmupSteps, steps);
+      const forwardSeconds = await timeSteps(forwardStep, warmupSteps, steps);
+      runs.push({
+        workers,
+        device: deviceName(workers),
+        train: stepMeasurement(trainSeconds, batch, trainFlops),
+        forward: stepMeasurement(forwardSeconds, batch, forwardFlops),
+        loss,
+        peakRssBytes: peakRss,
+      });
+    } finally {
+      clearInterval(sampler);
+      await device.close();
+    }
+  }
+  return {
+    name,
+    arch,
+    params: paramCount(arch),
+    tokens: numPatches(arch) + 1,
+    forwardMacsPerImage: macs,
+    executedForwardMacsPerImage: executedForwardMacs(arch),
+    forwardFlopsPerImage: forwardFlops,
+    trainFlopsPerImage: trainFlops,
+    batch,
+    shards: shardCount,
+    warmupSteps,
+    steps,
+    runs,
+    // getrusage reports kilobytes on Linux.
+    processMaxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 /**
@@ -369,6 +611,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     reports.push(await benchArch(name, backend, o, progress));
     if (allTokenArches.includes(name)) reports.push(await benchArch(name, backend, o, progress, true));
   }
+  const step = options.step
+    ? await benchStep(
+        options.step === 'vit-b16' ? VIT_B16_STEP : options.step,
+        o.workers,
+        o.classes,
+        backend,
+        progress,
+      )
+    : undefined;
   return {
     backend,
     cpus: cpus().length,
@@ -384,6 +635,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     matmul,
     arches: reports,
+    step,
     notes: [
       'Effective GFLOP/s count the full nominal model: forward = 2 × forwardMacs per image, training = 3 × forward.',
       'Rows marked "(all tokens)" compute every token of the last block, as PyTorch does: the like-for-like comparison with the reference. ' +
@@ -393,6 +645,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         '(see "executes" per model).',
       'A training step = shard gradients and their weighted sum on the compute device (a pool adds the sum up in its workers) + SGD (momentum 0.9) in the main thread, on a synthetic pre-patchified batch (no data loading or augmentation).',
       'Shards are fixed in number whatever the worker count, so results are bit-identical for 0, 1 or 2 workers.',
+      ...(step
+        ? [
+            `The ${step.name} step row times single steps (${step.warmupSteps} warm-up, median of ${step.steps} timed) with random weights ` +
+              `(randomBackbone) and random images, batch ${step.batch} in ${step.shards} shards, CLS-only last block; ` +
+              'peak RSS is that of the whole process (main thread and workers).',
+          ]
+        : []),
     ],
     startedAt,
     wallSeconds: (performance.now() - started) / 1000,
@@ -408,6 +667,37 @@ function table(rows: string[][]): string {
   return rows
     .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
     .join('\n');
+}
+
+function gb(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(2)} GB`;
+}
+
+function formatStep(st: StepReport): string[] {
+  const a = st.arch;
+  const rows = [
+    ['device', 's/step', 'train img/s', 'train GFLOP/s', 's/forward', 'forward img/s', 'loss', 'peak RSS'],
+  ];
+  for (const r of st.runs) {
+    rows.push([
+      r.device,
+      fmt(r.train.seconds, 2),
+      fmt(r.train.imagesPerSecond, 2),
+      fmt(r.train.gflops, 2),
+      fmt(r.forward.seconds, 2),
+      fmt(r.forward.imagesPerSecond, 2),
+      fmt(r.loss, 3),
+      gb(r.peakRssBytes),
+    ]);
+  }
+  return [
+    `${st.name} training step, batch ${st.batch} in ${st.shards} shards: ${a.imageSize} px, patch ${a.patchSize}, ` +
+      `${st.tokens} tokens × ${a.dim}, depth ${a.depth}, ${a.heads} heads, MLP ${a.mlpDim}; ` +
+      `${(st.params / 1e6).toFixed(2)} M params; random weights and images; ${st.warmupSteps} warm-up + ` +
+      `${st.steps} timed step(s)`,
+    table(rows),
+    `process peak RSS (getrusage): ${gb(st.processMaxRssBytes)}`,
+  ];
 }
 
 /** A readable summary of a bench report. */
@@ -466,6 +756,7 @@ export function formatBenchReport(report: BenchReport): string {
       );
     }
   }
+  if (report.step) lines.push('', ...formatStep(report.step));
   lines.push('');
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
