@@ -17,8 +17,6 @@ import {
   type AccuracyRow,
 } from '@slca/artifacts';
 import {
-  PROTO_FILES,
-  protoRoot,
   type EvaluateCheckpointRequest,
   type EvaluateCheckpointResponse,
   type GetRunMetricsResponse,
@@ -39,21 +37,16 @@ import {
   type VitArch,
 } from '@slca/engine';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow } from '@slca/metrics';
-import {
-  checkHealth,
-  createGrpcClient,
-  INVALID_FIELD_METADATA_KEY,
-  type GrpcClient,
-} from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failure,
   present,
-  spawnService,
+  startServiceUnderTest,
   startObjectStore as startStack,
   type ObjectStoreFixture as Stack,
-  type ServiceProcess,
+  type ServiceUnderTest,
 } from '@slca/stack';
 
 /** A ViT small enough for a test: 8 px, 4 patches + CLS, dim 16 (the engine tests' tiny architecture). */
@@ -87,7 +80,7 @@ const experiment: ExperimentConfig = {
 };
 
 let stack: Stack;
-let service: ServiceProcess;
+let service: ServiceUnderTest;
 let client: GrpcClient;
 let split: DatasetSplit;
 let test: ImageSet;
@@ -176,23 +169,11 @@ beforeAll(async () => {
   const decoded = await loadManifestData({ ...manifest, train: [] }, 8, (file) => join(dir, file));
   test = decoded.test;
 
-  service = await spawnService('evaluator', {
-    env: {
-      SLCA_EVALUATOR_PORT: '0',
-      ...stack.env,
-    },
-  });
-  client = createGrpcClient({
-    protoPath: PROTO_FILES.evaluator,
-    includeDirs: [protoRoot()],
-    service: 'slca.v1.EvaluatorService',
-    address: service.address,
-    deadlineMs: 30_000,
-  });
+  service = await startServiceUnderTest('evaluator', stack, 30_000);
+  client = service.client;
 }, 60_000);
 
 afterAll(async () => {
-  client?.close();
   const code = await service?.stop();
   await stack?.close();
   expect(code).toBe(0);

@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { sha256Hex, splitFileKey } from '@slca/artifacts';
 import {
-  PROTO_FILES,
-  protoRoot,
   type CreateSplitRequest,
   type CreateSplitResponse,
   type Dataset,
@@ -17,46 +15,29 @@ import {
 } from '@slca/contracts';
 import { buildSplit, loadSplitEmojiManifest, readFolderDataset } from '@slca/data';
 import { EMBEDDED_ARCH } from '@slca/engine';
-import {
-  checkHealth,
-  createGrpcClient,
-  INVALID_FIELD_METADATA_KEY,
-  type GrpcClient,
-} from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failure,
   present,
-  spawnService,
+  startServiceUnderTest,
   startObjectStore as startStack,
   type ObjectStoreFixture as Stack,
-  type ServiceProcess,
+  type ServiceUnderTest,
 } from '@slca/stack';
 
 let stack: Stack;
-let service: ServiceProcess;
+let service: ServiceUnderTest;
 let client: GrpcClient;
 
 beforeAll(async () => {
   stack = await startStack();
-  service = await spawnService('splitter', {
-    env: {
-      SLCA_SPLITTER_PORT: '0',
-      ...stack.env,
-    },
-  });
-  client = createGrpcClient({
-    protoPath: PROTO_FILES.splitter,
-    includeDirs: [protoRoot()],
-    service: 'slca.v1.SplitterService',
-    address: service.address,
-    deadlineMs: 60_000,
-  });
+  service = await startServiceUnderTest('splitter', stack, 60_000);
+  client = service.client;
 }, 60_000);
 
 afterAll(async () => {
-  client?.close();
   const code = await service?.stop();
   await stack?.close();
   // SIGTERM drains and exits cleanly.

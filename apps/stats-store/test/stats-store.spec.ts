@@ -1,8 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { classStatsFileKey, samplesKey, sha256Hex, statsPrefix, uploadKey } from '@slca/artifacts';
 import {
-  PROTO_FILES,
-  protoRoot,
   type ClassStatisticsRef,
   type GetClassStatisticsResponse,
   type ListClassStatisticsResponse,
@@ -18,50 +16,33 @@ import {
   initBackend,
   sampleClass,
 } from '@slca/engine';
-import {
-  checkHealth,
-  createGrpcClient,
-  INVALID_FIELD_METADATA_KEY,
-  type GrpcClient,
-} from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failure,
   present,
-  spawnService,
+  startServiceUnderTest,
   startObjectStore as startStack,
   type ObjectStoreFixture as Stack,
-  type ServiceProcess,
+  type ServiceUnderTest,
 } from '@slca/stack';
 
 const RUN = 'run-stats';
 const DIM = 4;
 
 let stack: Stack;
-let service: ServiceProcess;
+let service: ServiceUnderTest;
 let client: GrpcClient;
 
 beforeAll(async () => {
   stack = await startStack();
-  service = await spawnService('stats-store', {
-    env: {
-      SLCA_STATS_STORE_PORT: '0',
-      ...stack.env,
-    },
-  });
-  client = createGrpcClient({
-    protoPath: PROTO_FILES.statistics,
-    includeDirs: [protoRoot()],
-    service: 'slca.v1.StatisticsService',
-    address: service.address,
-    deadlineMs: 30_000,
-  });
+  service = await startServiceUnderTest('stats-store', stack, 30_000);
+  client = service.client;
   // The same backend the service picked, so samples drawn here compare bit for bit.
   await initBackend('auto');
 }, 60_000);
 
 afterAll(async () => {
-  client?.close();
   const code = await service?.stop();
   await stack?.close();
   expect(code).toBe(0);

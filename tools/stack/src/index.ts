@@ -1,6 +1,9 @@
 export { Stack, SERVICES, DEFAULT_PORTS, type ServiceName, type StackOptions } from './stack';
 export {
   spawnService,
+  startServiceUnderTest,
+  SERVICE_CONTRACTS,
+  type ServiceUnderTest,
   startObjectStore,
   failure,
   present,

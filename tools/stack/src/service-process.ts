@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceError } from '@grpc/grpc-js';
 import { MinioObjectStore, startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
+import { PROTO_FILES, protoRoot } from '@slca/contracts';
+import { createGrpcClient, type GrpcClient } from '@slca/service-kit';
 
 /** The workspace whose services are run: beside these sources, or the current directory (bundled CLI). */
 export const REPO_ROOT =
@@ -133,4 +135,57 @@ export async function failure(promise: Promise<unknown>): Promise<ServiceError> 
 export function present<T>(value: T | undefined | null, what = 'field'): T {
   if (value === undefined || value === null) throw new Error(`expected ${what} in the response`);
   return value;
+}
+
+/** The gRPC service each app serves, and the variable that sets its port. */
+export const SERVICE_CONTRACTS = {
+  splitter: {
+    proto: PROTO_FILES.splitter,
+    service: 'slca.v1.SplitterService',
+    portEnv: 'SLCA_SPLITTER_PORT',
+  },
+  trainer: { proto: PROTO_FILES.trainer, service: 'slca.v1.TrainerService', portEnv: 'SLCA_TRAINER_PORT' },
+  'stats-store': {
+    proto: PROTO_FILES.statistics,
+    service: 'slca.v1.StatisticsService',
+    portEnv: 'SLCA_STATS_STORE_PORT',
+  },
+  evaluator: {
+    proto: PROTO_FILES.evaluator,
+    service: 'slca.v1.EvaluatorService',
+    portEnv: 'SLCA_EVALUATOR_PORT',
+  },
+} as const;
+
+export interface ServiceUnderTest extends ServiceProcess {
+  /** A client of the app's service (deadline `deadlineMs`), closed by `stop()`. */
+  client: GrpcClient;
+}
+
+/**
+ * One service as its own process on a free port, using `store`, with a client for it: what every
+ * service's tests start with. `stop()` closes the client, sends SIGTERM and gives the exit code.
+ */
+export async function startServiceUnderTest(
+  app: keyof typeof SERVICE_CONTRACTS,
+  store: ObjectStoreFixture,
+  deadlineMs = 30_000,
+): Promise<ServiceUnderTest> {
+  const contract = SERVICE_CONTRACTS[app];
+  const process = await spawnService(app, { env: { [contract.portEnv]: '0', ...store.env } });
+  const client = createGrpcClient({
+    protoPath: contract.proto,
+    includeDirs: [protoRoot()],
+    service: contract.service,
+    address: process.address,
+    deadlineMs,
+  });
+  return {
+    ...process,
+    client,
+    stop: () => {
+      client.close();
+      return process.stop();
+    },
+  };
 }

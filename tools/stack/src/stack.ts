@@ -7,7 +7,7 @@ import {
   type DashboardCredentials,
   type DashboardProcess,
 } from './dashboard';
-import { spawnService, type ServiceProcess } from './service-process';
+import { SERVICE_CONTRACTS, spawnService, type ServiceProcess } from './service-process';
 
 /** The four services, in start order (the trainer needs the others' addresses). */
 export const SERVICES = ['splitter', 'stats-store', 'evaluator', 'trainer'] as const;
@@ -19,13 +19,6 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
   trainer: 50052,
   'stats-store': 50053,
   evaluator: 50054,
-};
-
-const PORT_ENV: Record<ServiceName, string> = {
-  splitter: 'SLCA_SPLITTER_PORT',
-  trainer: 'SLCA_TRAINER_PORT',
-  'stats-store': 'SLCA_STATS_STORE_PORT',
-  evaluator: 'SLCA_EVALUATOR_PORT',
 };
 
 export interface StackOptions {
@@ -100,7 +93,13 @@ export class Stack {
           }
         : {};
     const service = await spawnService(name, {
-      env: { ...this.storeEnv, ...peers, [PORT_ENV[name]]: String(port), ...this.options.env, ...extraEnv },
+      env: {
+        ...this.storeEnv,
+        ...peers,
+        [SERVICE_CONTRACTS[name].portEnv]: String(port),
+        ...this.options.env,
+        ...extraEnv,
+      },
       onLog: (line) => this.options.onLog?.(name, line),
       startTimeoutMs: this.options.startTimeoutMs,
     });
