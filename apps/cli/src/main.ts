@@ -193,6 +193,7 @@ async function main(): Promise<void> {
       'BackendError',
       'ExperimentError',
       'StatisticsError',
+      'RemoteError',
       'TransformError',
     ];
     process.stderr.write(`slca: ${known.includes(err.name) ? err.message : (err.stack ?? err.message)}\n`);

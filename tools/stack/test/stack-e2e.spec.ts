@@ -179,6 +179,32 @@ describe('the local stack', () => {
     expect(result.backend.name).toBe(inProcess.backend.name);
   }, 240_000);
 
+  it('the CLI reports what the services refuse: an unknown run to watch, a bad remote request', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'apps/cli/src/main.ts'), ...args], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json') },
+      });
+    const watched = cli('watch', 'no-such-run', '--trainer', stack.address('trainer'));
+    expect(watched.status).toBe(1);
+    expect(watched.stderr).toContain('slca: NOT_FOUND: run no-such-run does not exist');
+    const bad = cli(
+      ...[
+        'run',
+        '--remote',
+        '--trainer',
+        stack.address('trainer'),
+        '--evaluator',
+        stack.address('evaluator'),
+      ],
+      ...['--method', 'slca', '--config', '{"stage1":{"lrr":1}}', '--out', join(dir, 'bad.json')],
+    );
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('slca: INVALID_ARGUMENT: config_overrides_json: unknown setting stage1.lrr');
+  }, 120_000);
+
   it('SIGKILL mid-task: a restarted trainer resumes from the latest checkpoint and finishes bit-identically', async () => {
     const client = trainer();
     await client.startRun(request('e2e-kill'));

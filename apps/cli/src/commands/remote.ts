@@ -1,7 +1,18 @@
 import { loadSplitEmojiManifest, classOrder } from '@slca/data';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
 import { EvaluatorClient, TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
+
+/** A service refused a request; the message is the service's own (status name and details). */
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+  constructor(cause: unknown) {
+    const e = cause as { code?: number; details?: string; message?: string };
+    const code = typeof e.code === 'number' ? grpcStatus[e.code] : undefined;
+    super(code ? `${code}: ${e.details ?? e.message}` : String(e.message ?? cause), { cause });
+  }
+}
 
 export const DEFAULT_TRAINER = '127.0.0.1:50052';
 export const DEFAULT_EVALUATOR = '127.0.0.1:50054';
@@ -61,7 +72,9 @@ export async function followRun(
         }
       } catch (error) {
         if (signal?.aborted) throw error;
-        // The trainer went away (restart, rollout): its successor continues the run; watch again.
+        // Only a trainer that went away (restart, rollout) is worth waiting for: its successor continues
+        // the run. Anything else (no such run, a bad id) is the answer.
+        if ((error as { code?: unknown }).code !== grpcStatus.UNAVAILABLE) throw new RemoteError(error);
         await new Promise((r) => setTimeout(r, 1_000));
         continue;
       }
@@ -80,16 +93,20 @@ export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunRes
   const trainer = new TrainerClient({ address: options.trainer });
   const evaluator = new EvaluatorClient({ address: options.evaluator });
   try {
-    const { run } = await trainer.startRun({
-      runId: options.runId,
-      benchmark: 'embedded',
-      method: options.method,
-      seed: options.seed,
-      epochs: options.epochs ?? 0,
-      checkpointEvery: options.checkpointEvery ?? 0,
-      tags: options.tags ?? [],
-      configOverridesJson: options.configOverridesJson ?? '',
-    });
+    const { run } = await trainer
+      .startRun({
+        runId: options.runId,
+        benchmark: 'embedded',
+        method: options.method,
+        seed: options.seed,
+        epochs: options.epochs ?? 0,
+        checkpointEvery: options.checkpointEvery ?? 0,
+        tags: options.tags ?? [],
+        configOverridesJson: options.configOverridesJson ?? '',
+      })
+      .catch((error: unknown) => {
+        throw new RemoteError(error);
+      });
     if (!run) throw new Error('the trainer answered StartRun without a run');
     process.stderr.write(`run ${run.id} on the trainer at ${options.trainer} (${run.status})\n`);
     const final = await followRun(trainer, run.id, `${options.method} seed ${options.seed}`, options.signal);
