@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { sha256Hex, splitFileKey } from '@slca/artifacts';
 import {
@@ -8,12 +8,21 @@ import {
   type Dataset,
   type GetDatasetResponse,
   type GetSplitResponse,
+  type ImportBenchmarkDatasetRequest,
+  type ImportBenchmarkDatasetResponse,
   type ImportEmbeddedDatasetResponse,
   type ImportFolderDatasetRequest,
   type ImportFolderDatasetResponse,
   type ListDatasetsResponse,
 } from '@slca/contracts';
-import { buildSplit, loadSplitEmojiManifest, readFolderDataset } from '@slca/data';
+import {
+  buildSplit,
+  importDataset,
+  loadSplitEmojiManifest,
+  manifestDigest,
+  readFolderDataset,
+  type ImportFormat,
+} from '@slca/data';
 import { EMBEDDED_ARCH } from '@slca/engine';
 import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
 import sharp from 'sharp';
@@ -30,10 +39,15 @@ import {
 let stack: Stack;
 let service: ServiceUnderTest;
 let client: GrpcClient;
+/** The service's TMPDIR, to see that benchmark imports leave no temporary folder behind. */
+let serviceTmp: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  service = await startServiceUnderTest('splitter', stack, 60_000);
+  serviceTmp = join(stack.directory, 'service-tmp');
+  mkdirSync(serviceTmp);
+  const env = { ...stack.env, TMPDIR: serviceTmp };
+  service = await startServiceUnderTest('splitter', { ...stack, env }, 60_000);
   client = service.client;
 }, 60_000);
 
@@ -68,6 +82,71 @@ async function writeFolder(dir: string, classes: string[], train = 2, test = 1):
     }
   }
   return dir;
+}
+
+/**
+ * A CIFAR-100 binary file in the official format: `records` records of 1 coarse byte, 1 fine byte and the
+ * R, G, B planes (1024 bytes each); record r has fine label r mod 100 and pixels that differ per (salt, r).
+ */
+function cifarBin(salt: number, records = 100): Buffer {
+  const out = Buffer.alloc(records * 3074);
+  for (let r = 0; r < records; r++) {
+    const at = r * 3074;
+    out[at] = r % 20;
+    out[at + 1] = r % 100;
+    for (let i = 0; i < 3072; i++) out[at + 2 + i] = (31 * r + 7 * i) % 256;
+    // The first two red pixels name the record, so no two images share their bytes.
+    out[at + 2] = salt;
+    out[at + 3] = r;
+  }
+  return out;
+}
+
+const CIFAR_NAMES = Array.from({ length: 100 }, (_, i) => `fine-${String(i).padStart(2, '0')}`);
+
+/** `<dir>/train.bin`, `test.bin` (one record per class each) and `fine_label_names.txt`. */
+function writeCifar(dir: string, train = cifarBin(0), test = cifarBin(1)): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'train.bin'), train);
+  writeFileSync(join(dir, 'test.bin'), test);
+  writeFileSync(join(dir, 'fine_label_names.txt'), `${CIFAR_NAMES.join('\n')}\n`);
+  return dir;
+}
+
+/** A CUB-200-2011 release folder with 2 classes of 2 JPEGs, one train and one test each. */
+async function writeCub(dir: string): Promise<string> {
+  const tables: Record<string, string> = {
+    'classes.txt': '1 001.Black_footed_Albatross\n2 002.Laysan_Albatross\n',
+    'images.txt':
+      '1 001.Black_footed_Albatross/a_1.jpg\n2 001.Black_footed_Albatross/a_2.jpg\n' +
+      '3 002.Laysan_Albatross/b_3.jpg\n4 002.Laysan_Albatross/b_4.jpg\n',
+    'image_class_labels.txt': '1 1\n2 1\n3 2\n4 2\n',
+    'train_test_split.txt': '1 1\n2 0\n3 0\n4 1\n',
+  };
+  for (const [file, text] of Object.entries(tables)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  for (const [i, path] of [
+    '001.Black_footed_Albatross/a_1.jpg',
+    '001.Black_footed_Albatross/a_2.jpg',
+    '002.Laysan_Albatross/b_3.jpg',
+    '002.Laysan_Albatross/b_4.jpg',
+  ].entries()) {
+    mkdirSync(dirname(join(dir, 'images', path)), { recursive: true });
+    const background = { r: 30 * i, g: 60, b: 200 - 30 * i };
+    const jpeg = await sharp({ create: { width: 12, height: 10, channels: 3, background } })
+      .jpeg()
+      .toBuffer();
+    writeFileSync(join(dir, 'images', path), jpeg);
+  }
+  return dir;
+}
+
+/** The manifest the library makes of the same files, for the digest the service must report. */
+async function localImport(format: ImportFormat, path: string, name: string) {
+  const outDir = join(stack.directory, `local-${name}`);
+  return (await importDataset(format, path, { name, outDir })).manifest;
 }
 
 async function expectInvalid(promise: Promise<unknown>, field: string, message?: RegExp) {
@@ -213,6 +292,124 @@ describe('splitter over gRPC, as its own process', () => {
     const error = await failure(call('GetSplit', { id: present(split).id }));
     expect(error.code).toBe(status.DATA_LOSS);
     expect(error.details).toContain('split.json');
+  });
+
+  let cifar: Dataset;
+  it('imports a CIFAR-100 binary release and a CUB-200-2011 folder as the library does; lists, gets and splits them', async () => {
+    const cifarDir = writeCifar(join(stack.directory, 'cifar-100-binary'));
+    const importCifar = () =>
+      call<ImportBenchmarkDatasetResponse>('ImportBenchmarkDataset', {
+        name: 'cifar-tiny',
+        format: 'cifar100',
+        path: cifarDir,
+      });
+    cifar = present((await importCifar()).dataset);
+    const cifarManifest = await localImport('cifar100', cifarDir, 'cifar-tiny');
+    expect(cifar).toMatchObject({
+      name: 'cifar-tiny',
+      imageSize: 32,
+      trainCount: 100,
+      testCount: 100,
+      manifestDigest: manifestDigest(cifarManifest),
+    });
+    expect(cifar.classes).toEqual(CIFAR_NAMES.map((name, id) => ({ id, name, trainCount: 1, testCount: 1 })));
+    // 200 distinct PNGs (content-addressed) + dataset.json.
+    expect(present(cifar.artifact).files).toHaveLength(201);
+
+    const cubDir = await writeCub(join(stack.directory, 'CUB_200_2011'));
+    const importCub = () =>
+      call<ImportBenchmarkDatasetResponse>('ImportBenchmarkDataset', {
+        name: 'cub-tiny',
+        format: 'cub200',
+        path: cubDir,
+      });
+    const cub = present((await importCub()).dataset);
+    const cubManifest = await localImport('cub200', cubDir, 'cub-tiny');
+    // The JPEGs keep their source sizes: image_size 0.
+    expect(cub).toMatchObject({
+      name: 'cub-tiny',
+      imageSize: 0,
+      trainCount: 2,
+      testCount: 2,
+      manifestDigest: manifestDigest(cubManifest),
+    });
+    expect(cub.classes).toEqual([
+      { id: 0, name: '001.Black_footed_Albatross', trainCount: 1, testCount: 1 },
+      { id: 1, name: '002.Laysan_Albatross', trainCount: 1, testCount: 1 },
+    ]);
+
+    // Again: the same manifest digest, the stored dataset returned as it was.
+    expect((await importCifar()).dataset).toEqual(cifar);
+    expect((await importCub()).dataset).toEqual(cub);
+
+    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cifar-tiny' })).dataset).toEqual(cifar);
+    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cub-tiny' })).dataset).toEqual(cub);
+    const listed = (await call<ListDatasetsResponse>('ListDatasets', {})).datasets;
+    expect(listed.filter((d) => d.name.endsWith('-tiny'))).toEqual([cifar, cub]);
+
+    for (const [dataset, manifest, init, increment] of [
+      ['cifar-tiny', cifarManifest, 10, 10],
+      ['cub-tiny', cubManifest, 1, 1],
+    ] as const) {
+      const { split } = await call<CreateSplitResponse>('CreateSplit', {
+        dataset,
+        seed: 1993,
+        initClasses: init,
+        increment,
+      });
+      const expected = buildSplit(manifest, 1993, init, increment);
+      expect(split).toMatchObject({ id: expected.id, dataset, classOrder: expected.classOrder });
+      expect(present(split).tasks.map((t) => [t.classes, t.trainCount, t.testCount])).toEqual(
+        expected.tasks.map((t) => [t.classes, t.train.length, t.test.length]),
+      );
+    }
+    expect(readdirSync(serviceTmp).filter((f) => f.startsWith('slca-import-'))).toEqual([]);
+  });
+
+  it("refuses bad benchmark imports with the field named and the importer's message, and stores nothing", async () => {
+    const cifarDir = join(stack.directory, 'cifar-100-binary');
+    const request = (over: Partial<ImportBenchmarkDatasetRequest>) =>
+      call('ImportBenchmarkDataset', { name: 'cifar-bad', format: 'cifar100', path: cifarDir, ...over });
+    const before = await storedKeys();
+    const listedBefore = (await call<ListDatasetsResponse>('ListDatasets', {})).datasets;
+
+    await expectInvalid(
+      request({ format: 'mnist' }),
+      'format',
+      /one of cifar100, imagenet-r, cub200, cars196/,
+    );
+    await expectInvalid(request({ format: '' }), 'format');
+    await expectInvalid(request({ name: '' }), 'name');
+    await expectInvalid(request({ path: 'relative/cifar' }), 'path', /absolute/);
+    await expectInvalid(request({ path: join(stack.directory, 'missing') }), 'path', /does not exist/);
+
+    const label100 = cifarBin(1);
+    label100[3074 * 7 + 1] = 100;
+    const badLabel = writeCifar(join(stack.directory, 'cifar-label-100'), cifarBin(0), label100);
+    await expectInvalid(
+      request({ path: badLabel }),
+      'path',
+      /test\.bin: record 7 has fine label 100, expected 0\.\.99$/,
+    );
+    const truncated = writeCifar(join(stack.directory, 'cifar-truncated'), cifarBin(0).subarray(0, -10));
+    await expectInvalid(
+      request({ path: truncated }),
+      'path',
+      /train\.bin: record 99 is truncated \(3064 of 3074 bytes; the file has 307390 bytes\)$/,
+    );
+    // A CUB folder is not a CIFAR release, nor a CIFAR release a CUB folder.
+    const cubDir = join(stack.directory, 'CUB_200_2011');
+    await expectInvalid(request({ path: cubDir }), 'path', /has no train\.bin/);
+    await expectInvalid(request({ format: 'cub200', path: cifarDir }), 'path', /has no classes\.txt/);
+
+    // Other files under a registered name.
+    const error = await failure(request({ name: 'cifar-tiny', format: 'cub200', path: cubDir }));
+    expect(error.code).toBe(status.ALREADY_EXISTS);
+
+    expect(await storedKeys()).toEqual(before);
+    expect((await call<ListDatasetsResponse>('ListDatasets', {})).datasets).toEqual(listedBefore);
+    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cifar-tiny' })).dataset).toEqual(cifar);
+    expect(readdirSync(serviceTmp).filter((f) => f.startsWith('slca-import-'))).toEqual([]);
   });
 
   it('imports the embedded benchmark once, at the size the engine decodes it, then again for free', async () => {

@@ -56,6 +56,7 @@ describe('contracts slca.v1', () => {
       'CreateSplit',
       'GetDataset',
       'GetSplit',
+      'ImportBenchmarkDataset',
       'ImportEmbeddedDataset',
       'ImportFolderDataset',
       'ListDatasets',

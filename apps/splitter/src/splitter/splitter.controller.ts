@@ -9,6 +9,8 @@ import {
   type GetDatasetResponse,
   type GetSplitRequest,
   type GetSplitResponse,
+  type ImportBenchmarkDatasetRequest,
+  type ImportBenchmarkDatasetResponse,
   type ImportEmbeddedDatasetRequest,
   type ImportEmbeddedDatasetResponse,
   type ImportFolderDatasetRequest,
@@ -16,7 +18,7 @@ import {
   type ListDatasetsResponse,
   type SplitterServiceController,
 } from '@slca/contracts';
-import { splitId } from '@slca/data';
+import { IMPORT_FORMATS, splitId, type ImportFormat } from '@slca/data';
 import { invalidArgument } from '@slca/service-kit';
 import { EMBEDDED_DATASET_NAME, SplitterService } from './splitter.service';
 
@@ -38,6 +40,19 @@ function positive(field: string, value: number, max = Number.MAX_SAFE_INTEGER): 
   return value;
 }
 
+function importFormat(value: string): ImportFormat {
+  if (!(IMPORT_FORMATS as readonly string[]).includes(value))
+    throw invalidArgument('format', `must be one of ${IMPORT_FORMATS.join(', ')}, got '${value}'`);
+  return value as ImportFormat;
+}
+
+/** The splitter's working directory is nobody's business: the caller names files absolutely. */
+function absolutePath(value: string): string {
+  if (value === '') throw invalidArgument('path', 'is required');
+  if (!isAbsolute(value)) throw invalidArgument('path', `must be absolute, got ${value}`);
+  return value;
+}
+
 /** Validates every field, then hands over to the service; nothing is stored for a refused request. */
 @Controller()
 @SplitterServiceControllerMethods()
@@ -51,11 +66,18 @@ export class SplitterController implements SplitterServiceController {
 
   async importFolderDataset(request: ImportFolderDatasetRequest): Promise<ImportFolderDatasetResponse> {
     const name = segment('name', request.name);
-    if (request.path === '') throw invalidArgument('path', 'is required');
-    // The splitter's working directory is nobody's business: the caller names the folder absolutely.
-    if (!isAbsolute(request.path)) throw invalidArgument('path', `must be absolute, got ${request.path}`);
+    const path = absolutePath(request.path);
     const imageSize = positive('image_size', request.imageSize, MAX_IMAGE_SIZE);
-    return { dataset: await this.splitter.importFolder(name, request.path, imageSize) };
+    return { dataset: await this.splitter.importFolder(name, path, imageSize) };
+  }
+
+  async importBenchmarkDataset(
+    request: ImportBenchmarkDatasetRequest,
+  ): Promise<ImportBenchmarkDatasetResponse> {
+    const name = segment('name', request.name);
+    const format = importFormat(request.format);
+    const path = absolutePath(request.path);
+    return { dataset: await this.splitter.importBenchmark(name, format, path) };
   }
 
   async getDataset(request: GetDatasetRequest): Promise<GetDatasetResponse> {

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -15,12 +16,17 @@ import {
 import type { Dataset, Split } from '@slca/contracts';
 import {
   buildSplit,
+  DatasetImportError,
+  importDataset,
   loadSplitEmojiManifest,
+  ManifestError,
   manifestDigest,
   readFolderDataset,
   resolveDatasetFile,
   type DatasetManifest,
   type DatasetSplit,
+  type ImportedDataset,
+  type ImportFormat,
 } from '@slca/data';
 import { invalidArgument } from '@slca/service-kit';
 import { OBJECT_STORE } from '../object-store';
@@ -32,7 +38,8 @@ export const EMBEDDED_DATASET_NAME = 'split-emoji';
  * The side length the engine decodes the embedded benchmark at (`EMBEDDED_ARCH.imageSize` in
  * @slca/engine; the test checks they agree). Its manifest records the images' native 64 px, and the
  * manifest stays as shipped so its digest is the benchmark's own; `Dataset.image_size` reports the size
- * the images are used at, which for a folder dataset is the size it was imported for.
+ * the images are used at, which for a folder dataset is the size it was imported for, and 0 for a
+ * benchmark whose manifest fixes none (its JPEGs keep their source sizes).
  */
 export const EMBEDDED_IMAGE_SIZE = 32;
 
@@ -75,6 +82,31 @@ export class SplitterService {
         throw invalidArgument('path', `refused: ${(error as Error).message}`);
       }
       return putDataset(this.store, manifest, (file) => readFile(join(path, file)));
+    });
+  }
+
+  /**
+   * The importer checks every record or image before anything is stored. CIFAR-100's records become PNGs in
+   * a temporary folder, removed once the dataset is stored or refused; the other formats' manifests point
+   * into `path`.
+   */
+  importBenchmark(name: string, format: ImportFormat, path: string): Promise<Dataset> {
+    return this.importOnce(name, async () => {
+      const outDir = await mkdtemp(join(tmpdir(), 'slca-import-'));
+      try {
+        let imported: ImportedDataset;
+        try {
+          imported = await importDataset(format, path, { name, outDir });
+        } catch (error) {
+          if (error instanceof DatasetImportError || error instanceof ManifestError)
+            throw invalidArgument('path', `refused: ${error.message}`);
+          throw error;
+        }
+        const { manifest, root } = imported;
+        return await putDataset(this.store, manifest, (file) => readFile(join(root, file)));
+      } finally {
+        await rm(outDir, { recursive: true, force: true });
+      }
     });
   }
 

@@ -45,8 +45,9 @@ export default async function DatasetsPage() {
         <section className="card" key={d.name} data-testid={`dataset-${d.name}`}>
           <h2>{d.name}</h2>
           <p className="muted">
-            {d.classes.length} classes · {d.trainCount} training and {d.testCount} test images · {d.imageSize}{' '}
-            px · manifest <code title={d.manifestDigest}>{d.manifestDigest.slice(0, 12)}…</code>
+            {d.classes.length} classes · {d.trainCount} training and {d.testCount} test images ·{' '}
+            {d.imageSize > 0 ? `${d.imageSize} px` : 'images at their source sizes'} · manifest{' '}
+            <code title={d.manifestDigest}>{d.manifestDigest.slice(0, 12)}…</code>
           </p>
           <div className="thumbs">
             {d.classes.slice(0, THUMBNAILS).map((c) => (
