@@ -86,6 +86,9 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
     expect(md).toContain('Split CIFAR-100 (10×10 tasks) on dataset cifar-smoke');
     expect(md).toContain('Stage-1 epochs overridden to 1 (paper: 20)');
     expect(md).toContain(
+      'Stage 1 augments every batch: random-resized-crop → hflip → brightness-jitter; evaluation and class statistics use resize 9 → centre crop 8.',
+    );
+    expect(md).toContain(
       '| method | Last-Acc | Last-Acc (paper) | Δ Last-Acc | Inc-Acc | Inc-Acc (paper) | Δ Inc-Acc | seeds |',
     );
     expect(md).toMatch(
@@ -99,9 +102,15 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
     expect(json).toMatchObject({
       benchmark: 'cifar100',
       backbone: 'in21k',
-      configurations: ['cifar100/in21k/sl@v1', 'cifar100/in21k/slca@v1'],
+      configurations: ['cifar100/in21k/sl@v2', 'cifar100/in21k/slca@v2'],
       dataset: { name: 'cifar-smoke', format: 'cifar100', classes: 100, train: 200, test: 100 },
       testTransform: { resize: 9, crop: 8 },
+      // The §3 CIFAR pipeline scaled by 8/224, run on every stage-1 batch.
+      trainTransforms: [
+        { op: 'random-resized-crop', size: 8, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+        { op: 'hflip', p: 0.5 },
+        { op: 'brightness-jitter', brightness: 63 / 255 },
+      ],
       epochsOverride: 1,
     });
     expect(json.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -127,7 +136,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       }
     }
     const single = JSON.parse(readFileSync(join(outDir, 'slca-seed1993.json'), 'utf8'));
-    expect(single.configuration).toBe('cifar100/in21k/slca@v1');
+    expect(single.configuration).toBe('cifar100/in21k/slca@v2');
     expect(single.config.alignment.tau).toBe(0.1);
     expect(single.config.stage1).toMatchObject({
       batchSize: 128,
@@ -135,6 +144,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       backboneLrScale: 0.01,
       epochs: 1,
     });
+    expect(single.config.stage1.augment).toEqual({ transforms: json.trainTransforms });
     expect(single.taskSizes).toEqual(Array(10).fill(10));
   }, 120_000);
 

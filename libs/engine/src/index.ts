@@ -28,8 +28,13 @@ export { Sgd, multiStepLr, cosineLr, type ParamGroup } from './train/sgd';
 export {
   batchGradient,
   gatherImages,
+  readRows,
+  trainingRows,
   shardRanges,
   type BatchOptions,
+  type DecodedImageSet,
+  type LazyImages,
+  type TrainAugment,
   type StepProgress,
 } from './train/batch-gradient';
 export type { ComputeDevice } from './compute/device';
@@ -152,7 +157,7 @@ export {
   type EmojiPretrainTarget,
 } from './pretrain/emoji-recipe';
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
-export { loadManifestData, type ManifestFileSource } from './benchmarks/manifest-data';
+export { loadManifestData, loadManifestSource, type ManifestFileSource } from './benchmarks/manifest-data';
 export {
   runBench,
   formatBenchReport,

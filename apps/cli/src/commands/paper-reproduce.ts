@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeResizeCenterCrop, sha256File, type ImportFormat } from '@slca/data';
+import { decodeResizeCenterCrop, scaleTransforms, sha256File, type ImportFormat } from '@slca/data';
 import {
   loadBackbone,
-  loadManifestData,
+  loadManifestSource,
   METHOD_LABELS,
   PAPER_BACKBONES,
   PAPER_CONFIG_VERSION,
@@ -125,15 +125,17 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
   }
   const weightsSha256 = sha256File(opts.weights);
   const transform = paperTestTransform(benchmark, arch.imageSize);
+  const trainTransforms = scaleTransforms(setup.train, arch.imageSize);
   process.stderr.write(
-    `decoding ${dataset.record.name} (${dataset.manifest.train.length} train / ${dataset.manifest.test.length} test images): ` +
-      `resize ${transform.resize} → centre crop ${transform.crop}\n`,
+    `${dataset.record.name}: ${dataset.manifest.train.length} train / ${dataset.manifest.test.length} test images, ` +
+      `decoded per batch — train: ${trainTransforms.map((s) => s.op).join(' → ')}; ` +
+      `test and class statistics: resize ${transform.resize} → centre crop ${transform.crop}\n`,
   );
-  const data: ExperimentData = await loadManifestData(
+  const data: ExperimentData = loadManifestSource(
     dataset.manifest,
     arch.imageSize,
-    dataset.resolve,
     (inputs) => decodeResizeCenterCrop(inputs, transform),
+    dataset.resolve,
   );
   const provenance = {
     benchmark,
@@ -149,6 +151,7 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
     },
     weights: { file: resolve(opts.weights), sha256: weightsSha256 },
     arch,
+    trainTransforms,
     testTransform: transform,
     epochsOverride: opts.epochs ?? null,
   };
@@ -156,11 +159,14 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
   const runs: PaperRun[] = [];
   for (const seed of opts.seeds) {
     for (const method of methods) {
-      const config = paperConfig(benchmark, backbone, method, seed, {
-        backend: opts.backend,
-        ...(opts.workers === undefined ? {} : { workers: opts.workers }),
-      });
-      config.arch = arch;
+      const config = paperConfig(
+        benchmark,
+        backbone,
+        method,
+        seed,
+        { backend: opts.backend, ...(opts.workers === undefined ? {} : { workers: opts.workers }) },
+        arch,
+      );
       const epochs = opts.epochs;
       if (epochs !== undefined) {
         config.stage1.epochs = epochs;
@@ -219,7 +225,7 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
   if (Object.keys(published).length === 0)
     notes.push(`SLCA-SPEC §10 publishes no ${backbone} numbers for these methods on ${setup.title} ("–").`);
   notes.push(
-    'Training images are decoded with the test transform; stage 1 applies no random augmentation yet (see paperConfig).',
+    `Stage 1 augments every batch: ${trainTransforms.map((s) => s.op).join(' → ')}; evaluation and class statistics use resize ${transform.resize} → centre crop ${transform.crop}.`,
   );
   const header = `${notes.join('\n')}\n\n`;
   writeFileAtomic(join(opts.outDir, 'table.md'), `${header}${table}\n`);

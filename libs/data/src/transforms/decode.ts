@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { ImageDecodeError, type DecodedImages, type ImageBytes } from '../images';
 import { centerCropBox, resizeShorterSize } from './geometry';
-import { rgbImage, TransformError } from './image';
+import { rgbImage, TransformError, type RgbImage } from './image';
 import { crop as cropImage } from './ops';
 import { resizeBicubic } from './resize';
 
@@ -83,4 +83,48 @@ export async function decodeResizeCenterCrop(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
   return { data, count: inputs.length, size: crop };
+}
+
+/**
+ * Decodes images at their own size for a training pipeline: sharp, alpha dropped (as PIL's
+ * `convert('RGB')`), sRGB, values scaled to [0, 1]. Output order follows `inputs`; a file that does not
+ * decode is an {@link ImageDecodeError} naming it.
+ */
+export async function decodeSourceImages(
+  inputs: readonly (string | ImageBytes)[],
+  options: { concurrency?: number } = {},
+): Promise<RgbImage[]> {
+  const concurrency = options.concurrency ?? Math.min(8, availableParallelism());
+  const out: RgbImage[] = new Array<RgbImage>(inputs.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < inputs.length) {
+      const index = next++;
+      const source = inputs[index];
+      const file = typeof source === 'string' ? source : source.name;
+      try {
+        const input =
+          typeof source === 'string'
+            ? source
+            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+        const { data, info } = await sharp(input)
+          .removeAlpha()
+          .toColourspace('srgb')
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+        out[index] = rgbImage(
+          info.width,
+          info.height,
+          Float32Array.from(data, (v) => v / 255),
+        );
+      } catch (error) {
+        failed = true;
+        throw new ImageDecodeError(file, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
+  return out;
 }

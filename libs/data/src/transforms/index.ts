@@ -9,5 +9,5 @@ export {
 } from './geometry';
 export { resizeBicubic } from './resize';
 export { crop, hflip, adjustBrightness, normalizeImage } from './ops';
-export { applyTransforms, scaleTransforms, type TransformStep } from './pipeline';
-export { decodeResizeCenterCrop, type EvalDecodeOptions } from './decode';
+export { applyTransforms, scaleTransforms, transformBatch, type TransformStep } from './pipeline';
+export { decodeResizeCenterCrop, decodeSourceImages, type EvalDecodeOptions } from './decode';

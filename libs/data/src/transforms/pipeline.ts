@@ -91,3 +91,27 @@ export function scaleTransforms(steps: readonly TransformStep[], size: number): 
     }
   });
 }
+
+/**
+ * A training batch through one pipeline: each image in order through {@link applyTransforms} with the
+ * shared `rng` (so image k's draws follow image k−1's), packed as [0, 1] NHWC float32. Every output must
+ * be size×size; a pipeline that produces anything else is a {@link TransformError} naming the image.
+ */
+export function transformBatch(
+  images: readonly RgbImage[],
+  steps: readonly TransformStep[],
+  rng: Mt19937,
+  size: number,
+): Float32Array {
+  const per = size * size * 3;
+  const out = new Float32Array(images.length * per);
+  images.forEach((image, i) => {
+    const t = applyTransforms(image, steps, rng);
+    if (t.width !== size || t.height !== size)
+      throw new TransformError(
+        `the training pipeline turned image ${i} (${image.width}×${image.height}) into ${t.width}×${t.height}, expected ${size}×${size}`,
+      );
+    out.set(t.data, i * per);
+  });
+  return out;
+}

@@ -15,6 +15,8 @@ import {
   rgbImage,
   roundHalfEven,
   scaleTransforms,
+  transformBatch,
+  decodeSourceImages,
   type RgbImage,
 } from './index';
 
@@ -238,5 +240,55 @@ describe('decodeResizeCenterCrop (the test transform through libvips)', () => {
         crop: 4,
       }),
     ).rejects.toThrow('cannot decode image bad.png');
+  });
+});
+
+describe('training batches from source images', () => {
+  it('transformBatch runs each image through the pipeline in order on one rng, packed NHWC', () => {
+    const images = [indexed(6, 5), indexed(7, 7), indexed(5, 6)];
+    const steps = [
+      { op: 'random-crop', size: 4 },
+      { op: 'hflip', p: 0.5 },
+    ] as const;
+    const batch = transformBatch(images, [...steps], new Mt19937(3), 4);
+    // The same draws, one image after the other: image k continues the stream where image k−1 left it.
+    const rng = new Mt19937(3);
+    const expected = images.map((im) => applyTransforms(im, [...steps], rng).data);
+    expect(batch).toEqual(Float32Array.from(expected.flatMap((d) => Array.from(d))));
+    // Every output pixel is a source pixel of its own image (a crop, maybe mirrored): origins stay inside.
+    const first = rgbImage(4, 4, batch.slice(0, 48));
+    for (let y = 0; y < 4; y++)
+      for (let x = 0; x < 4; x++) {
+        const [ox, oy] = origin(first, x, y);
+        expect(ox).toBeLessThan(6);
+        expect(oy).toBeLessThan(5);
+      }
+  });
+
+  it('transformBatch names the image a pipeline leaves at the wrong size', () => {
+    expect(
+      () => transformBatch([indexed(6, 6), indexed(9, 5)], [{ op: 'resize', size: 6 }], new Mt19937(1), 6),
+      // torchvision's Resize(6): the shorter side 5 → 6, the longer int(6 · 9 / 5) = 10.
+    ).toThrow('the training pipeline turned image 1 (9×5) into 10×6, expected 6×6');
+  });
+
+  it('decodeSourceImages keeps each image at its own size, alpha dropped, values /255', async () => {
+    const png = await sharp(Buffer.from([10, 20, 30, 255, 40, 50, 60, 0, 70, 80, 90, 128]), {
+      raw: { width: 3, height: 1, channels: 4 },
+    })
+      .png()
+      .toBuffer();
+    const jpegish = await sharp({ create: { width: 5, height: 2, channels: 3, background: '#000000' } })
+      .png()
+      .toBuffer();
+    const [a, b] = await decodeSourceImages([
+      { name: 'a.png', bytes: png },
+      { name: 'b.png', bytes: jpegish },
+    ]);
+    expect([a.width, a.height, b.width, b.height]).toEqual([3, 1, 5, 2]);
+    expect(Array.from(a.data, (v) => Math.round(v * 255))).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    await expect(
+      decodeSourceImages([{ name: 'broken.jpg', bytes: new Uint8Array([1, 2, 3]) }]),
+    ).rejects.toThrow('cannot decode image broken.jpg');
   });
 });

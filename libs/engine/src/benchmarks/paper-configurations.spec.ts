@@ -1,6 +1,7 @@
 import { taskSizes } from '@slca/data';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../slca/config';
+import { VIT_PRESETS } from '../vit/arch';
 import {
   PAPER_BACKBONES,
   PAPER_BENCHMARKS,
@@ -114,6 +115,22 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
       ]);
   });
 
+  it('augments stage 1 with the benchmark pipeline, scaled to the backbone it runs with', () => {
+    expect(paperConfig('cifar100', 'in21k', 'slca', 1).stage1.augment).toEqual({
+      transforms: PAPER_SETUP.cifar100.train,
+    });
+    // A 32 px test backbone sees the same geometry: 300 → 43, 224 → 32.
+    const small = paperConfig('cub200', 'in21k', 'sl', 1, {}, { ...VIT_PRESETS['vit-b16'], imageSize: 32 });
+    expect(small.arch.imageSize).toBe(32);
+    expect(small.stage1.augment).toEqual({
+      transforms: [
+        { op: 'resize', size: [43, 43] },
+        { op: 'random-crop', size: 32 },
+        { op: 'hflip', p: 0.5 },
+      ],
+    });
+  });
+
   it('derives the variants: Seq FT at lr 0.01 everywhere, Slow Learner and Joint without alignment', () => {
     const seqft = paperConfig('cars196', 'in21k', 'seqft', 1996);
     expect(seqft.stage1.backboneLrScale).toBe(1);
@@ -128,7 +145,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
   });
 
   it('names the published §10 numbers, and none where the table has "–" or for MoCo v3', () => {
-    const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v1`)?.published;
+    const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v2`)?.published;
     expect(published('cifar100/in21k/slca')).toMatchObject({
       lastAcc: 91.53,
       lastAccStd: 0.28,

@@ -1,14 +1,14 @@
 import { scaleTransforms, type TransformStep } from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
-import { VIT_PRESETS } from '../vit/arch';
+import { VIT_PRESETS, type VitArch } from '../vit/arch';
 
 /**
  * The paper's setup (SLCA-SPEC §3, §6, §10) as data: one versioned configuration per benchmark ×
  * pre-training × method, each with the number the paper publishes for it. Bump `PAPER_CONFIG_VERSION`
  * whenever a value here changes, so a result always names the configuration that produced it.
  */
-export const PAPER_CONFIG_VERSION = 1;
+export const PAPER_CONFIG_VERSION = 2;
 export const PAPER_SEEDS = [1993, 1996, 1997] as const;
 export const PAPER_BENCHMARKS = ['cifar100', 'imagenet-r', 'cub200', 'cars196'] as const;
 export type PaperBenchmark = (typeof PAPER_BENCHMARKS)[number];
@@ -157,7 +157,7 @@ export const PUBLISHED: Record<
 };
 
 export interface PaperConfiguration {
-  /** e.g. `cifar100/in21k/slca@v1`. */
+  /** e.g. `cifar100/in21k/slca@v2`. */
   id: string;
   version: number;
   benchmark: PaperBenchmark;
@@ -197,9 +197,8 @@ export function paperConfigurations(): PaperConfiguration[] {
  * The ExperimentConfig of one row (SLCA-SPEC §6/§8): ViT-B/16 at 224, SGD momentum 0.9, wd 5e-4, batch
  * 128, head lr 0.01 and backbone lr 1e-4 (Seq FT: 0.01 everywhere), MultiStep γ 0.1, a fresh final
  * LayerNorm; alignment 5 epochs, 256 samples per class, batches of 256, lr 0.01, τ per benchmark.
- * No random augmentation yet (`augment: null`): images are decoded once with the test transform
- * ({@link paperTestTransform}); the training pipeline `PAPER_SETUP[b].train` exists as data and as
- * `applyTransforms` in @slca/data, but stage 1 does not apply it per batch.
+ * Stage 1 augments every batch with the benchmark's training pipeline (`PAPER_SETUP[b].train`, scaled to
+ * the backbone's input size), so the data must be loaded at source size (`loadManifestSource`).
  */
 export function paperConfig(
   benchmark: PaperBenchmark,
@@ -207,12 +206,13 @@ export function paperConfig(
   method: PaperMethod,
   seed: number,
   compute: Partial<ExperimentConfig['compute']> = {},
+  arch: VitArch = VIT_PRESETS['vit-b16'],
 ): ExperimentConfig {
   const setup = PAPER_SETUP[benchmark];
   const base: ExperimentConfig = {
     method,
     seed,
-    arch: { ...VIT_PRESETS['vit-b16'] },
+    arch: { ...arch },
     initClasses: setup.initClasses,
     increment: setup.increment,
     stage1: {
@@ -225,7 +225,7 @@ export function paperConfig(
       momentum: 0.9,
       weightDecay: 5e-4,
       freshFinalNorm: true,
-      augment: null,
+      augment: { transforms: scaleTransforms(setup.train, arch.imageSize) },
     },
     alignment: { ...DEFAULT_ALIGNMENT, tau: setup.tau },
     restoreHeadsAfterEval: true,
@@ -238,8 +238,7 @@ export function paperConfig(
 
 /**
  * A benchmark's test transform (SLCA-SPEC §3: Resize 256 → CenterCrop 224) for a backbone taking
- * `size` px, scaled by size/224 (ViT-B/16: exactly 256 → 224). Also what the runs decode training images
- * with, since stage 1 does not apply the random training pipeline yet (see {@link paperConfig}).
+ * `size` px, scaled by size/224 (ViT-B/16: exactly 256 → 224): what evaluation and class statistics see.
  */
 export function paperTestTransform(
   benchmark: PaperBenchmark,

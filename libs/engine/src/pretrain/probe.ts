@@ -9,6 +9,8 @@ import { ncmAccuracy } from './ncm';
 type Normalize = { mean: readonly number[]; std: readonly number[] };
 
 function normalised(set: ImageSet, norm: Normalize): Float32Array {
+  if (!('images' in set))
+    throw new Error('the probe needs decoded images (loadManifestData), not a lazy source');
   return normalizeInPlace(set.images.slice(), norm.mean, norm.std);
 }
 

@@ -1,4 +1,5 @@
 import type { BackendRequest } from '../backend';
+import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
 import { DEFAULT_ALIGNMENT, type AlignmentOptions } from './alignment';
 
@@ -26,8 +27,12 @@ export interface Stage1Options {
   weightDecay: number;
   /** (code) replace the pretrained final LayerNorm by a fresh one (γ=1, β=0, eps 1e-5). */
   freshFinalNorm: boolean;
-  /** Training augmentation on the embedded benchmark: horizontal flip + shift (pixels). */
-  augment: { flipProb: number; maxShift: number } | null;
+  /**
+   * Stage-1 augmentation, or null for none: horizontal flip + shift (pixels) on decoded images (the
+   * embedded benchmark), or a torchvision-style pipeline (SLCA-SPEC §3) applied per batch to the images
+   * at their source sizes (the paper's benchmarks; the data must be loaded with `loadManifestSource`).
+   */
+  augment: TrainAugment | null;
 }
 
 export interface ExperimentConfig {
@@ -107,6 +112,7 @@ export function validateConfig(cfg: ExperimentConfig): void {
   nonNegative(s.momentum, 'stage1.momentum');
   nonNegative(s.weightDecay, 'stage1.weightDecay');
   s.milestones.forEach((m, i) => positiveInt(m, `stage1.milestones[${i}]`));
+  validateAugment(s.augment);
   if (cfg.alignment) {
     const a = cfg.alignment;
     positiveInt(a.epochs, 'alignment.epochs');
@@ -120,4 +126,34 @@ export function validateConfig(cfg: ExperimentConfig): void {
     throw new ConfigError(`compute.workers must be an integer ≥ 0`);
   positiveInt(cfg.compute.shards, 'compute.shards');
   positiveInt(cfg.compute.featureChunk, 'compute.featureChunk');
+}
+
+const TRANSFORM_OPS = [
+  'random-resized-crop',
+  'resize',
+  'random-crop',
+  'center-crop',
+  'hflip',
+  'brightness-jitter',
+];
+
+function validateAugment(augment: Stage1Options['augment']): void {
+  if (augment === null) return;
+  if (typeof augment !== 'object')
+    throw new ConfigError('stage1.augment must be null, {flipProb, maxShift} or {transforms: [...]}');
+  if ('transforms' in augment) {
+    if (!Array.isArray(augment.transforms) || augment.transforms.length === 0)
+      throw new ConfigError('stage1.augment.transforms must be a non-empty list of transform steps');
+    augment.transforms.forEach((step, i) => {
+      if (!TRANSFORM_OPS.includes(step?.op))
+        throw new ConfigError(
+          `stage1.augment.transforms[${i}].op must be one of ${TRANSFORM_OPS.join(', ')}, got ${String(step?.op)}`,
+        );
+    });
+    return;
+  }
+  if (!(augment.flipProb >= 0 && augment.flipProb <= 1))
+    throw new ConfigError(`stage1.augment.flipProb must be in [0, 1], got ${augment.flipProb}`);
+  if (!Number.isInteger(augment.maxShift) || augment.maxShift < 0)
+    throw new ConfigError(`stage1.augment.maxShift must be an integer ≥ 0, got ${augment.maxShift}`);
 }

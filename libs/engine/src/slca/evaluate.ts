@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeInPlace, taskBoundaries } from '@slca/data';
 import { evaluatePredictions } from '@slca/metrics';
 import type { ComputeDevice } from '../compute/device';
-import { gatherImages, type ImageSet } from '../train/batch-gradient';
+import { readRows, type ImageSet } from '../train/batch-gradient';
 import { sharedFloat32 } from '../train/params';
 import type { VitArch } from '../vit/arch';
 import { patchify } from '../vit/forward';
@@ -16,6 +16,9 @@ export interface FeatureOptions {
   featureChunk: number;
 }
 
+/** Chunks handed to the device at once: enough for every worker, few enough to bound memory on lazy sets. */
+const CHUNKS_PER_CALL = 8;
+
 /** CLS features (after the final norm) of the given rows of an image set, from the device's current model. */
 export async function extractFeatures(
   device: ComputeDevice,
@@ -24,15 +27,18 @@ export async function extractFeatures(
   { arch, normalize, featureChunk }: FeatureOptions,
 ): Promise<Float32Array> {
   const per = arch.imageSize * arch.imageSize * 3;
-  const chunks: { patches: Float32Array; count: number }[] = [];
-  for (let i = 0; i < rows.length; i += featureChunk) {
-    const part = rows.slice(i, i + featureChunk);
-    const imgs = gatherImages(set, part, per);
-    normalizeInPlace(imgs, normalize.mean, normalize.std);
-    chunks.push({ patches: patchify(imgs, part.length, arch), count: part.length });
-  }
   const out = new Float32Array(rows.length * arch.dim);
-  (await device.features(chunks)).forEach((f, i) => out.set(f, i * featureChunk * arch.dim));
+  const span = featureChunk * CHUNKS_PER_CALL;
+  for (let start = 0; start < rows.length; start += span) {
+    const chunks: { patches: Float32Array; count: number }[] = [];
+    for (let i = start; i < Math.min(rows.length, start + span); i += featureChunk) {
+      const part = rows.slice(i, Math.min(i + featureChunk, rows.length));
+      const imgs = await readRows(set, part, per);
+      normalizeInPlace(imgs, normalize.mean, normalize.std);
+      chunks.push({ patches: patchify(imgs, part.length, arch), count: part.length });
+    }
+    (await device.features(chunks)).forEach((f, k) => out.set(f, (start + k * featureChunk) * arch.dim));
+  }
   return out;
 }
 

@@ -84,11 +84,17 @@ function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
       `dataset ${data.name} has ${data.imageSize}px images but the backbone expects ${cfg.arch.imageSize}px`,
     );
   }
+  const augment = cfg.stage1.augment;
+  if (augment && 'transforms' in augment && !('source' in data.train)) {
+    throw new ExperimentError(
+      `stage1.augment.transforms needs dataset ${data.name}'s training images at their source sizes, but they were decoded at ${data.imageSize}px: load it with loadManifestSource`,
+    );
+  }
   for (const [split, set] of [
     ['train', data.train],
     ['test', data.test],
   ] as const) {
-    if (set.images.length !== set.count * per || set.labels.length !== set.count) {
+    if (('images' in set && set.images.length !== set.count * per) || set.labels.length !== set.count) {
       throw new ExperimentError(
         `dataset ${data.name}: ${split} arrays do not match ${set.count} images of ${data.imageSize}px`,
       );

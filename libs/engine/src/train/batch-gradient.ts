@@ -1,4 +1,4 @@
-import { flipShiftAugment, normalizeInPlace, type Mt19937 } from '@slca/data';
+import { flipShiftAugment, normalizeInPlace, type Mt19937, type TransformStep } from '@slca/data';
 import type { ComputeDevice } from '../compute/device';
 import type { GradientBatch } from '../compute/model-step';
 import type { VitArch } from '../vit/arch';
@@ -14,24 +14,82 @@ export interface StepProgress {
   lr: number;
 }
 
-/** Images as [0,1] NHWC float32 with their labels. */
-export interface ImageSet {
+/**
+ * Images the engine reads by row without holding them: decoded (and transformed) on demand, so a
+ * dataset at its source sizes (CIFAR-100 at 224 px would be 30 GB as float32) costs only its batches.
+ */
+export interface LazyImages {
+  /** The deterministic view of `rows` (e.g. the test transform): [0,1] NHWC float32 at the model's size. */
+  read(rows: readonly number[]): Promise<Float32Array>;
+  /**
+   * The rows through a random training pipeline, every draw taken from `rng` in row order; [0,1] NHWC
+   * float32 at the model's size.
+   */
+  transform(rows: readonly number[], steps: readonly TransformStep[], rng: Mt19937): Promise<Float32Array>;
+}
+
+/**
+ * Images with their labels: either decoded once ([0,1] NHWC float32 at the model's size) or read on
+ * demand through a {@link LazyImages} source.
+ */
+export type ImageSet = DecodedImageSet | { source: LazyImages; labels: Int32Array; count: number };
+
+/** Images decoded once: [0,1] NHWC float32 at the model's size, with their labels. */
+export interface DecodedImageSet {
   images: Float32Array;
   labels: Int32Array;
   count: number;
 }
 
+/** A stage-1 augmentation: flips and shifts on decoded images, or a torchvision-style pipeline on sources. */
+export type TrainAugment = { flipProb: number; maxShift: number } | { transforms: TransformStep[] };
+
 export interface BatchOptions {
   arch: VitArch;
-  augment: { flipProb: number; maxShift: number } | null;
+  augment: TrainAugment | null;
   normalize: { mean: readonly number[]; std: readonly number[] };
   shards: number;
 }
 
-export function gatherImages(set: ImageSet, rows: readonly number[], per: number): Float32Array {
+/** Copies rows of a decoded set into one batch. */
+export function gatherImages(set: DecodedImageSet, rows: readonly number[], per: number): Float32Array {
   const out = new Float32Array(rows.length * per);
   rows.forEach((r, i) => out.set(set.images.subarray(r * per, (r + 1) * per), i * per));
   return out;
+}
+
+/** The rows of either kind of set, un-augmented: [0,1] NHWC float32, `per` values each. */
+export async function readRows(set: ImageSet, rows: readonly number[], per: number): Promise<Float32Array> {
+  if ('images' in set) return gatherImages(set, rows, per);
+  const out = await set.source.read(rows);
+  if (out.length !== rows.length * per)
+    throw new Error(`image source returned ${out.length} values for ${rows.length} images of ${per}`);
+  return out;
+}
+
+/** The rows as stage 1 sees them: augmented as `augment` says, drawing from `rng`. */
+export async function trainingRows(
+  set: ImageSet,
+  rows: readonly number[],
+  imageSize: number,
+  augment: TrainAugment | null,
+  rng: Mt19937,
+): Promise<Float32Array> {
+  const per = imageSize * imageSize * 3;
+  if (augment && 'transforms' in augment) {
+    if (!('source' in set))
+      throw new Error(
+        'a training pipeline (stage1.augment.transforms) needs the images at their source sizes: load the dataset with loadManifestSource',
+      );
+    const out = await set.source.transform(rows, augment.transforms, rng);
+    if (out.length !== rows.length * per)
+      throw new Error(
+        `the training pipeline returned ${out.length} values for ${rows.length} images of ${per}`,
+      );
+    return out;
+  }
+  const imgs = await readRows(set, rows, per);
+  return augment ? flipShiftAugment(imgs, rows.length, imageSize, rng, { ...augment, fill: 1 }) : imgs;
 }
 
 /** Splits [0, n) into at most `shards` contiguous near-equal parts (never an empty one). */
@@ -43,7 +101,7 @@ export function shardRanges(n: number, shards: number): [number, number][] {
 }
 
 /**
- * The mean-loss gradient of one training batch: gathers the rows, augments them (drawing from `rng`),
+ * The mean-loss gradient of one training batch: reads the rows, augments them (drawing from `rng`),
  * normalises, patchifies, cuts the batch into shards, and has the device compute each shard and sum the
  * shard gradients in shard order, weighted by shard size, into `sum` (a shared buffer for a worker pool).
  * Returns the batch loss.
@@ -60,8 +118,7 @@ export async function batchGradient(
 ): Promise<number> {
   const { arch } = options;
   const n = rows.length;
-  let imgs = gatherImages(data, rows, arch.imageSize * arch.imageSize * 3);
-  if (options.augment) imgs = flipShiftAugment(imgs, n, arch.imageSize, rng, { ...options.augment, fill: 1 });
+  const imgs = await trainingRows(data, rows, arch.imageSize, options.augment, rng);
   normalizeInPlace(imgs, options.normalize.mean, options.normalize.std);
   const patches = patchify(imgs, n, arch);
   const patchLen = patches.length / n;
