@@ -136,7 +136,7 @@ export function buildProgram(): Command {
     .requiredOption('--format <format>', 'cifar100 | imagenet-r | cub200 | cars196')
     .requiredOption(
       '--path <path>',
-      'cifar-100-binary.tar.gz or its folder; the imagenet-r/ folder; the CUB_200_2011/ folder; a Cars folder with train/ and test/',
+      'cifar-100-binary.tar.gz or its folder; the imagenet-r/ folder; the CUB_200_2011/ folder; the Stanford Cars release (cars_train/, cars_test/, devkit/) or a folder with train/ and test/',
     )
     .requiredOption('--name <name>', 'dataset name (letters, digits, . _ -)')
     .option('--out <dir>', 'dataset folder to write (default: <datasets-dir>/<name>)')
