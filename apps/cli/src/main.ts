@@ -161,12 +161,16 @@ export function buildProgram(): Command {
     .command('bench')
     .description(
       'print throughput figures: matMul GFLOP/s, training and forward img/s for the embedded and a 1-block ViT, ' +
-        'and one ViT-B/16 training step at batch 8',
+        'one ViT-B/16 training step at batch 8, and the input pipeline of the paper benchmarks',
     )
     .option('--workers <list>', 'worker counts to measure (0 = this thread)', '0,1,2')
     .option(
       '--no-vit-b16',
       'skip the ViT-B/16 training step (batch 8, largest worker count; about 1–2 minutes)',
+    )
+    .option(
+      '--no-pipeline',
+      "skip the paper benchmarks' input-pipeline figures (decode + transforms at 224 px)",
     )
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(backendOption())

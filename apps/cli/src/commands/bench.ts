@@ -9,6 +9,8 @@ export interface BenchFlags {
   backend: string;
   /** False with `--no-vit-b16`: skip the ViT-B/16 training step at batch 8 (≈ 1–2 min on 2 cores). */
   vitB16?: boolean;
+  /** False with `--no-pipeline`: skip the input-pipeline figures (decode + §3 transforms at 224 px). */
+  pipeline?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
     workers,
     backend: flags.backend as BackendRequest,
     step: flags.vitB16 === false ? undefined : 'vit-b16',
+    pipeline: flags.pipeline !== false,
     onProgress: (m: string) => process.stderr.write(`bench: ${m}\n`),
   });
   process.stdout.write(`${formatBenchReport(report)}\n`);

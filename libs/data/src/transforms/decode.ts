@@ -64,14 +64,15 @@ export async function decodeResizeCenterCrop(
             .toBuffer();
         } else {
           // Enlarging (e.g. CIFAR 32 → 256): libvips aligns pixel centres differently from PIL, so resize here.
-          const src = rgbImage(
-            width,
-            height,
-            Float32Array.from(decoded.data, (v) => v / 255),
+          const values = new Float32Array(decoded.data.length);
+          for (let i = 0; i < values.length; i++) values[i] = decoded.data[i] / 255;
+          const cropped = cropImage(
+            resizeBicubic(rgbImage(width, height, values), size.width, size.height),
+            box,
           );
-          buffer = Float32Array.from(cropImage(resizeBicubic(src, size.width, size.height), box).data, (v) =>
-            Math.round(v * 255),
-          );
+          const rounded = new Float32Array(cropped.data.length);
+          for (let i = 0; i < rounded.length; i++) rounded[i] = Math.round(cropped.data[i] * 255);
+          buffer = rounded;
         }
         raw = buffer;
       } catch (error) {
@@ -114,11 +115,10 @@ export async function decodeSourceImages(
           .raw()
           .toBuffer({ resolveWithObject: true });
         if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-        out[index] = rgbImage(
-          info.width,
-          info.height,
-          Float32Array.from(data, (v) => v / 255),
-        );
+        // A plain loop: Float32Array.from with a map function is ~10× slower on half a million bytes.
+        const values = new Float32Array(data.length);
+        for (let i = 0; i < data.length; i++) values[i] = data[i] / 255;
+        out[index] = rgbImage(info.width, info.height, values);
       } catch (error) {
         failed = true;
         throw new ImageDecodeError(file, error);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '../vit/arch';
 import { executedForwardMacs, formatBenchReport, runBench, VIT_B16_STEP } from './bench';
+import { benchInputPipeline } from './pipeline-bench';
 
 /* The bench is a measuring script, not a timed test: this only checks that it runs and reports coherently. */
 describe('bench', () => {
@@ -88,5 +89,15 @@ describe('bench', () => {
     expect(executedForwardMacs(VIT_PRESETS['vit-bench-1block'])).toBe(
       589_824 + 4_792_320 + 73_728 + 24_960 + 294_912,
     );
+  });
+
+  it('measures the input pipeline of every paper source kind (train and eval views)', async () => {
+    const p = await benchInputPipeline({ images: 2, repeats: 1, size: 16 });
+    expect(p.runs.map((r) => r.benchmark)).toEqual(['cifar100', 'imagenet-r', 'cub200']);
+    for (const r of p.runs) {
+      expect(r.images).toBe(2);
+      expect(r.trainImagesPerSecond).toBeGreaterThan(0);
+      expect(r.evalImagesPerSecond).toBeGreaterThan(0);
+    }
   });
 });

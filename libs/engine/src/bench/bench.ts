@@ -1,3 +1,4 @@
+import { benchInputPipeline, type PipelineReport } from './pipeline-bench';
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Mt19937 } from '@slca/data';
@@ -66,6 +67,8 @@ export interface BenchOptions {
    * unless `--no-vit-b16`). Absent: none.
    */
   step?: 'vit-b16' | StepBenchOptions;
+  /** Also measure the paper benchmarks' input pipeline (decode + §3 transforms at 224 px). */
+  pipeline?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -205,6 +208,8 @@ export interface BenchReport {
   arches: ArchReport[];
   /** The large-model training step, when asked for (BenchOptions.step). */
   step?: StepReport;
+  /** The input pipeline of the paper benchmarks, when asked for (BenchOptions.pipeline). */
+  pipeline?: PipelineReport;
   notes: string[];
   startedAt: string;
   wallSeconds: number;
@@ -376,7 +381,10 @@ async function benchArch(
   name: BenchArchName,
   backend: BackendInfo,
   o: Required<
-    Omit<BenchOptions, 'arches' | 'allTokenArches' | 'backend' | 'onProgress' | 'skipMatmul' | 'step'>
+    Omit<
+      BenchOptions,
+      'arches' | 'allTokenArches' | 'backend' | 'onProgress' | 'skipMatmul' | 'step' | 'pipeline'
+    >
   >,
   progress: (m: string) => void,
   allTokens = false,
@@ -620,6 +628,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         progress,
       )
     : undefined;
+  if (options.pipeline) progress('input pipeline (decode + §3 transforms at 224 px)');
+  const pipeline = options.pipeline ? await benchInputPipeline() : undefined;
   return {
     backend,
     cpus: cpus().length,
@@ -636,6 +646,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     matmul,
     arches: reports,
     step,
+    pipeline,
     notes: [
       'Effective GFLOP/s count the full nominal model: forward = 2 × forwardMacs per image, training = 3 × forward.',
       'Rows marked "(all tokens)" compute every token of the last block, as PyTorch does: the like-for-like comparison with the reference. ' +
@@ -700,6 +711,16 @@ function formatStep(st: StepReport): string[] {
   ];
 }
 
+function formatPipeline(p: PipelineReport): string[] {
+  const rows = [['source', 'train img/s', 'eval img/s']];
+  for (const r of p.runs) rows.push([r.source, fmt(r.trainImagesPerSecond), fmt(r.evalImagesPerSecond)]);
+  return [
+    `input pipeline at ${p.size} px (main thread; libvips decodes on its own threads): train = decode at source size + ` +
+      `the §3 training transforms, eval = decode + resize → centre crop; ${p.runs[0]?.images ?? 0} synthetic images each`,
+    table(rows),
+  ];
+}
+
 /** A readable summary of a bench report. */
 export function formatBenchReport(report: BenchReport): string {
   const lines: string[] = [];
@@ -757,6 +778,7 @@ export function formatBenchReport(report: BenchReport): string {
     }
   }
   if (report.step) lines.push('', ...formatStep(report.step));
+  if (report.pipeline) lines.push('', ...formatPipeline(report.pipeline));
   lines.push('');
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
