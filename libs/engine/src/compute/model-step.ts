@@ -65,6 +65,43 @@ function patchTensor(spec: ModelSpec, patches: Float32Array, count: number): tf.
 }
 
 /**
+ * The error a wasm abort becomes: tfjs-wasm reports a failed allocation as a bare "Aborted()", and its
+ * heap cannot grow past 4 GiB, so a shard too large for the model is the usual cause. Other errors pass
+ * through unchanged.
+ */
+export function explainWasmAbort(
+  error: unknown,
+  arch: VitArch,
+  images: number,
+  pass: 'training' | 'forward',
+): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith('Aborted(')) return error;
+  const remedy =
+    pass === 'training'
+      ? 'cut each batch into more shards (compute.shards; ViT-B/16 needs one image per shard on wasm)'
+      : 'extract features in smaller chunks (compute.featureChunk)';
+  return new Error(
+    `the wasm backend aborted during a ${pass} pass over ${images} image(s) of a ${arch.imageSize} px ViT ` +
+      `(dim ${arch.dim}, depth ${arch.depth}) — almost always its heap reaching the 4 GiB WebAssembly limit: ` +
+      `${remedy}, or train on a GPU (tfjs-node-gpu). The backend cannot continue after this. (${error.message})`,
+    { cause: error },
+  );
+}
+
+function explainingAborts<T>(
+  spec: ModelSpec,
+  images: number,
+  pass: 'training' | 'forward',
+  work: () => T,
+): T {
+  try {
+    return work();
+  } catch (error) {
+    throw explainWasmAbort(error, spec.arch, images, pass);
+  }
+}
+
+/**
  * Mean cross-entropy gradient of one batch, written into `out` (layout order; zeros for frozen tensors).
  * Returns the loss.
  */
@@ -79,23 +116,25 @@ export function gradientsInto(
     .map((s) => s.name)
     .filter((name) => spec.trainBackbone || name === HEAD_WEIGHT || name === HEAD_BIAS);
   const trained = trainedNames.map((n) => params[n]);
-  return tf.tidy(() => {
-    const x = patchTensor(spec, batch.patches, batch.count);
-    const y = tf.tensor1d(batch.labels, 'int32');
-    const lossOf = (...ts: tf.Tensor[]) => {
-      const p: BackboneTensors = { ...params };
-      trainedNames.forEach((n, i) => (p[n] = ts[i]));
-      const feats = vitFeatures(p, x, spec.arch, {
-        finalNormEps: spec.finalNormEps,
-        fullLastBlock: spec.fullLastBlock,
-      });
-      return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
-    };
-    const { value, grads } = tf.valueAndGrads(lossOf)(trained);
-    if (!spec.trainBackbone) out.fill(0);
-    trainedNames.forEach((n, i) => copyOut(grads[i], out, layout.slot(n).offset));
-    return value.dataSync()[0];
-  });
+  return explainingAborts(spec, batch.count, 'training', () =>
+    tf.tidy(() => {
+      const x = patchTensor(spec, batch.patches, batch.count);
+      const y = tf.tensor1d(batch.labels, 'int32');
+      const lossOf = (...ts: tf.Tensor[]) => {
+        const p: BackboneTensors = { ...params };
+        trainedNames.forEach((n, i) => (p[n] = ts[i]));
+        const feats = vitFeatures(p, x, spec.arch, {
+          finalNormEps: spec.finalNormEps,
+          fullLastBlock: spec.fullLastBlock,
+        });
+        return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
+      };
+      const { value, grads } = tf.valueAndGrads(lossOf)(trained);
+      if (!spec.trainBackbone) out.fill(0);
+      trainedNames.forEach((n, i) => copyOut(grads[i], out, layout.slot(n).offset));
+      return value.dataSync()[0];
+    }),
+  );
 }
 
 /** Largest forward batch: bounds the wasm heap (attention and MLP activations grow with the batch). */
@@ -114,13 +153,15 @@ export function featuresOf(
   for (let start = 0; start < count; start += MAX_FORWARD_BATCH) {
     const n = Math.min(MAX_FORWARD_BATCH, count - start);
     const part = patches.subarray(start * per, (start + n) * per);
-    tf.tidy(() => {
-      const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
-        finalNormEps: spec.finalNormEps,
-        fullLastBlock: spec.fullLastBlock,
-      });
-      copyOut(feats, out, start * dim);
-    });
+    explainingAborts(spec, n, 'forward', () =>
+      tf.tidy(() => {
+        const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
+          finalNormEps: spec.finalNormEps,
+          fullLastBlock: spec.fullLastBlock,
+        });
+        copyOut(feats, out, start * dim);
+      }),
+    );
   }
   return out;
 }
