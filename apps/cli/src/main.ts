@@ -105,6 +105,10 @@ export function buildProgram(): Command {
     )
     .option('--arch <arch>', 'imported benchmarks: vit-b16 (default) or a JSON architecture (smoke runs)')
     .option('--workers <n>', 'compute worker threads')
+    .option(
+      '--shards <n>',
+      'imported benchmarks: cut each batch into n shards (on wasm, ViT-B/16 needs one image per shard: 128)',
+    )
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')
     .addOption(backendOption())
     .addOption(

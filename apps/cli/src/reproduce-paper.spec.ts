@@ -76,6 +76,8 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       'sl,slca',
       '--epochs',
       '1',
+      '--shards',
+      '2',
       '--backend',
       'wasm',
       '--out-dir',
@@ -145,6 +147,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       epochs: 1,
     });
     expect(single.config.stage1.augment).toEqual({ transforms: json.trainTransforms });
+    expect(single.config.compute.shards).toBe(2);
     expect(single.taskSizes).toEqual(Array(10).fill(10));
   }, 120_000);
 
@@ -168,6 +171,8 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
         `--weights ${weights}: `, // ViT-B/16 (the default arch) does not fit the tiny checkpoint
       ],
       [['--benchmark', 'embedded', '--weights', weights], '--weights is for a paper benchmark'],
+      [['--benchmark', 'embedded', '--shards', '4'], '--shards is for a paper benchmark'],
+      [['--benchmark', 'cifar-smoke', '--weights', weights, '--shards', '0'], '--shards'],
     ];
     for (const [args, message] of cases) {
       const r = reproduce([...args, '--out-dir', outDir]);

@@ -48,6 +48,8 @@ export interface PaperReproduceOptions {
   outDir: string;
   backend: BackendRequest;
   workers?: number;
+  /** Shards per batch (default: the golden configuration's 1). */
+  shards?: number;
   epochs?: number;
 }
 
@@ -164,7 +166,11 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
         backbone,
         method,
         seed,
-        { backend: opts.backend, ...(opts.workers === undefined ? {} : { workers: opts.workers }) },
+        {
+          backend: opts.backend,
+          ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+          ...(opts.shards === undefined ? {} : { shards: opts.shards }),
+        },
         arch,
       );
       const epochs = opts.epochs;

@@ -13,6 +13,8 @@ export interface ReproduceFlags {
   /** Default: results/reproduce-<benchmark>. */
   outDir?: string;
   workers?: string;
+  /** Imported benchmarks only: shards per batch (the golden configuration has 1). */
+  shards?: string;
   backend: string;
   epochs?: string;
   /** Imported benchmarks only: the pre-trained backbone, its kind and its architecture. */
@@ -28,7 +30,7 @@ export interface ReproduceFlags {
  */
 export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   if (flags.benchmark === 'embedded') {
-    for (const flag of ['weights', 'backbone', 'arch'] as const)
+    for (const flag of ['weights', 'backbone', 'arch', 'shards'] as const)
       if (flags[flag] !== undefined)
         throw new UsageError(
           `--${flag} is for a paper benchmark imported with 'slca dataset import'; --benchmark embedded uses the shipped backbone`,
@@ -52,6 +54,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
     outDir,
     backend: checkBackend(flags.backend),
     workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
+    shards: flags.shards === undefined ? undefined : parseInteger(flags.shards, '--shards', 1),
     epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
   });
 }
