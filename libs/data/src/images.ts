@@ -44,6 +44,41 @@ export interface ImageBytes {
 }
 
 /**
+ * Runs `decodeOne` over the inputs, `concurrency` at a time (default min(8, CPU count); sharp works on
+ * libuv's threads), each with its index and the path or a Buffer view of its bytes. The first failure
+ * stops the rest and becomes an {@link ImageDecodeError} naming that input.
+ */
+export async function decodeEach(
+  inputs: readonly (string | ImageBytes)[],
+  concurrency: number | undefined,
+  decodeOne: (input: string | Buffer, index: number) => Promise<void>,
+): Promise<void> {
+  const limit = concurrency ?? Math.min(8, availableParallelism());
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new RangeError(`decode: concurrency must be a positive integer, got ${String(limit)}`);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < inputs.length) {
+      const index = next++;
+      const source = inputs[index];
+      try {
+        await decodeOne(
+          typeof source === 'string'
+            ? source
+            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength),
+          index,
+        );
+      } catch (error) {
+        failed = true;
+        throw new ImageDecodeError(typeof source === 'string' ? source : source.name, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+}
+
+/**
  * Decodes images into one NHWC float32 batch: alpha flattened onto `background`, then a bicubic
  * resize to size×size ignoring aspect ratio (all our sources are square; stretching beats cropping
  * a glyph), then RGB scaled to [0, 1]. Output order follows `paths`; a source is a file path or the bytes of
@@ -70,40 +105,19 @@ export async function decodeImages(
   const pixelsPerImage = size * size * 3;
   const data = new Float32Array(paths.length * pixelsPerImage);
   const [r, g, b] = background;
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < paths.length) {
-      const index = next++;
-      const source = paths[index];
-      const file = typeof source === 'string' ? source : source.name;
-      let raw: Buffer;
-      try {
-        const input =
-          typeof source === 'string'
-            ? source
-            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
-        const { data: buffer, info } = await sharp(input)
-          .flatten({ background: { r, g, b } })
-          .resize(size, size, { kernel: 'cubic', fit: 'fill' })
-          .toColourspace('srgb')
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        if (info.width !== size || info.height !== size || info.channels !== 3) {
-          throw new Error(
-            `decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`,
-          );
-        }
-        raw = buffer;
-      } catch (error) {
-        failed = true;
-        throw new ImageDecodeError(file, error);
-      }
-      const offset = index * pixelsPerImage;
-      for (let i = 0; i < pixelsPerImage; i++) data[offset + i] = raw[i] / 255;
+  await decodeEach(paths, concurrency, async (input, index) => {
+    const { data: raw, info } = await sharp(input)
+      .flatten({ background: { r, g, b } })
+      .resize(size, size, { kernel: 'cubic', fit: 'fill' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.width !== size || info.height !== size || info.channels !== 3) {
+      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+    const offset = index * pixelsPerImage;
+    for (let i = 0; i < pixelsPerImage; i++) data[offset + i] = raw[i] / 255;
+  });
   return { data, count: paths.length, size };
 }
 

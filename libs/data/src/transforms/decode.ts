@@ -1,6 +1,5 @@
-import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
-import { ImageDecodeError, type DecodedImages, type ImageBytes } from '../images';
+import { decodeEach, type DecodedImages, type ImageBytes } from '../images';
 import { centerCropBox, resizeShorterSize } from './geometry';
 import { rgbImage, TransformError, type RgbImage } from './image';
 import { crop as cropImage } from './ops';
@@ -29,60 +28,36 @@ export async function decodeResizeCenterCrop(
   const { resize, crop } = options;
   if (!Number.isInteger(resize) || !Number.isInteger(crop) || crop <= 0 || resize < crop)
     throw new TransformError(`resize ${resize} → centre crop ${crop}: need integers with resize ≥ crop > 0`);
-  const concurrency = options.concurrency ?? Math.min(8, availableParallelism());
   const per = crop * crop * 3;
   const data = new Float32Array(inputs.length * per);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < inputs.length) {
-      const index = next++;
-      const source = inputs[index];
-      const file = typeof source === 'string' ? source : source.name;
-      let raw: Uint8Array | Float32Array;
-      try {
-        const input =
-          typeof source === 'string'
-            ? source
-            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
-        const decoded = await sharp(input)
-          .removeAlpha()
-          .toColourspace('srgb')
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        const { width, height, channels } = decoded.info;
-        if (channels !== 3) throw new Error(`decoded to ${channels} channels, expected 3`);
-        const size = resizeShorterSize(width, height, resize);
-        const box = centerCropBox(size.width, size.height, crop);
-        let buffer: Uint8Array | Float32Array;
-        if (size.width <= width && size.height <= height) {
-          // Shrinking: libvips' cubic reduce matches PIL's antialiased bicubic (within 2/255) and is fast.
-          buffer = await sharp(decoded.data, { raw: { width, height, channels: 3 } })
-            .resize(size.width, size.height, { kernel: 'cubic', fit: 'fill' })
-            .extract(box)
-            .raw()
-            .toBuffer();
-        } else {
-          // Enlarging (e.g. CIFAR 32 → 256): libvips aligns pixel centres differently from PIL, so resize here.
-          const values = new Float32Array(decoded.data.length);
-          for (let i = 0; i < values.length; i++) values[i] = decoded.data[i] / 255;
-          const cropped = cropImage(
-            resizeBicubic(rgbImage(width, height, values), size.width, size.height),
-            box,
-          );
-          const rounded = new Float32Array(cropped.data.length);
-          for (let i = 0; i < rounded.length; i++) rounded[i] = Math.round(cropped.data[i] * 255);
-          buffer = rounded;
-        }
-        raw = buffer;
-      } catch (error) {
-        failed = true;
-        throw new ImageDecodeError(file, error);
-      }
-      for (let i = 0; i < per; i++) data[index * per + i] = raw[i] / 255;
+  await decodeEach(inputs, options.concurrency, async (input, index) => {
+    const decoded = await sharp(input)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = decoded.info;
+    if (channels !== 3) throw new Error(`decoded to ${channels} channels, expected 3`);
+    const size = resizeShorterSize(width, height, resize);
+    const box = centerCropBox(size.width, size.height, crop);
+    let raw: Uint8Array | Float32Array;
+    if (size.width <= width && size.height <= height) {
+      // Shrinking: libvips' cubic reduce matches PIL's antialiased bicubic (within 2/255) and is fast.
+      raw = await sharp(decoded.data, { raw: { width, height, channels: 3 } })
+        .resize(size.width, size.height, { kernel: 'cubic', fit: 'fill' })
+        .extract(box)
+        .raw()
+        .toBuffer();
+    } else {
+      // Enlarging (e.g. CIFAR 32 → 256): libvips aligns pixel centres differently from PIL, so resize here.
+      const values = new Float32Array(decoded.data.length);
+      for (let i = 0; i < values.length; i++) values[i] = decoded.data[i] / 255;
+      const cropped = cropImage(resizeBicubic(rgbImage(width, height, values), size.width, size.height), box);
+      raw = new Float32Array(cropped.data.length);
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.round(cropped.data[i] * 255);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
+    for (let i = 0; i < per; i++) data[index * per + i] = raw[i] / 255;
+  });
   return { data, count: inputs.length, size: crop };
 }
 
@@ -95,36 +70,18 @@ export async function decodeSourceImages(
   inputs: readonly (string | ImageBytes)[],
   options: { concurrency?: number } = {},
 ): Promise<RgbImage[]> {
-  const concurrency = options.concurrency ?? Math.min(8, availableParallelism());
   const out: RgbImage[] = new Array<RgbImage>(inputs.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < inputs.length) {
-      const index = next++;
-      const source = inputs[index];
-      const file = typeof source === 'string' ? source : source.name;
-      try {
-        const input =
-          typeof source === 'string'
-            ? source
-            : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
-        const { data, info } = await sharp(input)
-          .removeAlpha()
-          .toColourspace('srgb')
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-        // A plain loop: Float32Array.from with a map function is ~10× slower on half a million bytes.
-        const values = new Float32Array(data.length);
-        for (let i = 0; i < data.length; i++) values[i] = data[i] / 255;
-        out[index] = rgbImage(info.width, info.height, values);
-      } catch (error) {
-        failed = true;
-        throw new ImageDecodeError(file, error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
+  await decodeEach(inputs, options.concurrency, async (input, index) => {
+    const { data, info } = await sharp(input)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    // A plain loop: Float32Array.from with a map function is ~10× slower on half a million bytes.
+    const values = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) values[i] = data[i] / 255;
+    out[index] = rgbImage(info.width, info.height, values);
+  });
   return out;
 }
