@@ -303,7 +303,13 @@ describe('splitter over gRPC, as its own process', () => {
         format: 'cifar100',
         path: cifarDir,
       });
-    cifar = present((await importCifar()).dataset);
+    const cifarImport = await importCifar();
+    cifar = present(cifarImport.dataset);
+    // A subset of the release is imported, and the response says how it departs from the official one.
+    expect(cifarImport.warnings).toEqual([
+      'CIFAR-100: 100 train images, the official release has 50,000',
+      'CIFAR-100: 100 test images, the official release has 10,000',
+    ]);
     const cifarManifest = await localImport('cifar100', cifarDir, 'cifar-tiny');
     expect(cifar).toMatchObject({
       name: 'cifar-tiny',
@@ -323,7 +329,13 @@ describe('splitter over gRPC, as its own process', () => {
         format: 'cub200',
         path: cubDir,
       });
-    const cub = present((await importCub()).dataset);
+    const cubImport = await importCub();
+    const cub = present(cubImport.dataset);
+    expect(cubImport.warnings).toEqual([
+      'CUB-200-2011: 2 classes, the official release has 200',
+      'CUB-200-2011: 2 train images, the official release has 5,994',
+      'CUB-200-2011: 2 test images, the official release has 5,794',
+    ]);
     const cubManifest = await localImport('cub200', cubDir, 'cub-tiny');
     // The JPEGs keep their source sizes: image_size 0.
     expect(cub).toMatchObject({

@@ -77,7 +77,7 @@ export class SplitterController implements SplitterServiceController {
     const name = segment('name', request.name);
     const format = importFormat(request.format);
     const path = absolutePath(request.path);
-    return { dataset: await this.splitter.importBenchmark(name, format, path) };
+    return this.splitter.importBenchmark(name, format, path);
   }
 
   async getDataset(request: GetDatasetRequest): Promise<GetDatasetResponse> {

@@ -60,29 +60,31 @@ export function imageSizeOf(manifest: DatasetManifest): number {
 @Injectable()
 export class SplitterService {
   /** Imports under way by dataset name: a retried call joins the running one instead of racing it. */
-  private readonly imports = new Map<string, Promise<StoredDataset>>();
+  private readonly imports = new Map<string, Promise<{ stored: StoredDataset; warnings?: string[] }>>();
 
   constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
 
-  importEmbedded(name: string): Promise<Dataset> {
-    return this.importOnce(name, async () => {
+  async importEmbedded(name: string): Promise<Dataset> {
+    const { dataset } = await this.importOnce(name, async () => {
       const shipped = loadSplitEmojiManifest({ verifyDigests: true });
       const manifest = name === shipped.name ? shipped : { ...shipped, name };
-      return putDataset(this.store, manifest, (file) => readFile(resolveDatasetFile(file)));
+      return { stored: await putDataset(this.store, manifest, (file) => readFile(resolveDatasetFile(file))) };
     });
+    return dataset;
   }
 
   /** Every image is decoded before anything is stored, so a bad folder leaves the store untouched. */
-  importFolder(name: string, path: string, imageSize: number): Promise<Dataset> {
-    return this.importOnce(name, async () => {
+  async importFolder(name: string, path: string, imageSize: number): Promise<Dataset> {
+    const { dataset } = await this.importOnce(name, async () => {
       let manifest: DatasetManifest;
       try {
         manifest = await readFolderDataset(path, name, { imageSize });
       } catch (error) {
         throw invalidArgument('path', `refused: ${(error as Error).message}`);
       }
-      return putDataset(this.store, manifest, (file) => readFile(join(path, file)));
+      return { stored: await putDataset(this.store, manifest, (file) => readFile(join(path, file))) };
     });
+    return dataset;
   }
 
   /**
@@ -90,7 +92,11 @@ export class SplitterService {
    * a temporary folder, removed once the dataset is stored or refused; the other formats' manifests point
    * into `path`.
    */
-  importBenchmark(name: string, format: ImportFormat, path: string): Promise<Dataset> {
+  async importBenchmark(
+    name: string,
+    format: ImportFormat,
+    path: string,
+  ): Promise<{ dataset: Dataset; warnings: string[] }> {
     return this.importOnce(name, async () => {
       const outDir = await mkdtemp(join(tmpdir(), 'slca-import-'));
       try {
@@ -103,7 +109,8 @@ export class SplitterService {
           throw error;
         }
         const { manifest, root } = imported;
-        return await putDataset(this.store, manifest, (file) => readFile(join(root, file)));
+        const stored = await putDataset(this.store, manifest, (file) => readFile(join(root, file)));
+        return { stored, warnings: imported.warnings };
       } finally {
         await rm(outDir, { recursive: true, force: true });
       }
@@ -152,13 +159,21 @@ export class SplitterService {
     };
   }
 
-  private async importOnce(name: string, work: () => Promise<StoredDataset>): Promise<Dataset> {
+  /**
+   * Runs one import per name at a time: a second request for a name being imported waits for the first
+   * and gets its dataset and warnings.
+   */
+  private async importOnce(
+    name: string,
+    work: () => Promise<{ stored: StoredDataset; warnings?: string[] }>,
+  ): Promise<{ dataset: Dataset; warnings: string[] }> {
     let running = this.imports.get(name);
     if (!running) {
       running = work().finally(() => this.imports.delete(name));
       this.imports.set(name, running);
     }
-    return this.datasetMessage(await running);
+    const { stored, warnings = [] } = await running;
+    return { dataset: await this.datasetMessage(stored), warnings };
   }
 
   private async datasetMessage(stored: StoredDataset): Promise<Dataset> {
