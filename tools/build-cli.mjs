@@ -1,5 +1,5 @@
-// Bundles the CLI into dist/apps/cli: main.js, the compute worker (a separate entry, since worker threads
-// load a file), and the engine's assets. Native and data-carrying packages stay external (node_modules).
+// Bundles the CLI into dist/apps/cli: main.js, the compute and transform workers (separate entries, since
+// worker threads load a file), and the engine's assets. Native and data-carrying packages stay external (node_modules).
 import { build } from 'esbuild';
 import { cpSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ await build({
   entryPoints: {
     main: 'apps/cli/src/main.ts',
     'compute-worker': 'libs/engine/src/compute/worker.ts',
+    'transform-worker': 'libs/data/src/transforms/transform-worker.ts',
   },
   outdir,
   bundle: true,

@@ -109,6 +109,10 @@ export function buildProgram(): Command {
       '--shards <n>',
       'imported benchmarks: cut each batch into n shards (on wasm, ViT-B/16 needs one image per shard: 128)',
     )
+    .option(
+      '--transform-workers <n>',
+      'imported benchmarks: worker threads for the training transforms (0 = this thread; default: 0 on wasm/cpu, cores − 1 up to 8 on tensorflow); results do not depend on it',
+    )
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only)')
     .addOption(backendOption())
     .addOption(

@@ -60,29 +60,30 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const reproduce = (args: string[]) =>
   runCli(['reproduce', '--datasets-dir', datasets, ...args], { timeoutMs: 120_000 });
 
+/** One seed, one epoch, the tiny ViT on wasm. */
+const smokeArgs = (methods: string) => [
+  '--benchmark',
+  'cifar-smoke',
+  '--weights',
+  weights,
+  '--arch',
+  TINY_ARCH,
+  '--seeds',
+  '1993',
+  '--methods',
+  methods,
+  '--epochs',
+  '1',
+  '--shards',
+  '2',
+  '--backend',
+  'wasm',
+];
+
 describe('slca reproduce on an imported paper benchmark (smoke: import → split → train → align → evaluate → table)', () => {
   it('runs the CIFAR-100 golden configurations with a tiny ViT and writes the table beside the published numbers', () => {
     const outDir = join(dir, 'table');
-    const r = reproduce([
-      '--benchmark',
-      'cifar-smoke',
-      '--weights',
-      weights,
-      '--arch',
-      TINY_ARCH,
-      '--seeds',
-      '1993',
-      '--methods',
-      'sl,slca',
-      '--epochs',
-      '1',
-      '--shards',
-      '2',
-      '--backend',
-      'wasm',
-      '--out-dir',
-      outDir,
-    ]);
+    const r = reproduce([...smokeArgs('sl,slca'), '--out-dir', outDir]);
     expect(r.status, r.stderr).toBe(0);
     const md = readFileSync(join(outDir, 'table.md'), 'utf8');
     expect(md).toContain('Split CIFAR-100 (10×10 tasks) on dataset cifar-smoke');
@@ -151,6 +152,19 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
     expect(single.taskSizes).toEqual(Array(10).fill(10));
   }, 120_000);
 
+  it('gives the same run bit for bit with the training transforms on worker threads', () => {
+    const outDir = join(dir, 'table-transform-workers');
+    const r = reproduce([...smokeArgs('slca'), '--transform-workers', '2', '--out-dir', outDir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('training transforms on 2 worker threads');
+    const inline = JSON.parse(readFileSync(join(dir, 'table', 'slca-seed1993.json'), 'utf8'));
+    const pooled = JSON.parse(readFileSync(join(outDir, 'slca-seed1993.json'), 'utf8'));
+    expect(inline.accuracyMatrix).toHaveLength(10);
+    expect(pooled.accuracyMatrix).toEqual(inline.accuracyMatrix);
+    expect(pooled.lastAcc).toBe(inline.lastAcc);
+    expect(pooled.incAcc).toBe(inline.incAcc);
+  }, 120_000);
+
   it('names the flag of every user error and exits 2 before doing any work', () => {
     const outDir = join(dir, 'never');
     const cases: [string[], string][] = [
@@ -173,6 +187,14 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       [['--benchmark', 'embedded', '--weights', weights], '--weights is for a paper benchmark'],
       [['--benchmark', 'embedded', '--shards', '4'], '--shards is for a paper benchmark'],
       [['--benchmark', 'cifar-smoke', '--weights', weights, '--shards', '0'], '--shards'],
+      [
+        ['--benchmark', 'embedded', '--transform-workers', '2'],
+        '--transform-workers is for a paper benchmark',
+      ],
+      [
+        ['--benchmark', 'cifar-smoke', '--weights', weights, '--transform-workers', '-1'],
+        '--transform-workers',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = reproduce([...args, '--out-dir', outDir]);

@@ -94,12 +94,17 @@ export {
   adjustBrightness,
   normalizeImage,
   applyTransforms,
+  planTransforms,
+  runPlan,
   scaleTransforms,
   transformBatch,
+  TransformPool,
   decodeResizeCenterCrop,
   decodeSourceImages,
   type RgbImage,
   type CropBox,
   type TransformStep,
+  type PlannedOp,
   type EvalDecodeOptions,
 } from './transforms';
+export { spawnModuleWorker, type ModuleWorkerOptions } from './workers/spawn';

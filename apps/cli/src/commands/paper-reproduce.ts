@@ -1,7 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodeResizeCenterCrop, scaleTransforms, sha256File, type ImportFormat } from '@slca/data';
 import {
+  decodeResizeCenterCrop,
+  scaleTransforms,
+  sha256File,
+  TransformPool,
+  type ImportFormat,
+} from '@slca/data';
+import {
+  initBackend,
   loadBackbone,
   loadManifestSource,
   METHOD_LABELS,
@@ -50,6 +58,11 @@ export interface PaperReproduceOptions {
   workers?: number;
   /** Shards per batch (default: the golden configuration's 1). */
   shards?: number;
+  /**
+   * Worker threads for the training transforms (0 = the calling thread). Default: 0 on wasm and cpu, whose
+   * compute workers already use the cores; on the tensorflow backend every core but one, at most 8.
+   */
+  transformWorkers?: number;
   epochs?: number;
 }
 
@@ -133,142 +146,153 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
       `decoded per batch — train: ${trainTransforms.map((s) => s.op).join(' → ')}; ` +
       `test and class statistics: resize ${transform.resize} → centre crop ${transform.crop}\n`,
   );
-  const data: ExperimentData = loadManifestSource(
-    dataset.manifest,
-    arch.imageSize,
-    (inputs) => decodeResizeCenterCrop(inputs, transform),
-    dataset.resolve,
-  );
-  const provenance = {
-    benchmark,
-    backbone,
-    configVersion: PAPER_CONFIG_VERSION,
-    dataset: {
-      name: dataset.record.name,
-      format: dataset.record.format,
-      manifestDigest: dataset.record.manifestDigest,
-      classes: dataset.manifest.classes.length,
-      train: dataset.manifest.train.length,
-      test: dataset.manifest.test.length,
-    },
-    weights: { file: resolve(opts.weights), sha256: weightsSha256 },
-    arch,
-    trainTransforms,
-    testTransform: transform,
-    epochsOverride: opts.epochs ?? null,
-  };
+  const backendName = (await initBackend(opts.backend)).name;
+  const transformWorkers =
+    opts.transformWorkers ??
+    (backendName === 'tensorflow' ? Math.max(0, Math.min(8, availableParallelism() - 1)) : 0);
+  const transformPool = transformWorkers > 0 ? await TransformPool.create(transformWorkers) : undefined;
+  if (transformPool) process.stderr.write(`training transforms on ${transformWorkers} worker threads\n`);
+  try {
+    const data: ExperimentData = loadManifestSource(
+      dataset.manifest,
+      arch.imageSize,
+      (inputs) => decodeResizeCenterCrop(inputs, transform),
+      dataset.resolve,
+      { transformPool },
+    );
+    const provenance = {
+      benchmark,
+      backbone,
+      configVersion: PAPER_CONFIG_VERSION,
+      dataset: {
+        name: dataset.record.name,
+        format: dataset.record.format,
+        manifestDigest: dataset.record.manifestDigest,
+        classes: dataset.manifest.classes.length,
+        train: dataset.manifest.train.length,
+        test: dataset.manifest.test.length,
+      },
+      weights: { file: resolve(opts.weights), sha256: weightsSha256 },
+      arch,
+      trainTransforms,
+      testTransform: transform,
+      epochsOverride: opts.epochs ?? null,
+    };
 
-  const runs: PaperRun[] = [];
-  for (const seed of opts.seeds) {
-    for (const method of methods) {
-      const config = paperConfig(
-        benchmark,
-        backbone,
-        method,
-        seed,
-        {
-          backend: opts.backend,
-          ...(opts.workers === undefined ? {} : { workers: opts.workers }),
-          ...(opts.shards === undefined ? {} : { shards: opts.shards }),
-        },
-        arch,
-      );
-      const epochs = opts.epochs;
-      if (epochs !== undefined) {
-        config.stage1.epochs = epochs;
-        config.stage1.milestones = config.stage1.milestones.filter((m) => m < epochs);
+    const runs: PaperRun[] = [];
+    for (const seed of opts.seeds) {
+      for (const method of methods) {
+        const config = paperConfig(
+          benchmark,
+          backbone,
+          method,
+          seed,
+          {
+            backend: opts.backend,
+            ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+            ...(opts.shards === undefined ? {} : { shards: opts.shards }),
+          },
+          arch,
+        );
+        const epochs = opts.epochs;
+        if (epochs !== undefined) {
+          config.stage1.epochs = epochs;
+          config.stage1.milestones = config.stage1.milestones.filter((m) => m < epochs);
+        }
+        const progress = new ExperimentProgress(`${method} seed ${seed}`);
+        let result: ExperimentResult;
+        try {
+          result = await runExperiment(config, data, weights, { onProgress: (e) => progress.update(e) });
+        } finally {
+          progress.stop();
+        }
+        writeJson(join(opts.outDir, `${method}-seed${seed}.json`), {
+          configuration: paperConfigurationId(benchmark, backbone, method),
+          ...provenance,
+          ...result,
+        });
+        process.stderr.write(
+          `${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`,
+        );
+        runs.push({ method, seed, result });
       }
-      const progress = new ExperimentProgress(`${method} seed ${seed}`);
-      let result: ExperimentResult;
-      try {
-        result = await runExperiment(config, data, weights, { onProgress: (e) => progress.update(e) });
-      } finally {
-        progress.stop();
-      }
-      writeJson(join(opts.outDir, `${method}-seed${seed}.json`), {
-        configuration: paperConfigurationId(benchmark, backbone, method),
-        ...provenance,
-        ...result,
-      });
-      process.stderr.write(
-        `${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`,
-      );
-      runs.push({ method, seed, result });
     }
+    runs.sort(
+      (a, b) =>
+        methods.indexOf(a.method) - methods.indexOf(b.method) ||
+        opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed),
+    );
+    const rows = summariseRuns(
+      runs.map(({ method, seed, result }) => ({
+        method: METHOD_LABELS[method],
+        seed,
+        lastAcc: result.lastAcc,
+        incAcc: result.incAcc,
+      })),
+    );
+    const published = publishedByLabel(benchmark, backbone, methods);
+    const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'], published });
+    const backendName = runs[0]?.result.backend.name ?? opts.backend;
+    const notes = [
+      `${setup.title} (${setup.tasks} tasks) on dataset ${dataset.record.name} (manifest ${dataset.record.manifestDigest.slice(0, 12)}), ` +
+        `${backbone} weights ${opts.weights} (sha256 ${weightsSha256.slice(0, 12)}), ` +
+        `configuration v${PAPER_CONFIG_VERSION}; ${opts.seeds.length} seed(s): ${opts.seeds.join(', ')}; backend ${backendName}.`,
+      `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0); Δ = ours − paper.`,
+    ];
+    if (opts.epochs !== undefined)
+      notes.push(
+        `Stage-1 epochs overridden to ${opts.epochs} (paper: ${setup.stage1[backbone].epochs}): a smoke run, not the paper's configuration.`,
+      );
+    if (arch.imageSize !== 224 || arch.dim !== 768 || arch.depth !== 12)
+      notes.push(
+        `Backbone architecture ${JSON.stringify(arch)} is not ViT-B/16: the published numbers do not apply.`,
+      );
+    if (methods.includes('seqft') && PUBLISHED[backbone][benchmark]?.seqft?.approximate)
+      notes.push(`The published Seq FT number is approximate (≈).`);
+    if (Object.keys(published).length === 0)
+      notes.push(`SLCA-SPEC §10 publishes no ${backbone} numbers for these methods on ${setup.title} ("–").`);
+    notes.push(
+      `Stage 1 augments every batch: ${trainTransforms.map((s) => s.op).join(' → ')}; evaluation and class statistics use resize ${transform.resize} → centre crop ${transform.crop}.`,
+    );
+    const header = `${notes.join('\n')}\n\n`;
+    writeFileAtomic(join(opts.outDir, 'table.md'), `${header}${table}\n`);
+    writeJson(join(opts.outDir, 'table.json'), {
+      ...provenance,
+      seeds: opts.seeds,
+      methods,
+      configurations: methods.map((m) => paperConfigurationId(benchmark, backbone, m)),
+      backend: backendName,
+      rows,
+      published: Object.fromEntries(
+        methods.map((m) => [METHOD_LABELS[m], PUBLISHED[backbone][benchmark]?.[m] ?? null]),
+      ),
+      comparison: rows.map((row) => {
+        const p = methods.map((m) => PUBLISHED[backbone][benchmark]?.[m]);
+        const paper = p[methods.findIndex((m) => METHOD_LABELS[m] === row.method)];
+        return {
+          method: row.method,
+          lastAcc: row.lastAcc.mean,
+          publishedLastAcc: paper?.lastAcc ?? null,
+          deltaLastAcc: paper ? row.lastAcc.mean - paper.lastAcc : null,
+          incAcc: row.incAcc.mean,
+          publishedIncAcc: paper?.incAcc ?? null,
+          deltaIncAcc: paper?.incAcc === undefined ? null : row.incAcc.mean - paper.incAcc,
+        };
+      }),
+      runs: runs.map(({ method, seed, result }) => ({
+        method: METHOD_LABELS[method],
+        configuration: paperConfigurationId(benchmark, backbone, method),
+        seed,
+        lastAcc: result.lastAcc,
+        incAcc: result.incAcc,
+        accuracies: result.accuracies,
+        forgetting: result.forgetting,
+        bwt: result.bwt,
+        wallSeconds: result.wallSeconds,
+      })),
+    });
+    process.stdout.write(`${header}${table}\nwrote ${join(opts.outDir, 'table.md')} and table.json\n`);
+  } finally {
+    await transformPool?.close();
   }
-  runs.sort(
-    (a, b) =>
-      methods.indexOf(a.method) - methods.indexOf(b.method) ||
-      opts.seeds.indexOf(a.seed) - opts.seeds.indexOf(b.seed),
-  );
-  const rows = summariseRuns(
-    runs.map(({ method, seed, result }) => ({
-      method: METHOD_LABELS[method],
-      seed,
-      lastAcc: result.lastAcc,
-      incAcc: result.incAcc,
-    })),
-  );
-  const published = publishedByLabel(benchmark, backbone, methods);
-  const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'], published });
-  const backendName = runs[0]?.result.backend.name ?? opts.backend;
-  const notes = [
-    `${setup.title} (${setup.tasks} tasks) on dataset ${dataset.record.name} (manifest ${dataset.record.manifestDigest.slice(0, 12)}), ` +
-      `${backbone} weights ${opts.weights} (sha256 ${weightsSha256.slice(0, 12)}), ` +
-      `configuration v${PAPER_CONFIG_VERSION}; ${opts.seeds.length} seed(s): ${opts.seeds.join(', ')}; backend ${backendName}.`,
-    `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0); Δ = ours − paper.`,
-  ];
-  if (opts.epochs !== undefined)
-    notes.push(
-      `Stage-1 epochs overridden to ${opts.epochs} (paper: ${setup.stage1[backbone].epochs}): a smoke run, not the paper's configuration.`,
-    );
-  if (arch.imageSize !== 224 || arch.dim !== 768 || arch.depth !== 12)
-    notes.push(
-      `Backbone architecture ${JSON.stringify(arch)} is not ViT-B/16: the published numbers do not apply.`,
-    );
-  if (methods.includes('seqft') && PUBLISHED[backbone][benchmark]?.seqft?.approximate)
-    notes.push(`The published Seq FT number is approximate (≈).`);
-  if (Object.keys(published).length === 0)
-    notes.push(`SLCA-SPEC §10 publishes no ${backbone} numbers for these methods on ${setup.title} ("–").`);
-  notes.push(
-    `Stage 1 augments every batch: ${trainTransforms.map((s) => s.op).join(' → ')}; evaluation and class statistics use resize ${transform.resize} → centre crop ${transform.crop}.`,
-  );
-  const header = `${notes.join('\n')}\n\n`;
-  writeFileAtomic(join(opts.outDir, 'table.md'), `${header}${table}\n`);
-  writeJson(join(opts.outDir, 'table.json'), {
-    ...provenance,
-    seeds: opts.seeds,
-    methods,
-    configurations: methods.map((m) => paperConfigurationId(benchmark, backbone, m)),
-    backend: backendName,
-    rows,
-    published: Object.fromEntries(
-      methods.map((m) => [METHOD_LABELS[m], PUBLISHED[backbone][benchmark]?.[m] ?? null]),
-    ),
-    comparison: rows.map((row) => {
-      const p = methods.map((m) => PUBLISHED[backbone][benchmark]?.[m]);
-      const paper = p[methods.findIndex((m) => METHOD_LABELS[m] === row.method)];
-      return {
-        method: row.method,
-        lastAcc: row.lastAcc.mean,
-        publishedLastAcc: paper?.lastAcc ?? null,
-        deltaLastAcc: paper ? row.lastAcc.mean - paper.lastAcc : null,
-        incAcc: row.incAcc.mean,
-        publishedIncAcc: paper?.incAcc ?? null,
-        deltaIncAcc: paper?.incAcc === undefined ? null : row.incAcc.mean - paper.incAcc,
-      };
-    }),
-    runs: runs.map(({ method, seed, result }) => ({
-      method: METHOD_LABELS[method],
-      configuration: paperConfigurationId(benchmark, backbone, method),
-      seed,
-      lastAcc: result.lastAcc,
-      incAcc: result.incAcc,
-      accuracies: result.accuracies,
-      forgetting: result.forgetting,
-      bwt: result.bwt,
-      wallSeconds: result.wallSeconds,
-    })),
-  });
-  process.stdout.write(`${header}${table}\nwrote ${join(opts.outDir, 'table.md')} and table.json\n`);
 }

@@ -15,6 +15,8 @@ export interface ReproduceFlags {
   workers?: string;
   /** Imported benchmarks only: shards per batch (the golden configuration has 1). */
   shards?: string;
+  /** Imported benchmarks only: worker threads for the training transforms. */
+  transformWorkers?: string;
   backend: string;
   epochs?: string;
   /** Imported benchmarks only: the pre-trained backbone, its kind and its architecture. */
@@ -30,10 +32,10 @@ export interface ReproduceFlags {
  */
 export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   if (flags.benchmark === 'embedded') {
-    for (const flag of ['weights', 'backbone', 'arch', 'shards'] as const)
+    for (const flag of ['weights', 'backbone', 'arch', 'shards', 'transformWorkers'] as const)
       if (flags[flag] !== undefined)
         throw new UsageError(
-          `--${flag} is for a paper benchmark imported with 'slca dataset import'; --benchmark embedded uses the shipped backbone`,
+          `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for a paper benchmark imported with 'slca dataset import'; --benchmark embedded uses the shipped backbone`,
         );
     return reproduceEmbedded({ ...flags, outDir: flags.outDir ?? 'results/reproduce-embedded' });
   }
@@ -55,6 +57,10 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
     backend: checkBackend(flags.backend),
     workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
     shards: flags.shards === undefined ? undefined : parseInteger(flags.shards, '--shards', 1),
+    transformWorkers:
+      flags.transformWorkers === undefined
+        ? undefined
+        : parseInteger(flags.transformWorkers, '--transform-workers', 0),
     epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
   });
 }

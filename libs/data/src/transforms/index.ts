@@ -9,5 +9,14 @@ export {
 } from './geometry';
 export { resizeBicubic } from './resize';
 export { crop, hflip, adjustBrightness, normalizeImage } from './ops';
-export { applyTransforms, scaleTransforms, transformBatch, type TransformStep } from './pipeline';
+export {
+  applyTransforms,
+  planTransforms,
+  runPlan,
+  scaleTransforms,
+  transformBatch,
+  type PlannedOp,
+  type TransformStep,
+} from './pipeline';
+export { TransformPool } from './transform-pool';
 export { decodeResizeCenterCrop, decodeSourceImages, type EvalDecodeOptions } from './decode';

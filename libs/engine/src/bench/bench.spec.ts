@@ -92,11 +92,13 @@ describe('bench', () => {
   });
 
   it('measures the input pipeline of every paper source kind (train and eval views)', async () => {
-    const p = await benchInputPipeline({ images: 2, repeats: 1, size: 16 });
+    const p = await benchInputPipeline({ images: 2, repeats: 1, size: 16, transformWorkers: 2 });
+    expect(p.transformWorkers).toBe(2);
     expect(p.runs.map((r) => r.benchmark)).toEqual(['cifar100', 'imagenet-r', 'cub200']);
     for (const r of p.runs) {
       expect(r.images).toBe(2);
       expect(r.trainImagesPerSecond).toBeGreaterThan(0);
+      expect(r.trainPooledImagesPerSecond).toBeGreaterThan(0);
       expect(r.evalImagesPerSecond).toBeGreaterThan(0);
     }
   });

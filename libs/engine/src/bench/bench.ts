@@ -712,11 +712,18 @@ function formatStep(st: StepReport): string[] {
 }
 
 function formatPipeline(p: PipelineReport): string[] {
-  const rows = [['source', 'train img/s', 'eval img/s']];
-  for (const r of p.runs) rows.push([r.source, fmt(r.trainImagesPerSecond), fmt(r.evalImagesPerSecond)]);
+  const rows = [['source', 'train img/s', `train img/s, ${p.transformWorkers} workers`, 'eval img/s']];
+  for (const r of p.runs)
+    rows.push([
+      r.source,
+      fmt(r.trainImagesPerSecond),
+      fmt(r.trainPooledImagesPerSecond),
+      fmt(r.evalImagesPerSecond),
+    ]);
   return [
-    `input pipeline at ${p.size} px (main thread; libvips decodes on its own threads): train = decode at source size + ` +
-      `the §3 training transforms, eval = decode + resize → centre crop; ${p.runs[0]?.images ?? 0} synthetic images each`,
+    `input pipeline at ${p.size} px (libvips decodes on its own threads): train = decode at source size + ` +
+      `the §3 training transforms on the main thread, or on ${p.transformWorkers} transform worker threads ` +
+      `(--transform-workers); eval = decode + resize → centre crop; ${p.runs[0]?.images ?? 0} synthetic images each`,
     table(rows),
   ];
 }

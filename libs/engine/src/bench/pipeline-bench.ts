@@ -4,8 +4,10 @@ import {
   Mt19937,
   scaleTransforms,
   transformBatch,
+  TransformPool,
   type ImageBytes,
 } from '@slca/data';
+import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { PAPER_SETUP, paperTestTransform, type PaperBenchmark } from '../benchmarks/paper';
 
@@ -17,12 +19,16 @@ export interface PipelineMeasurement {
   images: number;
   /** Training view: sharp decode at source size + the §3 training pipeline (`transformBatch`). */
   trainImagesPerSecond: number;
+  /** The same training view with the transforms on `PipelineReport.transformWorkers` worker threads. */
+  trainPooledImagesPerSecond: number;
   /** Evaluation view: decode + Resize → CenterCrop (`decodeResizeCenterCrop`). */
   evalImagesPerSecond: number;
 }
 
 export interface PipelineReport {
   size: number;
+  /** Worker threads of the pooled training view (`TransformPool`). */
+  transformWorkers: number;
   runs: PipelineMeasurement[];
 }
 
@@ -59,47 +65,58 @@ const SOURCES: {
 
 /**
  * Input-pipeline throughput at the ViT-B/16 size (224 px): how many images per second the calling thread
- * turns into training and evaluation batches, per benchmark kind. On a GPU node this is the figure to set
- * against the accelerator's img/s; the decode runs on libvips' threads, the transforms in JavaScript.
+ * turns into training and evaluation batches, per benchmark kind, and the training view again with the
+ * transforms on worker threads (`TransformPool`). On a GPU node this is the figure to set against the
+ * accelerator's img/s; the decode runs on libvips' threads, the transforms in JavaScript.
  */
 export async function benchInputPipeline(
-  options: { images?: number; repeats?: number; size?: number } = {},
+  options: { images?: number; repeats?: number; size?: number; transformWorkers?: number } = {},
 ): Promise<PipelineReport> {
   const n = options.images ?? 32;
   const repeats = options.repeats ?? 3;
   const size = options.size ?? 224;
+  const transformWorkers = options.transformWorkers ?? Math.min(8, availableParallelism());
   const runs: PipelineMeasurement[] = [];
-  for (const s of SOURCES) {
-    const inputs: ImageBytes[] = await Promise.all(
-      Array.from({ length: n }, async (_, i) => ({
-        name: `${i}.${s.format}`,
-        bytes: await syntheticImage(s.width, s.height, i, s.format),
-      })),
-    );
-    const steps = scaleTransforms(PAPER_SETUP[s.benchmark].train, size);
-    const evalView = paperTestTransform(s.benchmark, size);
-    const rng = new Mt19937(0);
-    const best = async (work: () => Promise<unknown>) => {
-      const times: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const t = performance.now();
-        await work();
-        times.push((performance.now() - t) / 1000);
-      }
-      times.sort((a, b) => a - b);
-      return n / times[Math.floor(times.length / 2)];
-    };
-    const trainImagesPerSecond = await best(async () =>
-      transformBatch(await decodeSourceImages(inputs), steps, rng, size),
-    );
-    const evalImagesPerSecond = await best(() => decodeResizeCenterCrop(inputs, evalView));
-    runs.push({
-      source: s.source,
-      benchmark: s.benchmark,
-      images: n,
-      trainImagesPerSecond,
-      evalImagesPerSecond,
-    });
+  const pool = await TransformPool.create(transformWorkers);
+  try {
+    for (const s of SOURCES) {
+      const inputs: ImageBytes[] = await Promise.all(
+        Array.from({ length: n }, async (_, i) => ({
+          name: `${i}.${s.format}`,
+          bytes: await syntheticImage(s.width, s.height, i, s.format),
+        })),
+      );
+      const steps = scaleTransforms(PAPER_SETUP[s.benchmark].train, size);
+      const evalView = paperTestTransform(s.benchmark, size);
+      const rng = new Mt19937(0);
+      const best = async (work: () => Promise<unknown>) => {
+        const times: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const t = performance.now();
+          await work();
+          times.push((performance.now() - t) / 1000);
+        }
+        times.sort((a, b) => a - b);
+        return n / times[Math.floor(times.length / 2)];
+      };
+      const trainImagesPerSecond = await best(async () =>
+        transformBatch(await decodeSourceImages(inputs), steps, rng, size),
+      );
+      const trainPooledImagesPerSecond = await best(async () =>
+        pool.transformBatch(await decodeSourceImages(inputs), steps, rng, size, { transfer: true }),
+      );
+      const evalImagesPerSecond = await best(() => decodeResizeCenterCrop(inputs, evalView));
+      runs.push({
+        source: s.source,
+        benchmark: s.benchmark,
+        images: n,
+        trainImagesPerSecond,
+        trainPooledImagesPerSecond,
+        evalImagesPerSecond,
+      });
+    }
+  } finally {
+    await pool.close();
   }
-  return { size, runs };
+  return { size, transformWorkers, runs };
 }

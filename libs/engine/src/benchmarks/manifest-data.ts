@@ -4,6 +4,7 @@ import {
   resolveDatasetFile,
   transformBatch,
   type DatasetManifest,
+  type TransformPool,
   type DecodedImages,
   type ImageBytes,
 } from '@slca/data';
@@ -53,14 +54,17 @@ export async function loadManifestData(
  * A manifest's images as lazy sets ({@link LazyImages}): nothing is decoded until the engine asks for
  * rows. `view` is the deterministic form (the paper's Resize → CenterCrop) used for class statistics and
  * evaluation; a stage-1 pipeline (`stage1.augment.transforms`) decodes the rows at their source sizes
- * with sharp and runs them through `transformBatch`. Memory is one batch, whatever the dataset's size.
+ * with sharp and runs them through `transformBatch` — or, given `options.transformPool`, through the pool's
+ * worker threads (the same pixels and draws). Memory is one batch, whatever the dataset's size.
  */
 export function loadManifestSource(
   manifest: DatasetManifest,
   size: number,
   view: ManifestImageDecoder,
   source: ManifestFileSource = resolveDatasetFile,
+  options: { transformPool?: TransformPool } = {},
 ): ExperimentData {
+  const { transformPool } = options;
   const lazy = (items: DatasetManifest['train']): ImageSet => {
     const pick = (rows: readonly number[]) =>
       rows.map((r) => {
@@ -70,8 +74,12 @@ export function loadManifestSource(
       });
     const images: LazyImages = {
       read: async (rows) => (await view(await inputsOf(pick(rows), source), size)).data,
-      transform: async (rows, steps, rng) =>
-        transformBatch(await decodeSourceImages(await inputsOf(pick(rows), source)), steps, rng, size),
+      transform: async (rows, steps, rng) => {
+        const decoded = await decodeSourceImages(await inputsOf(pick(rows), source));
+        return transformPool
+          ? transformPool.transformBatch(decoded, steps, rng, size, { transfer: true })
+          : transformBatch(decoded, steps, rng, size);
+      },
     };
     return { source: images, labels: Int32Array.from(items, (it) => it.label), count: items.length };
   };

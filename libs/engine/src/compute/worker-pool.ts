@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '@slca/data';
 import type { BackendName } from '../backend';
 import type { ComputeDevice } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
@@ -11,16 +10,13 @@ import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
  * file next to this module (bundled apps).
  */
 function spawnWorker(init: WorkerInit): Worker {
-  const ts = join(__dirname, 'worker.ts');
-  if (__filename.endsWith('.ts') && existsSync(ts)) {
-    const hook = require.resolve('tsx/cjs/api');
-    const boot = `require(${JSON.stringify(hook)}).register(); require(${JSON.stringify(ts)});`;
-    return new Worker(boot, { eval: true, workerData: init });
-  }
-  for (const candidate of [join(__dirname, 'compute-worker.js'), join(__dirname, 'worker.js')]) {
-    if (existsSync(candidate)) return new Worker(candidate, { workerData: init });
-  }
-  throw new Error(`compute worker script not found next to ${__filename}`);
+  return spawnModuleWorker({
+    dir: __dirname,
+    callerFile: __filename,
+    source: 'worker.ts',
+    compiled: ['compute-worker.js', 'worker.js'],
+    workerData: init,
+  });
 }
 
 interface Pending {
