@@ -13,7 +13,7 @@ await build({
   entryPoints: {
     main: 'apps/cli/src/main.ts',
     'compute-worker': 'libs/engine/src/compute/worker.ts',
-    'transform-worker': 'libs/data/src/transforms/transform-worker.ts',
+    'transform-worker': 'libs/engine/src/pipeline/transform-worker.ts',
   },
   outdir,
   bundle: true,

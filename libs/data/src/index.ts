@@ -94,11 +94,11 @@ export {
   adjustBrightness,
   normalizeImage,
   applyTransforms,
+  pipelineOutput,
   planTransforms,
   runPlan,
   scaleTransforms,
   transformBatch,
-  TransformPool,
   decodeResizeCenterCrop,
   decodeSourceImages,
   type RgbImage,
@@ -107,4 +107,3 @@ export {
   type PlannedOp,
   type EvalDecodeOptions,
 } from './transforms';
-export { spawnModuleWorker, type ModuleWorkerOptions } from './workers/spawn';

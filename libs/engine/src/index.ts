@@ -158,6 +158,7 @@ export {
 } from './pretrain/emoji-recipe';
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData, loadManifestSource, type ManifestFileSource } from './benchmarks/manifest-data';
+export { TransformPool } from './pipeline/transform-pool';
 export {
   runBench,
   formatBenchReport,

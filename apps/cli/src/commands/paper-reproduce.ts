@@ -1,16 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  decodeResizeCenterCrop,
-  scaleTransforms,
-  sha256File,
-  TransformPool,
-  type ImportFormat,
-} from '@slca/data';
+import { decodeResizeCenterCrop, scaleTransforms, sha256File, type ImportFormat } from '@slca/data';
 import {
   initBackend,
   loadBackbone,
+  TransformPool,
   loadManifestSource,
   METHOD_LABELS,
   PAPER_BACKBONES,

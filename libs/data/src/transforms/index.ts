@@ -11,6 +11,7 @@ export { resizeBicubic } from './resize';
 export { crop, hflip, adjustBrightness, normalizeImage } from './ops';
 export {
   applyTransforms,
+  pipelineOutput,
   planTransforms,
   runPlan,
   scaleTransforms,
@@ -18,5 +19,4 @@ export {
   type PlannedOp,
   type TransformStep,
 } from './pipeline';
-export { TransformPool } from './transform-pool';
 export { decodeResizeCenterCrop, decodeSourceImages, type EvalDecodeOptions } from './decode';

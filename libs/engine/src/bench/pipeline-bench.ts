@@ -4,11 +4,11 @@ import {
   Mt19937,
   scaleTransforms,
   transformBatch,
-  TransformPool,
   type ImageBytes,
 } from '@slca/data';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
+import { TransformPool } from '../pipeline/transform-pool';
 import { PAPER_SETUP, paperTestTransform, type PaperBenchmark } from '../benchmarks/paper';
 
 /** One source kind through the paper's input pipeline, per image, in the calling thread. */

@@ -4,10 +4,10 @@ import {
   resolveDatasetFile,
   transformBatch,
   type DatasetManifest,
-  type TransformPool,
   type DecodedImages,
   type ImageBytes,
 } from '@slca/data';
+import type { TransformPool } from '../pipeline/transform-pool';
 import type { ExperimentData, ImageSet } from '../slca/experiment';
 import type { LazyImages } from '../train/batch-gradient';
 

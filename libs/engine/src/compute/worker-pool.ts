@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '@slca/data';
 import type { BackendName } from '../backend';
+import { spawnModuleWorker } from './spawn-worker';
 import type { ComputeDevice } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Mt19937 } from '../random/mt19937';
-import { randomCropBox, randomResizedCropBox } from './geometry';
-import { rgbImage, TransformError, type RgbImage } from './image';
-import { planTransforms, transformBatch, type TransformStep } from './pipeline';
+import {
+  Mt19937,
+  planTransforms,
+  randomCropBox,
+  randomResizedCropBox,
+  rgbImage,
+  TransformError,
+  transformBatch,
+  type RgbImage,
+  type TransformStep,
+} from '@slca/data';
 import { TransformPool } from './transform-pool';
 
 /** Images of assorted sizes with seeded pixel values in [0, 1]. */

@@ -1,6 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { TransformError } from './image';
-import { pipelineOutput, runPlan } from './pipeline';
+import { pipelineOutput, runPlan, TransformError } from '@slca/data';
 import type { TransformJob, TransformReply } from './transform-worker-protocol';
 
 /** Runs planned transforms for {@link TransformPool}: one job at a time, outputs packed NHWC. */

@@ -1,5 +1,4 @@
-import type { RgbImage } from './image';
-import type { PlannedOp } from './pipeline';
+import type { PlannedOp, RgbImage } from '@slca/data';
 
 /** A slice of a batch: images `first`, `first + 1`, … of the batch with their plans. */
 export interface TransformJob {

@@ -1,8 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import type { Mt19937 } from '../random/mt19937';
-import { spawnModuleWorker } from '../workers/spawn';
-import { TransformError, type RgbImage } from './image';
-import { planTransforms, type TransformStep } from './pipeline';
+import { planTransforms, TransformError, type Mt19937, type RgbImage, type TransformStep } from '@slca/data';
+import { spawnModuleWorker } from '../compute/spawn-worker';
 import type { TransformJob, TransformReply } from './transform-worker-protocol';
 
 interface Pending {
