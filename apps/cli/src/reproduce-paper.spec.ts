@@ -195,6 +195,10 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
         ['--benchmark', 'cifar-smoke', '--weights', weights, '--transform-workers', '-1'],
         '--transform-workers',
       ],
+      [
+        ['--benchmark', 'cifar-smoke', '--weights', weights, '--transform-workers', '100000'],
+        '--transform-workers must be at most 64, got 100000',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = reproduce([...args, '--out-dir', outDir]);

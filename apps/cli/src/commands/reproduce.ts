@@ -58,9 +58,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
     workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
     shards: flags.shards === undefined ? undefined : parseInteger(flags.shards, '--shards', 1),
     transformWorkers:
-      flags.transformWorkers === undefined
-        ? undefined
-        : parseInteger(flags.transformWorkers, '--transform-workers', 0),
+      flags.transformWorkers === undefined ? undefined : parseTransformWorkers(flags.transformWorkers),
     epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
   });
 }
@@ -130,4 +128,14 @@ async function reproduceEmbedded(flags: ReproduceFlags & { outDir: string }): Pr
     })),
   });
   process.stdout.write(`${header}${table}\nwrote ${join(flags.outDir, 'table.md')} and table.json\n`);
+}
+
+/** Most transform threads a run may ask for: each holds a batch slice of decoded images. */
+const MAX_TRANSFORM_WORKERS = 64;
+
+function parseTransformWorkers(value: string): number {
+  const n = parseInteger(value, '--transform-workers', 0);
+  if (n > MAX_TRANSFORM_WORKERS)
+    throw new UsageError(`--transform-workers must be at most ${MAX_TRANSFORM_WORKERS}, got ${n}`);
+  return n;
 }
