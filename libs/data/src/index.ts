@@ -45,6 +45,7 @@ export {
   type DecodedImages,
 } from './images';
 export { flipShiftAugment, type FlipShiftOptions } from './augment';
+export { cropColourAugment, hueSaturationMatrix, type CropColourOptions } from './augment-crop-colour';
 export { buildSplit, splitId, SPLIT_SCHEMA, type DatasetSplit, type SplitTask } from './split';
 export { readFolderDataset, FolderDatasetError, type FolderDatasetOptions } from './folder-dataset';
 export {
@@ -107,3 +108,9 @@ export {
   type PlannedOp,
   type EvalDecodeOptions,
 } from './transforms';
+export {
+  ClipartFolderError,
+  DEBIAN_OPENCLIPART_DIR,
+  decodeClipartFolder,
+  type ClipartImages,
+} from './clipart';
