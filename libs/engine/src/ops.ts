@@ -201,6 +201,44 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
 }
 
+/**
+ * Contrastive loss over a batch in which rows sharing an id are views of the same image (SimCLR's NT-Xent
+ * with two views per image; the supervised-contrastive form with more). Features are L2-normalised,
+ * s(i, a) = zᵢ·zₐ / temperature, and for every anchor i with at least one positive P(i) = {p ≠ i : id_p = id_i}
+ *
+ *   ℓᵢ = −1/|P(i)| · Σ_{p ∈ P(i)} log( exp s(i, p) / Σ_{a ≠ i} exp s(i, a) ),
+ *
+ * averaged over those anchors: every other row of the batch is a negative. Anchors without a positive add
+ * nothing; a batch with none at all is refused (it would carry no signal).
+ */
+export function contrastiveLoss(features: tf.Tensor, ids: Int32Array, temperature: number): tf.Scalar {
+  const n = ids.length;
+  if (!(temperature > 0))
+    throw new RangeError(`contrastiveLoss: temperature must be > 0, got ${temperature}`);
+  if (features.shape[0] !== n)
+    throw new RangeError(`contrastiveLoss: ${features.shape[0]} feature rows but ${n} ids`);
+  const positives = new Float32Array(n * n);
+  const weight = new Float32Array(n);
+  let anchors = 0;
+  for (let i = 0; i < n; i++) {
+    let count = 0;
+    for (let j = 0; j < n; j++) if (j !== i && ids[j] === ids[i]) count++;
+    if (count === 0) continue;
+    anchors++;
+    for (let j = 0; j < n; j++) if (j !== i && ids[j] === ids[i]) positives[i * n + j] = 1 / count;
+    weight[i] = 1;
+  }
+  if (anchors === 0)
+    throw new RangeError('contrastiveLoss: no row shares its id with another (no positive pair)');
+  const self = tf.mul(tf.eye(n), 1e9);
+  const z = tf.div(features, tf.norm(features, 'euclidean', -1, true));
+  const sim = tf.sub(tf.div(tf.matMul(z, z, false, true), temperature), self);
+  const logProb = tf.sub(sim, tf.logSumExp(sim, 1, true));
+  // positives is 0 on the diagonal, so the −1e9 there never enters the sum
+  const perAnchor = tf.sum(tf.mul(logProb, tf.tensor2d(positives, [n, n])), 1);
+  return tf.div(tf.neg(tf.sum(tf.mul(perAnchor, tf.tensor1d(weight)))), anchors) as tf.Scalar;
+}
+
 /* ---------------------------------------------------------------------------------------------------------
  * Multi-head attention. Layouts are token-major, as the projections produce them: qkv [b, t, 3·dim] holds
  * q | k | v, each [heads, dh] per token; the output [b, t, dim] is the heads concatenated per token.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, linear } from '../ops';
+import { contrastiveLoss, crossEntropy, linear } from '../ops';
 import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
 import { vitFeatures, type BackboneTensors } from '../vit/forward';
 import { ParamLayout } from '../train/params';
@@ -17,12 +17,18 @@ export interface ModelSpec {
   fullLastBlock?: boolean;
   /** False when the backbone learning rate is 0: its gradients are not computed at all. */
   trainBackbone: boolean;
+  /**
+   * What the gradient is of: the head's cross-entropy on the labels (the default), or a contrastive loss
+   * on the backbone's features where a batch's labels are image ids (rows with the same id are views of
+   * one image; see `contrastiveLoss`). With the contrastive objective no head is needed or trained.
+   */
+  objective?: { kind: 'cross-entropy' } | { kind: 'contrastive'; temperature: number };
 }
 
 export interface GradientBatch {
   /** Patchified images [count, patches, patchDim]. */
   patches: Float32Array;
-  /** Labels local to the trained head, in [0, head classes). */
+  /** Labels local to the trained head, in [0, head classes); image ids for the contrastive objective. */
   labels: Int32Array;
   count: number;
 }
@@ -102,7 +108,8 @@ function explainingAborts<T>(
 }
 
 /**
- * Mean cross-entropy gradient of one batch, written into `out` (layout order; zeros for frozen tensors).
+ * Gradient of one batch (mean cross-entropy of the head, or the contrastive objective), written into `out`
+ * (layout order; zeros for tensors not trained).
  * Returns the loss.
  */
 export function gradientsInto(
@@ -112,9 +119,15 @@ export function gradientsInto(
   batch: GradientBatch,
   out: Float32Array,
 ): number {
+  const objective = spec.objective ?? { kind: 'cross-entropy' };
+  const isHead = (name: string) => name === HEAD_WEIGHT || name === HEAD_BIAS;
+  if (objective.kind === 'contrastive' && !spec.trainBackbone)
+    throw new Error('the contrastive objective trains the backbone: trainBackbone must be true');
   const trainedNames = layout.slots
     .map((s) => s.name)
-    .filter((name) => spec.trainBackbone || name === HEAD_WEIGHT || name === HEAD_BIAS);
+    .filter((name) =>
+      objective.kind === 'contrastive' ? !isHead(name) : spec.trainBackbone || isHead(name),
+    );
   const trained = trainedNames.map((n) => params[n]);
   return explainingAborts(spec, batch.count, 'training', () =>
     tf.tidy(() => {
@@ -127,10 +140,12 @@ export function gradientsInto(
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
         });
-        return crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
+        return objective.kind === 'contrastive'
+          ? contrastiveLoss(feats, batch.labels, objective.temperature)
+          : crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
       };
       const { value, grads } = tf.valueAndGrads(lossOf)(trained);
-      if (!spec.trainBackbone) out.fill(0);
+      if (trainedNames.length !== layout.slots.length) out.fill(0);
       trainedNames.forEach((n, i) => copyOut(grads[i], out, layout.slot(n).offset));
       return value.dataSync()[0];
     }),

@@ -43,13 +43,16 @@ export function warmupCosineLr(base: number, step: number, warmupSteps: number, 
 }
 
 /**
- * Trains a randomly initialised ViT and a linear classifier on labelled images (AdamW, warm-up + cosine,
- * flips and shifts), and returns the backbone. Deterministic for a seed, backend and shard count.
+ * Trains a ViT and a linear classifier on labelled images (AdamW, warm-up + cosine, flips and shifts), and
+ * returns the backbone. The backbone starts at random (the seed's `pretrain-init` stream) or at `init` (e.g.
+ * the result of contrastive pre-training); the head always starts fresh. Deterministic for a seed, backend,
+ * shard count and initial backbone.
  */
 export async function pretrainSupervised(
   cfg: PretrainConfig,
   data: ImageSet & { classes: number },
   onProgress: (p: PretrainProgress) => void = () => undefined,
+  init?: Float32Array,
 ): Promise<PretrainResult> {
   const started = performance.now();
   const backend = await initBackend(cfg.compute.backend);
@@ -61,7 +64,9 @@ export async function pretrainSupervised(
     { name: HEAD_BIAS, shape: [data.classes] },
   ]);
   const values = sharedFloat32(layout.total);
-  values.set(randomBackbone(arch, streamRng(cfg.seed, 'pretrain-init')), 0);
+  if (init && init.length !== bb.total)
+    throw new RangeError(`pretrainSupervised: init has ${init.length} values, the backbone ${bb.total}`);
+  values.set(init ?? randomBackbone(arch, streamRng(cfg.seed, 'pretrain-init')), 0);
   const head = newHead(arch.dim, data.classes, streamRng(cfg.seed, 'pretrain-head'));
   values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
   values.set(head.bias, layout.slot(HEAD_BIAS).offset);
