@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
 import { BACKEND_REQUESTS } from '@slca/engine';
+import { DEBIAN_OPENCLIPART_DIR } from '@slca/data';
 import { benchCommand } from './commands/bench';
 import { classOrderCommand } from './commands/class-order';
 import { datasetImportCommand, datasetListCommand, datasetShowCommand } from './commands/dataset';
 import { DEFAULT_DATASETS_DIR } from './datasets';
 import { embedCommand } from './commands/embed';
-import { pretrainCommand } from './commands/pretrain';
+import { DEFAULT_STAGE1_FILE, pretrainCommand } from './commands/pretrain';
 import { reproduceCommand } from './commands/reproduce';
 import { runCommand } from './commands/run';
 import { DEFAULT_EVALUATOR, DEFAULT_TRAINER } from './commands/remote';
@@ -125,8 +126,17 @@ export function buildProgram(): Command {
     .description('pre-train the embedded backbone with the shipped recipe and probe it on Split Emoji')
     .option('--out-dir <dir>', 'where the checkpoint and its record go', 'results/pretrain')
     .option('--install', 'replace the shipped backbone (libs/engine/assets) instead')
-    .option('--epochs <n>', 'override the recipe epochs (smoke runs only)')
+    .option('--epochs <n>', 'override the supervised stage epochs (smoke runs only)')
+    .option('--contrastive-epochs <n>', 'override the contrastive stage epochs (smoke runs only)')
     .option('--workers <n>', 'compute worker threads')
+    .option(
+      '--clipart <dir>',
+      `folder of clip-art PNGs for the contrastive stage (default ${DEBIAN_OPENCLIPART_DIR}: apt-get install openclipart-png)`,
+    )
+    .option(
+      '--stage1 <file>',
+      `where the contrastive stage's backbone is kept and reused when recipe and images match (default ${DEFAULT_STAGE1_FILE})`,
+    )
     .action(pretrainCommand);
 
   const dataset = program

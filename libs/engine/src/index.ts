@@ -147,9 +147,11 @@ export {
   type PretrainResult,
   type PretrainProgress,
 } from './pretrain/supervised';
+export { pretrainContrastive, type ContrastiveConfig } from './pretrain/contrastive';
 export { ncmAccuracy } from './pretrain/ncm';
 export { probeBackbone, probeRawPixels } from './pretrain/probe';
 export {
+  EMOJI_CONTRASTIVE_RECIPE,
   EMOJI_PRETRAIN_RECIPE,
   EMOJI_PRETRAIN_VENDORS,
   EMOJI_PRETRAIN_TARGET,

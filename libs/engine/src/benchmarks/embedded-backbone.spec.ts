@@ -1,7 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadSplitEmojiManifest } from '@slca/data';
 import { afterEach, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend';
+import { probeBackbone, probeRawPixels } from '../pretrain/probe';
 import { paramCount } from '../vit/arch';
 import {
   EMBEDDED_ARCH,
@@ -9,8 +12,10 @@ import {
   EMBEDDED_RECIPE_FILE,
   embeddedBackbonePath,
   embeddedRecordPath,
+  IMAGENET_NORMALIZE,
   loadEmbeddedBackbone,
 } from './embedded';
+import { loadManifestData } from './manifest-data';
 
 describe('the shipped embedded backbone', () => {
   afterEach(() => {
@@ -22,6 +27,18 @@ describe('the shipped embedded backbone', () => {
     expect(values).toHaveLength(paramCount(EMBEDDED_ARCH));
     expect(record.arch).toEqual(EMBEDDED_ARCH);
     expect(record.probe.ncmPretrained).toBeGreaterThan(record.probe.ncmRandomInit + 10);
+  });
+
+  it('beats raw pixels on Split Emoji, recomputed from the checkpoint (NCM of frozen features)', async () => {
+    await initBackend('wasm'); // as `pretrain` measured it
+    const { values, record } = await loadEmbeddedBackbone();
+    const data = await loadManifestData(loadSplitEmojiManifest(), EMBEDDED_ARCH.imageSize);
+    const pretrained = await probeBackbone(values, EMBEDDED_ARCH, data, IMAGENET_NORMALIZE);
+    const rawPixels = probeRawPixels(data, IMAGENET_NORMALIZE);
+    // the record holds what `pretrain` measured; the same wasm forward gives the same features
+    expect(pretrained).toBeCloseTo(record.probe.ncmPretrained, 6);
+    expect(rawPixels).toBeCloseTo(record.probe.ncmRawPixels, 6);
+    expect(pretrained).toBeGreaterThan(rawPixels);
   });
 
   it('is refused when the file does not match the digest in its record', async () => {

@@ -82,8 +82,16 @@ export interface BackboneRecord {
   arch: VitArch;
   command: string;
   recipe: unknown;
+  /** Stage 1 (contrastive pre-training) when the recipe has one: its recipe, data and time. */
+  contrastive?: unknown;
   data: unknown;
-  probe: { ncmPretrained: number; ncmRandomInit: number; ncmRawPixels: number; protocol: string };
+  probe: {
+    ncmPretrained: number;
+    ncmRandomInit: number;
+    ncmRawPixels: number;
+    ncmAfterStage1?: number;
+    protocol: string;
+  };
   backend: string;
   wallSeconds: number;
 }

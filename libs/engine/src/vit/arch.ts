@@ -14,7 +14,7 @@ export const VIT_PRESETS = {
   /** ViT-B/16 at 224 px, as timm `vit_base_patch16_224`. */
   'vit-b16': { imageSize: 224, patchSize: 16, dim: 768, depth: 12, heads: 12, mlpDim: 3072 },
   /** The embedded default backbone: a small ViT at 32 px pre-trained by `slca pretrain`. */
-  'vit-emoji': { imageSize: 32, patchSize: 4, dim: 128, depth: 4, heads: 4, mlpDim: 512 },
+  'vit-emoji': { imageSize: 32, patchSize: 8, dim: 128, depth: 4, heads: 4, mlpDim: 512 },
   /** The 1-block ViT that `bench` compares with a PyTorch figure (65 tokens × 192 dims). */
   'vit-bench-1block': { imageSize: 32, patchSize: 4, dim: 192, depth: 1, heads: 3, mlpDim: 768 },
 } as const satisfies Record<string, VitArch>;
