@@ -31,23 +31,20 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
+// a = b = (1, 0), c = (0, 1)
+const TWO_VIEWS_AND_ONE = [
+  [1, 0],
+  [1, 0],
+  [0, 1],
+];
+
 describe('contrastiveLoss', () => {
   it('matches the hand-computed value: two views of one image and one other image', () => {
     // a = b = (1, 0), c = (0, 1), τ = 1: for a and b the positive has s = 1, the negative s = 0, so
     // ℓ = −log(e / (e + 1)) = log(1 + e⁻¹) = 0.3132617; c has no positive and adds nothing.
     const expected = Math.log(1 + Math.exp(-1));
     expect(expected).toBeCloseTo(0.3132617, 6);
-    expect(
-      value(
-        [
-          [1, 0],
-          [1, 0],
-          [0, 1],
-        ],
-        [0, 0, 1],
-        1,
-      ),
-    ).toBeCloseTo(expected, 5);
+    expect(value(TWO_VIEWS_AND_ONE, [0, 0, 1], 1)).toBeCloseTo(expected, 5);
     // features are normalised first: scaling a row changes nothing
     expect(
       value(
@@ -61,17 +58,7 @@ describe('contrastiveLoss', () => {
       ),
     ).toBeCloseTo(expected, 5);
     // τ = 0.5 doubles every similarity: log(1 + e⁻²)
-    expect(
-      value(
-        [
-          [1, 0],
-          [1, 0],
-          [0, 1],
-        ],
-        [0, 0, 1],
-        0.5,
-      ),
-    ).toBeCloseTo(Math.log(1 + Math.exp(-2)), 5);
+    expect(value(TWO_VIEWS_AND_ONE, [0, 0, 1], 0.5)).toBeCloseTo(Math.log(1 + Math.exp(-2)), 5);
   });
 
   it('agrees with a float64 loop implementation on random batches, two views and three', () => {

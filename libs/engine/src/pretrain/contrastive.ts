@@ -1,5 +1,5 @@
 import { cropColourAugment, normalizeInPlace, type CropColourOptions } from '@slca/data';
-import { initBackend, type BackendRequest } from '../backend';
+import { initBackend } from '../backend';
 import type { ComputeDevice } from '../compute/device';
 import { LocalDevice } from '../compute/local-device';
 import type { GradientBatch } from '../compute/model-step';
@@ -8,34 +8,30 @@ import { streamRng } from '../slca/experiment';
 import { AdamW } from '../train/adamw';
 import { shardRanges } from '../train/batch-gradient';
 import { sharedFloat32 } from '../train/params';
-import type { VitArch } from '../vit/arch';
 import { patchify } from '../vit/forward';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
-import { warmupCosineLr, type PretrainProgress, type PretrainResult } from './supervised';
+import {
+  warmupCosineLr,
+  type PretrainProgress,
+  type PretrainResult,
+  type PretrainSchedule,
+} from './supervised';
 
 /**
  * Self-supervised (contrastive) pre-training of a ViT from scratch, SimCLR-style: two augmented views of
  * every image, and the contrastive loss on the backbone's CLS features (no projection head) with the
  * other images of the shard as negatives. Labels are never read.
  */
-export interface ContrastiveConfig {
-  arch: VitArch;
-  seed: number;
-  epochs: number;
-  warmupEpochs: number;
-  /** Images per step (each gives two views); a last partial batch is dropped. */
+export interface ContrastiveConfig extends PretrainSchedule {
+  /**
+   * Images per step (each gives two views); a last partial batch is dropped. `compute.shards` cuts each
+   * batch into parts computed independently (one per worker): the negatives of an image are the other
+   * images of its shard, so the shard count is part of the recipe.
+   */
   batchSize: number;
-  lr: number;
-  weightDecay: number;
   temperature: number;
   /** The views: random-resized crop, flip, hue and saturation jitter, greyscale. */
   augment: CropColourOptions;
-  normalize: { mean: [number, number, number]; std: [number, number, number] };
-  /**
-   * `shards` cuts each batch into parts computed independently (one per worker): the negatives of an
-   * image are the other images of its shard, so the shard count is part of the recipe.
-   */
-  compute: { backend: BackendRequest; workers: number; shards: number };
 }
 
 /**

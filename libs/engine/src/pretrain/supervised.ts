@@ -11,8 +11,8 @@ import { ParamLayout, sharedFloat32 } from '../train/params';
 import { paramSpecs, type VitArch } from '../vit/arch';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
 
-/** A label-supervised pre-training recipe for a small ViT trained from scratch. */
-export interface PretrainConfig {
+/** What every pre-training recipe fixes: model, seed, AdamW with warm-up + cosine, input normalisation, compute. */
+export interface PretrainSchedule {
   arch: VitArch;
   seed: number;
   epochs: number;
@@ -20,10 +20,14 @@ export interface PretrainConfig {
   batchSize: number;
   lr: number;
   weightDecay: number;
-  labelSmoothing: 0;
-  augment: { flipProb: number; maxShift: number };
   normalize: { mean: [number, number, number]; std: [number, number, number] };
   compute: { backend: BackendRequest; workers: number; shards: number };
+}
+
+/** A label-supervised (cross-entropy) pre-training recipe for a small ViT. */
+export interface PretrainConfig extends PretrainSchedule {
+  labelSmoothing: 0;
+  augment: { flipProb: number; maxShift: number };
 }
 
 export type PretrainProgress = StepProgress;
