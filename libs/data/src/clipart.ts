@@ -32,8 +32,9 @@ export class ClipartFolderError extends Error {
  * Every `.png` under `dir` (recursively, sorted by relative path), composited onto white and scaled to fit
  * a size×size white square without distortion (clip art is rarely square; an emoji is drawn the same way
  * in its square), RGB in [0, 1]. Unlabelled images for self-supervised pre-training: a file that does not
- * decode is skipped and listed in `unreadable` rather than failing the whole folder (Debian's package has
- * a handful); a folder with no readable PNG is an error.
+ * decode — corrupt, or larger than `maxInputPixels` (default 100 megapixels, which bounds the decoder's
+ * memory; Debian's package has 16 such posters) — is skipped and listed in `unreadable` with the reason
+ * rather than failing the whole folder; a folder with no readable PNG is an error.
  */
 export async function decodeClipartFolder(
   dir: string,

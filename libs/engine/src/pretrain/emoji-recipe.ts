@@ -18,7 +18,7 @@ export const EMOJI_PRETRAIN_TARGET: EmojiPretrainTarget = 'subcategory';
 
 /**
  * Stage 1: contrastive pre-training from scratch on unlabelled images — the emoji pool (labels unused)
- * and Debian's public-domain `openclipart-png` (8,105 readable images) — two views per image, the other
+ * and Debian's public-domain `openclipart-png` (8,105 of its 8,121 images: 16 posters over 100 megapixels exceed the decoder's limit) — two views per image, the other
  * images of the shard as negatives. Every label-supervised recipe from random init measured in sessions
  * 3–4 stayed at 21–23 % NCM on Split Emoji, below raw pixels (23.6 %); starting from this stage is what
  * moved it.
