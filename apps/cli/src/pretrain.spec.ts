@@ -95,11 +95,17 @@ describe('slca pretrain (one epoch per stage: a smoke run of the shipped recipe)
     );
   }, 1_800_000);
 
-  it('exits 2 naming the folder and the package when the clip art is missing', () => {
+  it('exits 2 naming the folder and the package when the clip art is missing, and on a --stage1 folder', () => {
     const missing = join(work, 'no-such-folder');
     const r = runCli(['pretrain', '--clipart', missing, '--out-dir', join(work, 'x')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`clip-art folder ${missing} does not exist or is not a folder`);
     expect(r.stderr).toContain('apt-get install openclipart-png');
+    // a --stage1 path that could not be written after training is refused before it
+    const dir = join(work, 'a-folder');
+    mkdirSync(dir, { recursive: true });
+    const s1 = runCli(['pretrain', '--clipart', clipart, '--stage1', dir, '--out-dir', join(work, 'y')]);
+    expect(s1.status).toBe(2);
+    expect(s1.stderr).toContain(`--stage1 ${dir} exists and is not a file`);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import {
@@ -146,6 +146,9 @@ export async function pretrainCommand(flags: PretrainFlags): Promise<void> {
   const outDir = flags.install ? assetsDir() : (flags.outDir ?? join('results', 'pretrain'));
   const clipartDir = flags.clipart ?? DEBIAN_OPENCLIPART_DIR;
   const stage1File = flags.stage1 ?? DEFAULT_STAGE1_FILE;
+  // refuse before hours of training what could not be written afterwards
+  if (existsSync(stage1File) && !statSync(stage1File).isFile())
+    throw new UsageError(`--stage1 ${stage1File} exists and is not a file`);
 
   let clipart: ClipartImages;
   try {
