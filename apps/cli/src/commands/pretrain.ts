@@ -83,7 +83,7 @@ async function contrastiveStage(
   emoji: Float32Array,
   clipart: ClipartImages,
   file: string,
-): Promise<{ backbone: Float32Array; reused: boolean; wallSeconds: number; epochLosses?: number[] }> {
+): Promise<{ backbone: Float32Array; wallSeconds: number }> {
   const digest = (data: Float32Array) =>
     createHash('sha256')
       .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
@@ -99,7 +99,7 @@ async function contrastiveStage(
       const { values, metadata } = await loadBackbone(file, recipe.arch);
       if (Object.entries(key).every(([k, v]) => metadata[k] === v)) {
         process.stderr.write(`stage 1: reusing ${file} (same recipe and images)\n`);
-        return { backbone: values, reused: true, wallSeconds: Number(metadata.wallSeconds ?? 0) };
+        return { backbone: values, wallSeconds: Number(metadata.wallSeconds ?? 0) };
       }
       process.stderr.write(`stage 1: ${file} was made with another recipe or images; training again\n`);
     } catch (error) {
@@ -120,12 +120,7 @@ async function contrastiveStage(
     wallSeconds: String(result.wallSeconds),
     format: 'timm',
   });
-  return {
-    backbone: result.backbone,
-    reused: false,
-    wallSeconds: result.wallSeconds,
-    epochLosses: result.epochLosses,
-  };
+  return { backbone: result.backbone, wallSeconds: result.wallSeconds };
 }
 
 /**
