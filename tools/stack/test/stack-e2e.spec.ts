@@ -89,10 +89,12 @@ beforeAll(async () => {
   );
 }, 120_000);
 
+// Stopping asks each of the six processes to exit cleanly (the trainer checkpoints first); on a loaded
+// machine that can take longer than the default 10 s hook timeout.
 afterAll(async () => {
   await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 describe('the local stack', () => {
   it('serves grpc.health.v1 SERVING on every service', async () => {
