@@ -20,6 +20,8 @@ export class FakeKubernetesApi {
   readonly calls: RecordedCall[] = [];
   /** Answer the next N reads with 503, as an API server that is briefly away. */
   failReads = 0;
+  /** Answer reads only after this many milliseconds, as a loaded API server (or test machine) does. */
+  readDelayMs = 0;
   private readonly server = createServer((req, res) => void this.handle(req, res));
 
   async start(): Promise<string> {
@@ -71,6 +73,7 @@ export class FakeKubernetesApi {
       return this.json(res, 201, stored);
     }
     if (item && req.method === 'GET') {
+      if (this.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.readDelayMs));
       if (this.failReads > 0) {
         this.failReads -= 1;
         return this.status(

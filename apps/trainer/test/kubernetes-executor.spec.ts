@@ -214,17 +214,22 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     expect(api.calls.filter((c) => c.method === 'DELETE')).toHaveLength(0);
     expect(api.jobs.get(NAME)?.metadata?.uid).toBe(uid);
 
+    // Slow reads widen the gap between the second trainer's 409 and its read of the Job, where a test that
+    // ended the Job too early would make it start another.
+    api.readDelayMs = 100;
     const second = start();
-    await until('the second trainer to read the Job', () =>
-      api.calls.filter((c) => c.method === 'POST').length === 2 ? true : undefined,
+    // Wait for the adoption itself (its 409 and then its read of the running Job), not just its POST: a
+    // Job that has ended by the time the second trainer reads it is replaced, rightly, by a new one.
+    await until('the second trainer to adopt the Job', () =>
+      second.seen.logs.some((l) => l.includes('already running')),
     );
+    expect(api.calls.filter((c) => c.method === 'POST')).toHaveLength(2);
     // The pod kept training meanwhile; the new trainer relays what it reports from now on.
     await hooks.onEvaluated({ task: 1, accuracy: 60, perTask: [65, 55] });
     await writer.finish({ kind: 'succeeded', result: { accuracies: [70, 60] } as ExperimentResult });
     api.finish(NAME, 'Complete');
     expect((await second.result).accuracies).toEqual([70, 60]);
     expect(api.jobs.get(NAME)?.metadata?.uid).toBe(uid);
-    expect(second.seen.logs.some((l) => l.includes('already running'))).toBe(true);
     expect(second.seen.evaluated).toContainEqual({ task: 1, accuracy: 60, perTask: [65, 55] });
   });
 
