@@ -233,6 +233,30 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     expect(second.seen.evaluated).toContainEqual({ task: 1, accuracy: 60, perTask: [65, 55] });
   });
 
+  it('takes the result of a Job that completed while no trainer followed it, instead of training again', async () => {
+    const first = start();
+    const { writer, hooks } = await pod();
+    const uid = api.jobs.get(NAME)?.metadata?.uid;
+    await hooks.onEvaluated({ task: 0, accuracy: 70, perTask: [70] });
+    await until('the first relay', () => first.seen.evaluated.length > 0);
+    first.stop.abort(RunStatus.RUN_STATUS_INTERRUPTED);
+    await expect(first.result).rejects.toBeInstanceOf(ExperimentStopped);
+    // The pod finishes while the trainer is down.
+    await hooks.onEvaluated({ task: 1, accuracy: 60, perTask: [65, 55] });
+    await writer.finish({ kind: 'succeeded', result: { accuracies: [70, 60] } as ExperimentResult });
+    api.finish(NAME, 'Complete');
+
+    const second = start();
+    expect((await second.result).accuracies).toEqual([70, 60]);
+    expect(api.calls.filter((c) => c.method === 'DELETE')).toHaveLength(0);
+    expect(api.jobs.get(NAME)?.metadata?.uid).toBe(uid);
+    expect(second.seen.logs.some((l) => l.includes('taking its result'))).toBe(true);
+    expect(second.seen.evaluated).toEqual([
+      { task: 0, accuracy: 70, perTask: [70] },
+      { task: 1, accuracy: 60, perTask: [65, 55] },
+    ]);
+  });
+
   it('replaces an ended Job of an earlier attempt and ignores that Job’s report', async () => {
     const first = start();
     const { writer } = await pod();

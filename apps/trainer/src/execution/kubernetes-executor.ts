@@ -458,8 +458,9 @@ export class KubernetesExecutor implements RunExecutor {
   }
 
   /**
-   * The run's Job: a new one, the one already running for it (a previous trainer created it), or a fresh
-   * one in place of a Job that has ended (the run failed or was cancelled and is resumed now).
+   * The run's Job: a new one, the one already running for it (a previous trainer created it), the one that
+   * completed with a result while no trainer followed it, or a fresh one in place of a Job that has ended
+   * otherwise (the run failed or was cancelled and is resumed now).
    */
   private async ensureJob(input: ExecutionInput): Promise<V1Job> {
     const { namespace } = this.settings;
@@ -481,9 +482,24 @@ export class KubernetesExecutor implements RunExecutor {
         input.hooks.log(`following Job ${namespace}/${name}, already running for this run`);
         return existing;
       }
+      if (existing && (await this.completedWithResult(input, existing))) {
+        input.hooks.log(`Job ${namespace}/${name} completed while no trainer followed it; taking its result`);
+        return existing;
+      }
       if (existing) await this.deleteJob(name);
       await sleep(Math.min(200 * 2 ** attempt, this.settings.pollMs), input.signal);
     }
+  }
+
+  /**
+   * A Job that completed, with its own pod's result in the store (it finished while the trainer was down):
+   * its result stands, so the run is not trained again. A failed Job is replaced instead: the run is being
+   * resumed, and that is what its user asked for.
+   */
+  private async completedWithResult(input: ExecutionInput, job: V1Job): Promise<boolean> {
+    if (!condition(job, 'Complete')) return false;
+    const report = await readRunJobReport(input.store, input.runId).catch(() => undefined);
+    return report?.jobUid === job.metadata?.uid && report?.outcome?.kind === 'succeeded';
   }
 
   private async deleteJob(name: string): Promise<void> {
