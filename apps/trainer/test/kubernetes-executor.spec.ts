@@ -132,6 +132,18 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     return { writer, hooks: writer.hooks() };
   }
 
+  /** A run whose pod has reported task 0, and whose trainer then shuts down (the Job keeps running). */
+  async function trainerShutdownAfterFirstTask() {
+    const first = start();
+    const { writer, hooks } = await pod();
+    const uid = api.jobs.get(NAME)?.metadata?.uid;
+    await hooks.onEvaluated({ task: 0, accuracy: 70, perTask: [70] });
+    await until('the first relay', () => first.seen.evaluated.length > 0);
+    first.stop.abort(RunStatus.RUN_STATUS_INTERRUPTED);
+    await expect(first.result).rejects.toBeInstanceOf(ExperimentStopped);
+    return { writer, hooks, uid };
+  }
+
   it('creates one valid Job, relays what its pod reports once each, and returns the result on Complete', async () => {
     const { result, seen } = start();
     const { writer, hooks } = await pod();
@@ -204,13 +216,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
   });
 
   it('a trainer shutdown leaves the Job running, and the next trainer adopts it instead of starting another', async () => {
-    const first = start();
-    const { writer, hooks } = await pod();
-    const uid = api.jobs.get(NAME)?.metadata?.uid;
-    await hooks.onEvaluated({ task: 0, accuracy: 70, perTask: [70] });
-    await until('the first relay', () => first.seen.evaluated.length > 0);
-    first.stop.abort(RunStatus.RUN_STATUS_INTERRUPTED);
-    await expect(first.result).rejects.toBeInstanceOf(ExperimentStopped);
+    const { writer, hooks, uid } = await trainerShutdownAfterFirstTask();
     expect(api.calls.filter((c) => c.method === 'DELETE')).toHaveLength(0);
     expect(api.jobs.get(NAME)?.metadata?.uid).toBe(uid);
 
@@ -234,13 +240,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
   });
 
   it('takes the result of a Job that completed while no trainer followed it, instead of training again', async () => {
-    const first = start();
-    const { writer, hooks } = await pod();
-    const uid = api.jobs.get(NAME)?.metadata?.uid;
-    await hooks.onEvaluated({ task: 0, accuracy: 70, perTask: [70] });
-    await until('the first relay', () => first.seen.evaluated.length > 0);
-    first.stop.abort(RunStatus.RUN_STATUS_INTERRUPTED);
-    await expect(first.result).rejects.toBeInstanceOf(ExperimentStopped);
+    const { writer, hooks, uid } = await trainerShutdownAfterFirstTask();
     // The pod finishes while the trainer is down.
     await hooks.onEvaluated({ task: 1, accuracy: 60, perTask: [65, 55] });
     await writer.finish({ kind: 'succeeded', result: { accuracies: [70, 60] } as ExperimentResult });
