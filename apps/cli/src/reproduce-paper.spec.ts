@@ -105,7 +105,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
     expect(json).toMatchObject({
       benchmark: 'cifar100',
       backbone: 'in21k',
-      configurations: ['cifar100/in21k/sl@v2', 'cifar100/in21k/slca@v2'],
+      configurations: ['cifar100/in21k/sl@v3', 'cifar100/in21k/slca@v3'],
       dataset: { name: 'cifar-smoke', format: 'cifar100', classes: 100, train: 200, test: 100 },
       testTransform: { resize: 9, crop: 8 },
       // The §3 CIFAR pipeline scaled by 8/224, run on every stage-1 batch.
@@ -139,7 +139,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       }
     }
     const single = JSON.parse(readFileSync(join(outDir, 'slca-seed1993.json'), 'utf8'));
-    expect(single.configuration).toBe('cifar100/in21k/slca@v2');
+    expect(single.configuration).toBe('cifar100/in21k/slca@v3');
     expect(single.config.alignment.tau).toBe(0.1);
     expect(single.config.stage1).toMatchObject({
       batchSize: 128,

@@ -195,3 +195,49 @@ export {
 } from './benchmarks/paper';
 export { paperTestTransform } from './benchmarks/paper';
 export { type ManifestImageDecoder } from './benchmarks/manifest-data';
+export {
+  EXPERIMENT_SCHEMA,
+  experimentSpecSchema,
+  experimentConfigSchema,
+  experimentJsonSchema,
+  configOf,
+  type ExperimentSpec,
+} from './experiment/schema';
+export {
+  RUN_ID,
+  TAG,
+  DATASET_NAME,
+  BACKBONE_NAME,
+  BENCHMARK_IDS,
+  runIdProblem,
+  tagProblem,
+  backboneNameProblem,
+  type BenchmarkId,
+} from './experiment/names';
+export {
+  METHOD_CATALOG,
+  BENCHMARK_CATALOG,
+  EMBEDDED_CONFIG_VERSION,
+  EMBEDDED_BACKBONE_NAME,
+  EMBEDDED_DATASET_NAME,
+  DEFAULT_SEED,
+  configurationCatalog,
+  configurationId,
+  configurationSpec,
+  findConfiguration,
+  CatalogError,
+  type MethodEntry,
+  type BenchmarkEntry,
+  type ConfigurationEntry,
+} from './experiment/catalog';
+export {
+  resolveExperiment,
+  resolveExperimentText,
+  parseExperimentText,
+  applySettings,
+  formatPath,
+  ExperimentSpecError,
+  type SpecIssue,
+  type ResolveOptions,
+} from './experiment/resolve';
+export { goldenFiles, goldenFileName, EXPERIMENT_SCHEMA_FILE } from './experiment/golden-files';

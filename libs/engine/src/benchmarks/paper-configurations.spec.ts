@@ -145,7 +145,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
   });
 
   it('names the published §10 numbers, and none where the table has "–" or for MoCo v3', () => {
-    const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v2`)?.published;
+    const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v3`)?.published;
     expect(published('cifar100/in21k/slca')).toMatchObject({
       lastAcc: 91.53,
       lastAccStd: 0.28,

@@ -8,7 +8,7 @@ import { VIT_PRESETS, type VitArch } from '../vit/arch';
  * pre-training × method, each with the number the paper publishes for it. Bump `PAPER_CONFIG_VERSION`
  * whenever a value here changes, so a result always names the configuration that produced it.
  */
-export const PAPER_CONFIG_VERSION = 2;
+export const PAPER_CONFIG_VERSION = 3;
 export const PAPER_SEEDS = [1993, 1996, 1997] as const;
 export const PAPER_BENCHMARKS = ['cifar100', 'imagenet-r', 'cub200', 'cars196'] as const;
 export type PaperBenchmark = (typeof PAPER_BENCHMARKS)[number];
@@ -157,7 +157,7 @@ export const PUBLISHED: Record<
 };
 
 export interface PaperConfiguration {
-  /** e.g. `cifar100/in21k/slca@v2`. */
+  /** e.g. `cifar100/in21k/slca@v3`. */
   id: string;
   version: number;
   benchmark: PaperBenchmark;
@@ -227,7 +227,8 @@ export function paperConfig(
       freshFinalNorm: true,
       augment: { transforms: scaleTransforms(setup.train, arch.imageSize) },
     },
-    alignment: { ...DEFAULT_ALIGNMENT, tau: setup.tau },
+    // The reference code's class → task rule in the mean shrinkage (see AlignmentOptions.meanShrinkTask).
+    alignment: { ...DEFAULT_ALIGNMENT, tau: setup.tau, meanShrinkTask: 'reference' },
     restoreHeadsAfterEval: true,
     covarianceRidge: 1e-4,
     compute: { backend: 'auto', workers: 0, shards: 1, featureChunk: 64, ...compute },

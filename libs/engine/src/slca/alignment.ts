@@ -19,6 +19,12 @@ export interface AlignmentOptions {
   logitNorm: boolean;
   /** (code) shrink old classes' means by s_c = 0.9 + 0.1·(t_c+1)/(t+1). */
   meanShrink: boolean;
+  /**
+   * Which task t_c a class belongs to in the mean shrinkage: `true` (default) its real task; `reference`
+   * as the reference code computes it, class index ÷ the *current* task's size (rounded down). They
+   * differ when tasks are unequal — Cars-196's last task of 16 classes gives factors above 1 there.
+   */
+  meanShrinkTask?: 'true' | 'reference';
 }
 
 export const DEFAULT_ALIGNMENT: AlignmentOptions = {
@@ -36,6 +42,23 @@ export const DEFAULT_ALIGNMENT: AlignmentOptions = {
 /** The mean scale of a class learned in task t_c when aligning after task t. */
 export function meanShrinkFactor(classTask: number, currentTask: number): number {
   return 0.9 + (0.1 * (classTask + 1)) / (currentTask + 1);
+}
+
+/**
+ * The task the mean shrinkage assigns to each seen class (global class index, tasks of `sizes`) when
+ * aligning after task `currentTask`: its real task, or the reference code's class ÷ current task size.
+ */
+export function shrinkTasks(
+  sizes: readonly number[],
+  currentTask: number,
+  mode: AlignmentOptions['meanShrinkTask'] = 'true',
+): number[] {
+  const out: number[] = [];
+  sizes.slice(0, currentTask + 1).forEach((size, t) => {
+    for (let i = 0; i < size; i++) out.push(t);
+  });
+  if (mode === 'reference') return out.map((_, c) => Math.floor(c / sizes[currentTask]));
+  return out;
 }
 
 /**
@@ -84,13 +107,15 @@ export function alignClassifier(
   const grads = new Float32Array(params.length);
   const total = classes * options.samplesPerClass;
   const steps = Math.ceil(total / options.batchSize);
+  const referenceTasks = shrinkTasks(sizes, currentTask, 'reference');
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const lr = cosineLr(options.lr, epoch, options.epochs);
     const samples = tf.tidy(() =>
       tf.concat(
-        stats.slice(0, classes).map((s) => {
-          const scale = options.meanShrink ? meanShrinkFactor(s.task, currentTask) : 1;
+        stats.slice(0, classes).map((s, c) => {
+          const classTask = options.meanShrinkTask === 'reference' ? referenceTasks[c] : s.task;
+          const scale = options.meanShrink ? meanShrinkFactor(classTask, currentTask) : 1;
           return sampleClass(s, options.samplesPerClass, scale, rng);
         }),
       ),

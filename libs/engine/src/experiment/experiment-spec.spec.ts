@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { embeddedConfig } from '../benchmarks/embedded';
+import { paperConfig, paperTestTransform } from '../benchmarks/paper';
+import { configurationCatalog, configurationSpec, findConfiguration } from './catalog';
+import { ExperimentSpecError, resolveExperiment, resolveExperimentText } from './resolve';
+import { configOf, experimentJsonSchema, experimentSpecSchema } from './schema';
+
+/** The issues of a refused experiment, as `path: message` lines. */
+function refusal(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ExperimentSpecError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('the experiment was accepted');
+}
+
+describe('the configuration catalogue', () => {
+  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 4 methods, with unique ids', () => {
+    const all = configurationCatalog();
+    expect(all).toHaveLength(5 + 4 * 2 * 4);
+    expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+    expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
+    expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
+    expect(findConfiguration('cifar100/in21k/slca').published?.lastAcc).toBe(91.53);
+  });
+
+  it('every configuration is a valid spec whose engine part is the engine’s own definition', () => {
+    for (const entry of configurationCatalog()) {
+      const spec = configurationSpec(entry.id, 1996);
+      expect(experimentSpecSchema.safeParse(spec).success, entry.id).toBe(true);
+      const expected =
+        entry.benchmark === 'embedded'
+          ? embeddedConfig(entry.method, 1996)
+          : paperConfig(entry.benchmark, entry.backbone as 'in21k', entry.method as 'slca', 1996);
+      expect(configOf(spec), entry.id).toEqual(expected);
+    }
+    const cars = configurationSpec('cars196/mocov3/slca');
+    expect(cars.testTransform).toEqual(paperTestTransform('cars196', 224));
+    expect(cars.alignment?.meanShrinkTask).toBe('reference');
+    expect(cars).toMatchObject({ dataset: 'cars196', backbone: 'mocov3', benchmark: 'cars196' });
+  });
+
+  it('refuses an unknown configuration and an old version', () => {
+    expect(() => findConfiguration('cifar100/in21k/l2p')).toThrow(/unknown configuration/);
+    expect(() => findConfiguration('cifar100/in21k/slca@v2')).toThrow(/at v3 now, not v2/);
+  });
+});
+
+describe('resolving an experiment file', () => {
+  const yaml = [
+    'extends: cifar100/in21k/slca',
+    'dataset: my-cifar',
+    'backbone: in21k-local',
+    'seed: 1997',
+    'stage1:',
+    '  epochs: 3',
+    '  milestones: [2]',
+  ].join('\n');
+
+  it('extends a configuration, then applies the file and the --set overrides in that order', () => {
+    const spec = resolveExperimentText(yaml, {
+      source: 'exp.yaml',
+      settings: ['stage1.epochs=1', 'alignment.tau=0.05', 'compute.shards=4'],
+    });
+    expect(spec.dataset).toBe('my-cifar');
+    expect(spec.backbone).toBe('in21k-local');
+    expect(spec.seed).toBe(1997);
+    expect(spec.stage1.epochs).toBe(1);
+    expect(spec.stage1.milestones).toEqual([2]);
+    expect(spec.stage1.batchSize).toBe(128);
+    expect(spec.alignment?.tau).toBe(0.05);
+    expect(spec.compute.shards).toBe(4);
+    expect(spec.configuration).toEqual({ id: 'cifar100/in21k/slca@v3', version: 3 });
+  });
+
+  it('reads the same experiment from JSON', () => {
+    const fromJson = resolveExperimentText(
+      JSON.stringify({
+        extends: 'cifar100/in21k/slca',
+        dataset: 'my-cifar',
+        backbone: 'in21k-local',
+        seed: 1997,
+        stage1: { epochs: 3, milestones: [2] },
+      }),
+      { source: 'exp.json' },
+    );
+    expect(fromJson).toEqual(resolveExperimentText(yaml, { source: 'exp.yaml' }));
+  });
+
+  it('a complete spec (a golden file) resolves to itself', () => {
+    const spec = configurationSpec('imagenet-r/mocov3/sl');
+    expect(resolveExperiment(structuredClone(spec), { source: 'golden' })).toEqual(spec);
+  });
+
+  it('names the field path of an unknown key, a wrong type and an out-of-range value', () => {
+    expect(refusal(() => resolveExperimentText(`${yaml}\n  epochz: 2`, { source: 'exp.yaml' }))).toEqual([
+      'stage1.epochz: unknown field(s) epochz',
+    ]);
+    expect(
+      refusal(() =>
+        resolveExperiment({ extends: 'cifar100/in21k/slca', stage1: { epochs: 'ten' } }, { source: 'x' }),
+      ),
+    ).toEqual([expect.stringMatching(/^stage1\.epochs: .*number/)]);
+    expect(
+      refusal(() => resolveExperiment({ extends: 'cifar100/in21k/slca', seed: -1 }, { source: 'x' })),
+    ).toEqual([expect.stringMatching(/^seed: /)]);
+    expect(
+      refusal(() =>
+        resolveExperiment(
+          {
+            extends: 'cifar100/in21k/slca',
+            stage1: { augment: { transforms: [{ op: 'resize', size: 0 }] } },
+          },
+          { source: 'x' },
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^stage1\.augment(\.transforms\[0\]\.size)?: /)]);
+    expect(
+      refusal(() =>
+        resolveExperiment({ extends: 'cifar100/in21k/slca', arch: { patchSize: 15 } }, { source: 'x' }),
+      ),
+    ).toEqual(['arch.patchSize: imageSize 224 is not a multiple of patchSize 15']);
+  });
+
+  it('refuses settings that contradict the method or the backbone', () => {
+    expect(
+      refusal(() => resolveExperiment({ extends: 'cifar100/in21k/slca', method: 'sl' }, { source: 'x' })),
+    ).toEqual(['alignment: must be null for method sl (only slca and slca-noln align the classifier)']);
+    expect(
+      refusal(() =>
+        resolveExperiment(
+          { extends: 'cifar100/in21k/slca', testTransform: { resize: 256, crop: 200 } },
+          { source: 'x' },
+        ),
+      ),
+    ).toEqual(['testTransform.crop: must equal arch.imageSize (224), got 200']);
+    expect(
+      refusal(() =>
+        resolveExperiment({ extends: 'cifar100/in21k/slca', dataset: '../etc' }, { source: 'x' }),
+      ),
+    ).toEqual([expect.stringMatching(/^dataset: must match/)]);
+  });
+
+  it('a --set of an unknown path, a bad extends and a YAML syntax error are refused with their place', () => {
+    expect(
+      refusal(() => resolveExperimentText(yaml, { source: 'e.yaml', settings: ['stage1.epocs=1'] })),
+    ).toEqual([
+      expect.stringMatching(/^stage1\.epocs: --set: unknown field \(known here: epochs, milestones/),
+    ]);
+    expect(refusal(() => resolveExperimentText(yaml, { source: 'e.yaml', settings: ['stage1'] }))).toEqual([
+      ': --set stage1: expected path=value',
+    ]);
+    expect(refusal(() => resolveExperiment({ extends: 'mnist/in21k/slca' }, { source: 'x' }))).toEqual([
+      expect.stringMatching(/^extends: unknown configuration "mnist\/in21k\/slca"/),
+    ]);
+    try {
+      resolveExperimentText('stage1:\n  epochs: [1,\n', { source: 'bad.yaml' });
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as ExperimentSpecError).source).toMatch(/^bad\.yaml:\d+:\d+$/);
+    }
+    expect(refusal(() => resolveExperimentText('- 1\n- 2\n', { source: 'list.yaml' }))).toEqual([
+      ': an experiment must be an object (a mapping)',
+    ]);
+  });
+});
+
+describe('the JSON Schema for editors', () => {
+  it('types every field and refuses unknown keys, nested ones included', () => {
+    const schema = experimentJsonSchema() as {
+      properties: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }>;
+      additionalProperties: unknown;
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining([
+        'extends',
+        'benchmark',
+        'dataset',
+        'backbone',
+        'method',
+        'stage1',
+        'alignment',
+        'testTransform',
+      ]),
+    );
+    expect(schema.properties.stage1.additionalProperties).toBe(false);
+    expect(schema.properties.stage1.properties?.epochs).toMatchObject({ type: 'integer' });
+    expect(JSON.stringify(schema)).not.toContain('"required"');
+  });
+});
