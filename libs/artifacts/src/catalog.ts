@@ -27,6 +27,8 @@ import {
 import {
   accuracyRowKey,
   accuracyRowsPrefix,
+  BACKBONES_PREFIX,
+  backbonePrefix,
   metricsPrefix,
   checkpointPrefix,
   classStatsPrefix,
@@ -45,6 +47,7 @@ import type { ObjectStore } from './store';
  * What each kind of artifact holds. The services agree on these through this module only.
  *   dataset          datasets/<name>/   dataset.json (slca.dataset/v1) + images/<sha256>.<ext> (content-addressed)
  *   split            splits/<id>/       split.json (slca.split/v1)
+ *   backbone         backbones/<name>/  weights.safetensors (timm names, float32) + backbone.json (slca.backbone/v1)
  *   checkpoint       runs/<id>/checkpoints/<seq>/   state.safetensors (the engine's resumable state)
  *   model            runs/<id>/models/<task>/       model.safetensors (backbone + the heads evaluated after task)
  *   class-statistics runs/<id>/stats/<label>/       stats.f64 (float64 mean[dim] + covariance[dim·dim])
@@ -174,6 +177,100 @@ export async function getSplit(
   if (split?.schema !== SPLIT_SCHEMA)
     throw new DataLossError(prefix, `split ${id}: ${SPLIT_FILE} is not ${SPLIT_SCHEMA}`);
   return { split, artifact: artifact.manifest };
+}
+
+// Backbones
+
+export const BACKBONE_SCHEMA = 'slca.backbone/v1';
+export const BACKBONE_WEIGHTS_FILE = 'weights.safetensors';
+const BACKBONE_RECORD_FILE = 'backbone.json';
+
+/** What a registered backbone is: its architecture, the stored weights' digest and where they came from. */
+export interface BackboneRecord {
+  schema: typeof BACKBONE_SCHEMA;
+  name: string;
+  /** The preset it was registered as (`vit-b16`), or `custom`. */
+  archName: string;
+  /** The ViT architecture the weights fit (imageSize, patchSize, dim, depth, heads, mlpDim[, normEps]). */
+  arch: Record<string, number>;
+  /** SHA-256 of the stored `weights.safetensors`: what runs refer to. */
+  digest: string;
+  size: number;
+  tensors: number;
+  source: { file: string; format: 'safetensors' | 'torch'; sha256: string; size: number };
+  /** Tensors of the source file that are not part of the backbone and were dropped (e.g. `head.weight`). */
+  dropped: string[];
+  registeredAt: string;
+}
+
+export interface StoredBackbone {
+  record: BackboneRecord;
+  artifact: ArtifactManifest;
+  /** The verified weights (timm-named safetensors). */
+  read(): Promise<Buffer>;
+}
+
+/**
+ * Registers a backbone: the weights, then the record, committed by the manifest written last.
+ * Registering the same weights under the same name again is a no-op; other weights under a taken name
+ * are `already_exists` (a backbone is immutable, since runs refer to it by name and digest).
+ */
+export async function putBackbone(
+  store: ObjectStore,
+  record: BackboneRecord,
+  weights: Uint8Array,
+): Promise<StoredBackbone> {
+  const prefix = backbonePrefix(record.name);
+  if (sha256Hex(weights) !== record.digest || weights.length !== record.size)
+    throw new InvalidArgumentError('record.digest', record.digest, 'does not match the weights');
+  if (await artifactExists(store, prefix)) {
+    const existing = await getBackbone(store, record.name);
+    if (existing.record.digest !== record.digest)
+      throw new AlreadyExistsError(
+        prefix,
+        `backbone ${record.name} is already registered with other weights (sha256 ${existing.record.digest})`,
+      );
+    return existing;
+  }
+  await writeArtifact(
+    store,
+    prefix,
+    'backbone',
+    { [BACKBONE_WEIGHTS_FILE]: weights, [BACKBONE_RECORD_FILE]: json(record) },
+    { name: record.name, digest: record.digest },
+  );
+  return getBackbone(store, record.name);
+}
+
+export async function getBackbone(store: ObjectStore, name: string): Promise<StoredBackbone> {
+  const prefix = backbonePrefix(name);
+  const artifact = await readArtifactManifest(store, prefix).catch((e: unknown) => {
+    throw isArtifactError(e) && e.code === 'not_found'
+      ? new NotFoundError(prefix, `backbone ${name} is not registered`)
+      : e;
+  });
+  const entry = (file: string) => {
+    const e = artifact.files.find((f) => f.name === file);
+    if (!e) throw new DataLossError(prefix, `backbone ${name} lists no stored file ${file}`);
+    return e;
+  };
+  const record = JSON.parse(
+    (await fetchVerified(store, entry(BACKBONE_RECORD_FILE))).toString('utf8'),
+  ) as BackboneRecord;
+  if (record?.schema !== BACKBONE_SCHEMA || record.name !== name)
+    throw new DataLossError(
+      prefix,
+      `backbone ${name}: ${BACKBONE_RECORD_FILE} is not a ${BACKBONE_SCHEMA} record for it`,
+    );
+  if (entry(BACKBONE_WEIGHTS_FILE).sha256 !== record.digest)
+    throw new DataLossError(prefix, `backbone ${name}: stored weights do not have the recorded digest`);
+  return { record, artifact, read: () => fetchVerified(store, entry(BACKBONE_WEIGHTS_FILE)) };
+}
+
+export async function listBackbones(store: ObjectStore): Promise<string[]> {
+  return (await listArtifacts(store, BACKBONES_PREFIX))
+    .map((p) => p.slice(BACKBONES_PREFIX.length).replace(/\/$/, ''))
+    .filter((n) => !n.includes('/'));
 }
 
 // Runs

@@ -19,6 +19,8 @@ export {
   DATASETS_PREFIX,
   SPLITS_PREFIX,
   RUNS_PREFIX,
+  BACKBONES_PREFIX,
+  backbonePrefix,
   validateSegment,
   validateFileName,
   validateBucketName,
@@ -93,6 +95,13 @@ export {
   type LocalS3Options,
 } from './local-s3';
 export {
+  putBackbone,
+  getBackbone,
+  listBackbones,
+  BACKBONE_SCHEMA,
+  BACKBONE_WEIGHTS_FILE,
+  type BackboneRecord,
+  type StoredBackbone,
   putDataset,
   getDataset,
   listDatasets,

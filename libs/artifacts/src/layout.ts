@@ -7,6 +7,7 @@ import { InvalidArgumentError } from './errors';
  * ```
  * datasets/<name>/manifest.json + files          a dataset artifact
  * splits/<splitId>/manifest.json + files         a split artifact (class order, tasks, file lists)
+ * backbones/<name>/manifest.json + files         a registered backbone (timm-named safetensors + its record)
  * runs/<runId>/config.json                        the run's configuration, written once at start
  * runs/<runId>/checkpoints/<seq>/manifest.json   a checkpoint artifact; <seq> zero-padded, so key order = sequence order
  * runs/<runId>/stats/<classId>/manifest.json     per-class statistics artifact; <classId> zero-padded
@@ -128,6 +129,14 @@ export function splitManifestKey(splitId: string): string {
 }
 
 export const SPLITS_PREFIX = 'splits/';
+
+// Backbones
+
+export const BACKBONES_PREFIX = 'backbones/';
+
+export function backbonePrefix(name: string): string {
+  return `${BACKBONES_PREFIX}${validateSegment('backboneName', name)}/`;
+}
 
 // Runs
 
