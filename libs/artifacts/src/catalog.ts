@@ -285,6 +285,11 @@ export interface RunConfigFile {
   imageSize: number;
   /** The engine's experiment configuration (JSON). */
   experiment: Record<string, unknown>;
+  /**
+   * The test transform from the source images (the paper's Resize → CenterCrop, `crop` = `imageSize`):
+   * the evaluator then decodes the test set chunk by chunk. Absent or null: every image resized to `imageSize`.
+   */
+  testTransform?: { resize: number; crop: number } | null;
   createdAt: string;
 }
 
