@@ -14,6 +14,11 @@ export interface FeatureOptions {
   normalize: { mean: readonly number[]; std: readonly number[] };
   /** Images per forward chunk; results do not depend on it, memory does. */
   featureChunk: number;
+  /**
+   * Images read but not yet through the device at once (whole chunks, at least one); default
+   * `featureChunk` × 8. Bounds the pixels a lazy set costs; each chunk's features do not depend on it.
+   */
+  maxImagesHeld?: number;
 }
 
 /** Chunks handed to the device at once: enough for every worker, few enough to bound memory on lazy sets. */
@@ -24,11 +29,13 @@ export async function extractFeatures(
   device: ComputeDevice,
   set: ImageSet,
   rows: readonly number[],
-  { arch, normalize, featureChunk }: FeatureOptions,
+  { arch, normalize, featureChunk, maxImagesHeld }: FeatureOptions,
 ): Promise<Float32Array> {
   const per = arch.imageSize * arch.imageSize * 3;
   const out = new Float32Array(rows.length * arch.dim);
-  const span = featureChunk * CHUNKS_PER_CALL;
+  const chunksPerCall =
+    maxImagesHeld === undefined ? CHUNKS_PER_CALL : Math.floor(maxImagesHeld / featureChunk);
+  const span = featureChunk * Math.max(1, chunksPerCall);
   for (let start = 0; start < rows.length; start += span) {
     const chunks: { patches: Float32Array; count: number }[] = [];
     for (let i = start; i < Math.min(rows.length, start + span); i += featureChunk) {
