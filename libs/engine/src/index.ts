@@ -72,6 +72,44 @@ export {
   randomBackbone,
   WeightsError,
 } from './weights/vit-weights';
+export {
+  loadBackboneFile,
+  backboneFromBytes,
+  backboneFromTorch,
+  weightsFormat,
+  type LoadedBackbone,
+  type WeightsFormat,
+} from './weights/vit-weights';
+export {
+  readTorchStateDict,
+  timmTensorsFromTorch,
+  torchStateDictRefs,
+  torchToTimmName,
+  isTorchCheckpoint,
+  STATE_DICT_KEYS,
+  type TimmTensorsFromTorch,
+  type TorchStateDictRefs,
+} from './weights/torch-checkpoint';
+export {
+  readTorchArchive,
+  decodeTensor,
+  unpickle,
+  readZipDirectory,
+  zipEntryData,
+  isZipArchive,
+  isLegacyTorchFile,
+  ALLOWED_GLOBALS,
+  TorchCheckpointError,
+  TorchTensorRef,
+  TorchStorageRef,
+  PickleDict,
+  PickleTuple,
+  PickleGlobal,
+  type PickleValue,
+  type TorchArchive,
+  type TorchDtype,
+  type ZipEntry,
+} from './weights/torch-pickle';
 export { classStatistics, cholesky, StatisticsError, type ClassStatistics } from './slca/statistics';
 export { logitNormalize } from './slca/logit-norm';
 export {

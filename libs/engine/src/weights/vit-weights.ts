@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { Mt19937 } from '@slca/data';
 import { paramSpecs, sizeOf, type ParamSpec, type VitArch } from '../vit/arch';
 import { ParamLayout } from '../train/params';
-import { readSafetensorsFile, writeSafetensorsFile } from './safetensors';
+import { readSafetensors, writeSafetensorsFile } from './safetensors';
+import { isTorchCheckpoint, timmTensorsFromTorch } from './torch-checkpoint';
 
 export class WeightsError extends Error {
   override name = 'WeightsError';
@@ -115,12 +117,63 @@ export function backboneToTimm(
   );
 }
 
+/** The file formats a backbone is read from. */
+export type WeightsFormat = 'safetensors' | 'torch';
+
+/** A backbone read from a file: values in the engine's layout, the file's metadata and its format. */
+export interface LoadedBackbone {
+  values: Float32Array;
+  metadata: Record<string, string>;
+  format: WeightsFormat;
+}
+
+/** The format of a weights file by its magic bytes: a zip (or legacy torch.save pickle) is torch's. */
+export function weightsFormat(bytes: Uint8Array): WeightsFormat {
+  return isTorchCheckpoint(bytes) ? 'torch' : 'safetensors';
+}
+
+/**
+ * A backbone from a torch.save checkpoint (a timm state dict, or a MoCo v3 / DDP checkpoint whose names
+ * timmTensorsFromTorch converts), validated like a safetensors file by backboneFromTimm.
+ */
+export function backboneFromTorch(
+  bytes: Uint8Array,
+  arch: VitArch,
+  source = '<buffer>',
+): { values: Float32Array; metadata: Record<string, string> } {
+  const { tensors, metadata } = timmTensorsFromTorch(bytes, source);
+  return { values: backboneFromTimm(tensors, arch, source), metadata };
+}
+
+/** A backbone from a safetensors file or a torch.save checkpoint held in memory, picked by magic bytes. */
+export function backboneFromBytes(bytes: Uint8Array, arch: VitArch, source = '<buffer>'): LoadedBackbone {
+  const format = weightsFormat(bytes);
+  if (format === 'torch') return { ...backboneFromTorch(bytes, arch, source), format };
+  const { tensors, metadata } = readSafetensors(bytes, source);
+  return { values: backboneFromTimm(tensors, arch, source), metadata, format };
+}
+
+/**
+ * Reads a backbone from a path or from bytes: safetensors with timm names, or a PyTorch checkpoint
+ * (.pth, .pt, .pth.tar: torch.save's zip format), whatever the file's extension. Errors name `source`
+ * (the path, by default).
+ */
+export async function loadBackboneFile(
+  file: string | Uint8Array,
+  arch: VitArch,
+  source = typeof file === 'string' ? file : '<buffer>',
+): Promise<LoadedBackbone> {
+  const bytes = typeof file === 'string' ? await readFile(file) : file;
+  return backboneFromBytes(bytes, arch, source);
+}
+
+/** Reads a backbone file, safetensors or PyTorch checkpoint (see loadBackboneFile). */
 export async function loadBackbone(
   file: string,
   arch: VitArch,
 ): Promise<{ values: Float32Array; metadata: Record<string, string> }> {
-  const { tensors, metadata } = await readSafetensorsFile(file);
-  return { values: backboneFromTimm(tensors, arch, file), metadata };
+  const { values, metadata } = await loadBackboneFile(file, arch);
+  return { values, metadata };
 }
 
 export async function saveBackbone(
