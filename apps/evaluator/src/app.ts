@@ -2,6 +2,7 @@ import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { initBackend, type BackendRequest } from '@slca/engine';
 import { createLogger, startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
+import type { EvaluationOptions } from './evaluation/evaluation.service';
 import { EvaluationModule } from './evaluation/evaluation.module';
 import { objectStoreHealth } from './object-store';
 
@@ -18,6 +19,8 @@ export interface EvaluatorOptions {
    * configuration names another backend is refused, since its numbers would not be the run's own.
    */
   backend?: BackendRequest;
+  /** Memory bounds on test images: the decoded-set cache's pixel budget, the images a streamed evaluation holds. */
+  evaluation?: Pick<EvaluationOptions, 'cachePixels' | 'streamImages'>;
   /** Stop and exit on SIGTERM/SIGINT; off for a service started inside a test. */
   handleSignals?: boolean;
 }
@@ -29,7 +32,7 @@ export async function startEvaluator(options: EvaluatorOptions): Promise<GrpcSer
   logger.info('tensor backend', { backend });
   return startGrpcService({
     name: 'evaluator',
-    module: EvaluationModule.forStore(options.store, backend),
+    module: EvaluationModule.forStore(options.store, backend, options.evaluation),
     protoPath: PROTO_FILES.evaluator,
     includeDirs: [protoRoot()],
     host: options.host,

@@ -2,6 +2,7 @@ import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { BACKEND_REQUESTS } from '@slca/engine';
 import { createLogger, env, loadConfig } from '@slca/service-kit';
 import { DEFAULT_EVALUATOR_PORT, startEvaluator } from './app';
+import { DEFAULT_CACHE_PIXELS, DEFAULT_STREAM_IMAGES } from './evaluation/test-sets';
 
 async function main(): Promise<void> {
   const config = loadConfig({
@@ -10,6 +11,14 @@ async function main(): Promise<void> {
     SLCA_EVALUATOR_BACKEND: env
       .oneOf(BACKEND_REQUESTS as readonly ['auto', 'tensorflow', 'wasm', 'cpu'])
       .default('auto'),
+    SLCA_EVALUATOR_CACHE_PIXELS: env
+      .integer({ min: 1 })
+      .default(DEFAULT_CACHE_PIXELS)
+      .describe('pixels (images × size²) of decoded test sets kept between evaluations, LRU'),
+    SLCA_EVALUATOR_STREAM_IMAGES: env
+      .integer({ min: 1 })
+      .default(DEFAULT_STREAM_IMAGES)
+      .describe('decoded test images a streamed evaluation holds at once'),
   });
   const storeConfig = storeConfigFromEnv(process.env);
   const logger = createLogger({ service: 'evaluator', secrets: [storeConfig.secretKey] });
@@ -21,6 +30,10 @@ async function main(): Promise<void> {
     port: config.SLCA_EVALUATOR_PORT,
     host: config.SLCA_BIND_HOST,
     backend: config.SLCA_EVALUATOR_BACKEND,
+    evaluation: {
+      cachePixels: config.SLCA_EVALUATOR_CACHE_PIXELS,
+      streamImages: config.SLCA_EVALUATOR_STREAM_IMAGES,
+    },
     logger,
   });
 }

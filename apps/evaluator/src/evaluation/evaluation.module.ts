@@ -3,17 +3,23 @@ import type { ObjectStore } from '@slca/artifacts';
 import type { BackendInfo } from '@slca/engine';
 import { OBJECT_STORE } from '../object-store';
 import { EvaluationController } from './evaluation.controller';
-import { EvaluationService, TENSOR_BACKEND } from './evaluation.service';
+import {
+  EVALUATION_OPTIONS,
+  EvaluationService,
+  TENSOR_BACKEND,
+  type EvaluationOptions,
+} from './evaluation.service';
 
 @Module({})
 export class EvaluationModule {
-  static forStore(store: ObjectStore, backend: BackendInfo): DynamicModule {
+  static forStore(store: ObjectStore, backend: BackendInfo, options: EvaluationOptions = {}): DynamicModule {
     return {
       module: EvaluationModule,
       controllers: [EvaluationController],
       providers: [
         { provide: OBJECT_STORE, useValue: store },
         { provide: TENSOR_BACKEND, useValue: backend },
+        { provide: EVALUATION_OPTIONS, useValue: options },
         EvaluationService,
       ],
     };

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   accuracyRowKey,
   fetchVerified,
@@ -25,16 +25,45 @@ import {
   parseArch,
   validateConfig,
   type BackendInfo,
+  type ComputeDevice,
   type EvalModel,
   type ExperimentConfig,
 } from '@slca/engine';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { dataLoss, failedPrecondition, invalidArgument } from '@slca/service-kit';
 import { OBJECT_STORE } from '../object-store';
-import { TestSetCache } from './test-sets';
+import {
+  DEFAULT_CACHE_PIXELS,
+  DEFAULT_STREAM_IMAGES,
+  streamTestSet,
+  TestSetCache,
+  type TestTransform,
+  type TransformDecoder,
+} from './test-sets';
+import { parseTestTransform } from './test-transform';
 
 /** Inject with `@Inject(TENSOR_BACKEND)`: the TensorFlow.js backend this process evaluates on. */
 export const TENSOR_BACKEND = Symbol('slca.evaluator.tensor-backend');
+
+/** Inject with `@Inject(EVALUATION_OPTIONS)` (optional): how much memory the test images may take. */
+export const EVALUATION_OPTIONS = Symbol('slca.evaluator.evaluation-options');
+
+export interface EvaluationOptions {
+  /**
+   * Pixels (images × size²) of decoded test sets kept between evaluations, least recently used evicted
+   * first; default {@link DEFAULT_CACHE_PIXELS}. A set larger than this is streamed instead.
+   */
+  cachePixels?: number;
+  /**
+   * Decoded images a streamed evaluation holds at once (decoded, awaiting their features); default
+   * {@link DEFAULT_STREAM_IMAGES}. Chunks are the run's `compute.featureChunk`, or this many when smaller.
+   */
+  streamImages?: number;
+  /** Decodes through a run's test transform; default `decodeResizeCenterCrop` (tests instrument it). */
+  decode?: TransformDecoder;
+  /** The device features are computed on; default a new `LocalDevice` per evaluation. */
+  device?: () => ComputeDevice;
+}
 
 /** What a run's configuration says about evaluating it, checked. */
 interface RunSetup {
@@ -43,23 +72,39 @@ interface RunSetup {
   split: DatasetSplit;
   /** Classes per task as the run trains them (one task of every class for `joint`). */
   sizes: number[];
+  /** The test transform from source size, or null for a plain resize to `imageSize`. */
+  testTransform: TestTransform | null;
 }
 
 /** Evaluates a run's models with the engine's own function and keeps its accuracy matrix. */
 @Injectable()
 export class EvaluationService {
-  private readonly testSets = new TestSetCache();
-  /** The backend is single-threaded: evaluations take turns rather than interleave their tensors. */
+  private readonly testSets: TestSetCache;
+  private readonly streamImages: number;
+  /**
+   * The backend is single-threaded: evaluations take turns rather than interleave their tensors. A turn
+   * includes getting the test images, so only one evaluation's images are decoded at a time.
+   */
   private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     @Inject(TENSOR_BACKEND) private readonly backend: BackendInfo,
-  ) {}
+    @Optional() @Inject(EVALUATION_OPTIONS) private readonly options: EvaluationOptions = {},
+  ) {
+    const positive = (value: number | undefined, fallback: number, name: string) => {
+      const n = value ?? fallback;
+      if (!Number.isInteger(n) || n <= 0)
+        throw new RangeError(`${name} must be a positive integer, got ${n}`);
+      return n;
+    };
+    this.testSets = new TestSetCache(positive(options.cachePixels, DEFAULT_CACHE_PIXELS, 'cachePixels'));
+    this.streamImages = positive(options.streamImages, DEFAULT_STREAM_IMAGES, 'streamImages');
+  }
 
   async evaluate(runId: string, task: number, checkpointPrefix: string): Promise<EvaluateCheckpointResponse> {
     const setup = await this.setup(runId);
-    const { config, experiment, split, sizes } = setup;
+    const { config, experiment, split, sizes, testTransform } = setup;
     if (task >= sizes.length)
       throw invalidArgument(
         'task',
@@ -89,24 +134,38 @@ export class EvaluationService {
       throw failedPrecondition(
         `dataset ${config.dataset} (manifest ${dataset.digest}) is not the one split ${split.id} was cut from (${split.datasetDigest})`,
       );
-    const test = await this.testSets.get(dataset, config.imageSize);
     const relabel = remapLabels(split.classOrder);
-    const testLabels = Int32Array.from(test.labels, (label) => relabel[label]);
-    const evaluation = await this.inTurn(() =>
-      evaluateSeenClasses({
-        device: new LocalDevice(),
-        arch,
-        normalize: experiment.normalize,
-        featureChunk: experiment.compute.featureChunk,
-        backbone: model.backbone,
-        finalNormEps: model.finalNormEps,
-        heads: model.heads,
-        test,
-        testLabels,
-        sizes,
-        task,
-      }),
-    );
+    const evaluation = await this.inTurn(async () => {
+      // A run with a test transform, or a plain set too large to keep, is read chunk by chunk from the
+      // store through the engine's lazy source (as the in-process paper path reads it): at most
+      // `streamImages` decoded images at a time, none kept. Small plain sets are decoded once and cached.
+      const stream = testTransform !== null || !this.testSets.fits(dataset, config.imageSize);
+      const test = stream
+        ? streamTestSet(dataset, config.imageSize, testTransform, this.options.decode)
+        : await this.testSets.get(dataset, config.imageSize);
+      const featureChunk = stream
+        ? Math.min(experiment.compute.featureChunk, this.streamImages)
+        : experiment.compute.featureChunk;
+      const device = this.options.device?.() ?? new LocalDevice();
+      try {
+        return await evaluateSeenClasses({
+          device,
+          arch,
+          normalize: experiment.normalize,
+          featureChunk,
+          maxImagesHeld: stream ? this.streamImages : undefined,
+          backbone: model.backbone,
+          finalNormEps: model.finalNormEps,
+          heads: model.heads,
+          test,
+          testLabels: Int32Array.from(test.labels, (label) => relabel[label]),
+          sizes,
+          task,
+        });
+      } finally {
+        await device.close();
+      }
+    });
     const row: AccuracyRow = { task, accuracy: evaluation.accuracy, perTask: evaluation.perTask };
     await putAccuracyRow(this.store, runId, row);
     const key = accuracyRowKey(runId, task);
@@ -165,6 +224,12 @@ export class EvaluationService {
       throw failedPrecondition(
         `run ${runId} decodes images at ${config.imageSize} px but its architecture takes ${experiment.arch.imageSize} px`,
       );
+    let testTransform: TestTransform | null;
+    try {
+      testTransform = parseTestTransform(config.testTransform, config.imageSize);
+    } catch (error) {
+      throw failedPrecondition(`run ${runId} has an unusable test transform: ${(error as Error).message}`);
+    }
     let split: DatasetSplit;
     try {
       split = (await getSplit(this.store, config.splitId)).split;
@@ -175,7 +240,7 @@ export class EvaluationService {
     }
     const taskSizes = split.tasks.map((t) => t.classes.length);
     const sizes = experiment.method === 'joint' ? [taskSizes.reduce((a, b) => a + b, 0)] : taskSizes;
-    return { config, experiment, split, sizes };
+    return { config, experiment, split, sizes, testTransform };
   }
 
   /** The committed model at `prefix`, checked against its digest and against the task asked for. */
