@@ -108,7 +108,7 @@ describe('slca reproduce on an imported paper benchmark (smoke: import → split
       configurations: ['cifar100/in21k/sl@v3', 'cifar100/in21k/slca@v3'],
       dataset: { name: 'cifar-smoke', format: 'cifar100', classes: 100, train: 200, test: 100 },
       testTransform: { resize: 9, crop: 8 },
-      // The §3 CIFAR pipeline scaled by 8/224, run on every stage-1 batch.
+      // The CIFAR pipeline of docs/method.md §5.2 scaled by 8/224, run on every stage-1 batch.
       trainTransforms: [
         { op: 'random-resized-crop', size: 8, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
         { op: 'hflip', p: 0.5 },

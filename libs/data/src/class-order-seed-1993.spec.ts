@@ -35,16 +35,16 @@ const N30_SEED_1993 = [
   1,
 ];
 
-describe('class order, CIFAR-100 seed 1993 (spec §2 test vector)', () => {
+describe('class order, CIFAR-100 seed 1993 (docs/method.md §3.1 check value)', () => {
   const order = classOrder(100, 1993);
 
-  it('starts with the spec test vector', () => {
+  it('starts with the check value', () => {
     expect(order.slice(0, 20)).toEqual([
       68, 56, 78, 8, 23, 84, 90, 65, 74, 76, 40, 89, 3, 92, 55, 9, 26, 80, 43, 38,
     ]);
   });
 
-  it('ends with the spec test vector', () => {
+  it('ends with the check value', () => {
     expect(order.slice(-8)).toEqual([73, 93, 39, 67, 29, 49, 57, 33]);
   });
 

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 
-/** Per-channel statistics the ImageNet-pretrained backbones expect (spec §3). */
+/** Per-channel statistics the ImageNet-pretrained backbones expect (docs/method.md §5.3). */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
-/** CIFAR-100 training-set statistics used by the reference code (spec §3). */
+/** CIFAR-100 training-set statistics used by the reference code (docs/method.md §5.3). */
 export const CIFAR100_MEAN: readonly [number, number, number] = [0.5071, 0.4867, 0.4408];
 export const CIFAR100_STD: readonly [number, number, number] = [0.2675, 0.2565, 0.2761];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { taskBoundaries, taskOfClass, taskSizes } from './tasks';
 
-describe('taskSizes (spec §2)', () => {
+describe('taskSizes (docs/method.md §3.3)', () => {
   it.each([
     ['CIFAR-100 10/10', 100, 10, 10, Array(10).fill(10)],
     ['ImageNet-R / CUB-200 20/20', 200, 20, 20, Array(10).fill(20)],

@@ -9,7 +9,7 @@ export interface BenchFlags {
   backend: string;
   /** False with `--no-vit-b16`: skip the ViT-B/16 training step at batch 8 (≈ 1–2 min on 2 cores). */
   vitB16?: boolean;
-  /** False with `--no-pipeline`: skip the input-pipeline figures (decode + §3 transforms at 224 px). */
+  /** False with `--no-pipeline`: no input-pipeline figures (decode + docs/method.md §5.2 transforms). */
   pipeline?: boolean;
 }
 

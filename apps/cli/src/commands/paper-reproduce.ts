@@ -245,7 +245,9 @@ export async function paperReproduce(opts: PaperReproduceOptions): Promise<void>
     if (methods.includes('seqft') && PUBLISHED[backbone][benchmark]?.seqft?.approximate)
       notes.push(`The published Seq FT number is approximate (≈).`);
     if (Object.keys(published).length === 0)
-      notes.push(`SLCA-SPEC §10 publishes no ${backbone} numbers for these methods on ${setup.title} ("–").`);
+      notes.push(
+        `The SLCA paper publishes no ${backbone} numbers for these methods on ${setup.title} ("–"; docs/method.md §13).`,
+      );
     notes.push(
       `Stage 1 augments every batch: ${trainTransforms.map((s) => s.op).join(' → ')}; evaluation and class statistics use resize ${transform.resize} → centre crop ${transform.crop}.`,
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DatasetManifest } from '../manifest';
 
-/** The four formats of the paper's benchmarks (SLCA-SPEC §3). */
+/** The four formats of the paper's benchmarks (docs/method.md §5.1). */
 export const IMPORT_FORMATS = ['cifar100', 'imagenet-r', 'cub200', 'cars196'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 

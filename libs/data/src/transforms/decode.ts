@@ -15,8 +15,8 @@ export interface EvalDecodeOptions {
 }
 
 /**
- * The test transform of SLCA-SPEC §3 (Resize 256 → CenterCrop 224, or a scaled pair): decode with sharp,
- * drop alpha (as PIL's `convert('RGB')`), bicubic resize of the shorter side to `resize` (libvips when
+ * The test transform of docs/method.md §5.2 (Resize 256 → CenterCrop 224, or a scaled pair): decode with
+ * sharp, drop alpha (as PIL's `convert('RGB')`), bicubic resize of the shorter side to `resize` (libvips when
  * shrinking, {@link resizeBicubic} when enlarging), centre crop `crop`, rounded to 8 bits as PIL does,
  * RGB scaled to [0, 1], NHWC float32 in input order. The sizes and crop offsets follow
  * torchvision exactly ({@link resizeShorterSize}, {@link centerCropBox}).

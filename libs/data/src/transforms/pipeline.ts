@@ -11,7 +11,7 @@ import { adjustBrightness, crop, hflip, normalizeImage } from './ops';
 import { resizeBicubic } from './resize';
 
 /**
- * One step of a torchvision-style pipeline, bicubic throughout (SLCA-SPEC §3). `resize` with a number
+ * One step of a torchvision-style pipeline, bicubic throughout (docs/method.md §5.2). `resize` with a number
  * resizes the shorter side (aspect kept); with `[height, width]` it resizes to exactly that.
  */
 export type TransformStep =

@@ -67,7 +67,7 @@ export interface BenchOptions {
    * unless `--no-vit-b16`). Absent: none.
    */
   step?: 'vit-b16' | StepBenchOptions;
-  /** Also measure the paper benchmarks' input pipeline (decode + §3 transforms at 224 px). */
+  /** Also measure the paper benchmarks' input pipeline (decode + docs/method.md §5.2 transforms). */
   pipeline?: boolean;
   onProgress?: (message: string) => void;
 }
@@ -628,7 +628,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         progress,
       )
     : undefined;
-  if (options.pipeline) progress('input pipeline (decode + §3 transforms at 224 px)');
+  if (options.pipeline) progress('input pipeline (decode + docs/method.md §5.2 transforms at 224 px)');
   const pipeline = options.pipeline ? await benchInputPipeline() : undefined;
   return {
     backend,
@@ -722,7 +722,7 @@ function formatPipeline(p: PipelineReport): string[] {
     ]);
   return [
     `input pipeline at ${p.size} px (libvips decodes on its own threads): train = decode at source size + ` +
-      `the §3 training transforms on the main thread, or on ${p.transformWorkers} transform worker threads ` +
+      `the docs/method.md §5.2 training transforms on the main thread, or on ${p.transformWorkers} transform worker threads ` +
       `(--transform-workers); eval = decode + resize → centre crop; ${p.runs[0]?.images ?? 0} synthetic images each`,
     table(rows),
   ];

@@ -17,7 +17,7 @@ export interface PipelineMeasurement {
   source: string;
   benchmark: PaperBenchmark;
   images: number;
-  /** Training view: sharp decode at source size + the §3 training pipeline (`transformBatch`). */
+  /** Training view: sharp decode at source size + `transformBatch` (docs/method.md §5.2 pipeline). */
   trainImagesPerSecond: number;
   /** The same training view with the transforms on `PipelineReport.transformWorkers` worker threads. */
   trainPooledImagesPerSecond: number;

@@ -12,15 +12,15 @@ import {
   paperConfigurations,
 } from './paper';
 
-/** SLCA-SPEC §6 table, typed out again by hand: [init/increment, IN21K epochs, milestones, τ]. */
-const SPEC_6 = {
+/** The docs/method.md §8 table, typed out again by hand: [init/increment, IN21K epochs, milestones, τ]. */
+const TABLE_8 = {
   cifar100: { inc: [10, 10], in21k: [20, [18]], tau: 0.1 },
   'imagenet-r': { inc: [20, 20], in21k: [50, [40]], tau: 0.1 },
   cub200: { inc: [20, 20], in21k: [50, [40]], tau: 0.1 },
   cars196: { inc: [20, 20], in21k: [50, [40]], tau: 0.05 },
 } as const;
 
-describe('paper configurations (SLCA-SPEC §6)', () => {
+describe('paper configurations (docs/method.md §8)', () => {
   it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
     const rows = paperConfigurations();
     expect(rows).toHaveLength(4 * 2 * 4);
@@ -30,7 +30,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
 
   for (const benchmark of PAPER_BENCHMARKS) {
     it(`${benchmark}: tasks, epochs, milestones, τ and the stage-1 / alignment optimisers match the table`, () => {
-      const spec = SPEC_6[benchmark];
+      const spec = TABLE_8[benchmark];
       for (const backbone of PAPER_BACKBONES) {
         const cfg = paperConfig(benchmark, backbone, 'slca', 1993);
         validateConfig(cfg);
@@ -72,7 +72,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
     });
   }
 
-  it('task sizes follow §2: 10×10, 10×20, 10×20, 9×20+16', () => {
+  it('task sizes follow §3.3: 10×10, 10×20, 10×20, 9×20+16', () => {
     const sizes = PAPER_BENCHMARKS.map((b) => {
       const s = PAPER_SETUP[b];
       return taskSizes(s.classes, s.initClasses, s.increment);
@@ -83,7 +83,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
     expect(sizes[3]).toEqual([...Array(9).fill(20), 16]);
   });
 
-  it('normalises CIFAR-100 with its own statistics and the rest with ImageNet’s (§3)', () => {
+  it('normalises CIFAR-100 with its own statistics and the rest with ImageNet’s (§5.3)', () => {
     expect(paperConfig('cifar100', 'in21k', 'slca', 1).normalize).toEqual({
       mean: [0.5071, 0.4867, 0.4408],
       std: [0.2675, 0.2565, 0.2761],
@@ -95,7 +95,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
       });
   });
 
-  it('states the §3 transform pipelines (bicubic; RandomResizedCrop scale (0.08, 1), ratio (3/4, 4/3))', () => {
+  it('states the §5.2 transform pipelines (bicubic; RandomResizedCrop scale (0.08, 1), ratio (3/4, 4/3))', () => {
     expect(PAPER_SETUP.cifar100.train).toEqual([
       { op: 'random-resized-crop', size: 224, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
       { op: 'hflip', p: 0.5 },
@@ -144,7 +144,7 @@ describe('paper configurations (SLCA-SPEC §6)', () => {
     for (const m of PAPER_METHODS) validateConfig(paperConfig('cub200', 'mocov3', m, 1997));
   });
 
-  it('names the published §10 numbers, and none where the table has "–" or for MoCo v3', () => {
+  it('names the published §13 numbers, and none where the table has "–" or for MoCo v3', () => {
     const published = (id: string) => paperConfigurations().find((r) => r.id === `${id}@v3`)?.published;
     expect(published('cifar100/in21k/slca')).toMatchObject({
       lastAcc: 91.53,

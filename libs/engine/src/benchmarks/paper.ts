@@ -4,7 +4,7 @@ import { applyMethod, type ExperimentConfig, type Method } from '../slca/config'
 import { VIT_PRESETS, type VitArch } from '../vit/arch';
 
 /**
- * The paper's setup (SLCA-SPEC §3, §6, §10) as data: one versioned configuration per benchmark ×
+ * The paper's setup (docs/method.md §5, §8, §13) as data: one versioned configuration per benchmark ×
  * pre-training × method, each with the number the paper publishes for it. Bump `PAPER_CONFIG_VERSION`
  * whenever a value here changes, so a result always names the configuration that produced it.
  */
@@ -22,7 +22,7 @@ type Rgb = [number, number, number];
 const IMAGENET: { mean: Rgb; std: Rgb } = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const CIFAR100: { mean: Rgb; std: Rgb } = { mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761] };
 
-/** One step of a torchvision-style pipeline, bicubic throughout (SLCA-SPEC §3); defined in libs/data. */
+/** One step of a torchvision-style pipeline, bicubic throughout (docs/method.md §5.2); in libs/data. */
 export type { TransformStep };
 
 export interface PaperBenchmarkSetup {
@@ -30,13 +30,13 @@ export interface PaperBenchmarkSetup {
   classes: number;
   initClasses: number;
   increment: number;
-  /** Task sizes that init/increment give (SLCA-SPEC §2), for the reader's check. */
+  /** Task sizes that init/increment give (docs/method.md §3.3), for the reader's check. */
   tasks: string;
   official: { train: number; test: number };
   train: TransformStep[];
   test: TransformStep[];
   normalize: { mean: Rgb; std: Rgb };
-  /** Logit-normalisation temperature of the alignment stage (SLCA-SPEC §6 table). */
+  /** Logit-normalisation temperature of the alignment stage (docs/method.md §8 table). */
   tau: number;
   stage1: Record<PaperBackbone, { epochs: number; milestones: number[] }>;
 }
@@ -120,11 +120,11 @@ export interface PublishedNumber {
   source: string;
 }
 
-const SPEC_10 = 'SLCA-SPEC §10 (ViT-B/16 IN21K)';
+const PAPER_IN21K = 'SLCA paper (ICCV 2023), ViT-B/16 IN21K';
 
 /**
- * SLCA-SPEC §10 for the methods implemented here. A missing entry is a "–" in the table; the spec
- * publishes no MoCo v3 numbers, so those configurations run without a reference.
+ * The published results (docs/method.md §13) for the methods implemented here. A missing entry is a "–"
+ * in the table; the paper publishes no MoCo v3 numbers, so those configurations run without a reference.
  */
 export const PUBLISHED: Record<
   PaperBackbone,
@@ -132,25 +132,25 @@ export const PUBLISHED: Record<
 > = {
   in21k: {
     cifar100: {
-      seqft: { lastAcc: 41.8, approximate: true, source: SPEC_10 },
-      sl: { lastAcc: 88.86, incAcc: 92.01, source: SPEC_10 },
-      slca: { lastAcc: 91.53, lastAccStd: 0.28, incAcc: 94.09, incAccStd: 0.87, source: SPEC_10 },
-      joint: { lastAcc: 93.22, source: SPEC_10 },
+      seqft: { lastAcc: 41.8, approximate: true, source: PAPER_IN21K },
+      sl: { lastAcc: 88.86, incAcc: 92.01, source: PAPER_IN21K },
+      slca: { lastAcc: 91.53, lastAccStd: 0.28, incAcc: 94.09, incAccStd: 0.87, source: PAPER_IN21K },
+      joint: { lastAcc: 93.22, source: PAPER_IN21K },
     },
     'imagenet-r': {
-      seqft: { lastAcc: 27.0, approximate: true, source: SPEC_10 },
-      sl: { lastAcc: 71.8, incAcc: 76.84, source: SPEC_10 },
-      slca: { lastAcc: 77.0, lastAccStd: 0.33, incAcc: 81.17, incAccStd: 0.64, source: SPEC_10 },
-      joint: { lastAcc: 79.6, source: SPEC_10 },
+      seqft: { lastAcc: 27.0, approximate: true, source: PAPER_IN21K },
+      sl: { lastAcc: 71.8, incAcc: 76.84, source: PAPER_IN21K },
+      slca: { lastAcc: 77.0, lastAccStd: 0.33, incAcc: 81.17, incAccStd: 0.64, source: PAPER_IN21K },
+      joint: { lastAcc: 79.6, source: PAPER_IN21K },
     },
     cub200: {
-      seqft: { lastAcc: 40.0, approximate: true, source: SPEC_10 },
-      slca: { lastAcc: 84.71, lastAccStd: 0.4, incAcc: 90.94, incAccStd: 0.68, source: SPEC_10 },
+      seqft: { lastAcc: 40.0, approximate: true, source: PAPER_IN21K },
+      slca: { lastAcc: 84.71, lastAccStd: 0.4, incAcc: 90.94, incAccStd: 0.68, source: PAPER_IN21K },
     },
     cars196: {
-      seqft: { lastAcc: 27.6, approximate: true, source: SPEC_10 },
-      slca: { lastAcc: 67.73, lastAccStd: 0.85, incAcc: 76.93, incAccStd: 1.21, source: SPEC_10 },
-      joint: { lastAcc: 80.31, source: SPEC_10 },
+      seqft: { lastAcc: 27.6, approximate: true, source: PAPER_IN21K },
+      slca: { lastAcc: 67.73, lastAccStd: 0.85, incAcc: 76.93, incAccStd: 1.21, source: PAPER_IN21K },
+      joint: { lastAcc: 80.31, source: PAPER_IN21K },
     },
   },
   mocov3: {},
@@ -194,8 +194,8 @@ export function paperConfigurations(): PaperConfiguration[] {
 }
 
 /**
- * The ExperimentConfig of one row (SLCA-SPEC §6/§8): ViT-B/16 at 224, SGD momentum 0.9, wd 5e-4, batch
- * 128, head lr 0.01 and backbone lr 1e-4 (Seq FT: 0.01 everywhere), MultiStep γ 0.1, a fresh final
+ * The ExperimentConfig of one row (docs/method.md §8/§10): ViT-B/16 at 224, SGD momentum 0.9, wd 5e-4,
+ * batch 128, head lr 0.01 and backbone lr 1e-4 (Seq FT: 0.01 everywhere), MultiStep γ 0.1, a fresh final
  * LayerNorm; alignment 5 epochs, 256 samples per class, batches of 256, lr 0.01, τ per benchmark.
  * Stage 1 augments every batch with the benchmark's training pipeline (`PAPER_SETUP[b].train`, scaled to
  * the backbone's input size), so the data must be loaded at source size (`loadManifestSource`).
@@ -238,7 +238,7 @@ export function paperConfig(
 }
 
 /**
- * A benchmark's test transform (SLCA-SPEC §3: Resize 256 → CenterCrop 224) for a backbone taking
+ * A benchmark's test transform (docs/method.md §5.2: Resize 256 → CenterCrop 224) for a backbone taking
  * `size` px, scaled by size/224 (ViT-B/16: exactly 256 → 224): what evaluation and class statistics see.
  */
 export function paperTestTransform(

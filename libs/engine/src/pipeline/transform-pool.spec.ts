@@ -31,7 +31,7 @@ const SIZES: [number, number][] = [
   [48, 20],
   [36, 44],
 ];
-// The spec's CIFAR-100 and CUB pipelines at 16 px instead of 224.
+// The CIFAR-100 and CUB pipelines of docs/method.md §5.2 at 16 px instead of 224.
 const CIFAR_LIKE: TransformStep[] = [
   { op: 'random-resized-crop', size: 16, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
   { op: 'hflip', p: 0.5 },

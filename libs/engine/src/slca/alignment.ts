@@ -81,8 +81,8 @@ export function sampleClass(stats: ClassStatistics, count: number, scale: number
 export type AlignmentProgress = StepProgress;
 
 /**
- * Stage 2 of SLCA (§8): retrains all heads on features sampled from the seen classes' Gaussians, with
- * logit normalisation, and returns the aligned heads (the inputs are not modified).
+ * Stage 2 of SLCA (docs/method.md §10): retrains all heads on features sampled from the seen classes'
+ * Gaussians, with logit normalisation, and returns the aligned heads (the inputs are not modified).
  * `stats[c]` must hold the statistics of global class c for every seen class.
  */
 export function alignClassifier(

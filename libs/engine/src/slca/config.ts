@@ -29,7 +29,7 @@ export interface Stage1Options {
   freshFinalNorm: boolean;
   /**
    * Stage-1 augmentation, or null for none: horizontal flip + shift (pixels) on decoded images (the
-   * embedded benchmark), or a torchvision-style pipeline (SLCA-SPEC §3) applied per batch to the images
+   * embedded benchmark), or a torchvision-style pipeline (docs/method.md §5) applied per batch to the images
    * at their source sizes (the paper's benchmarks; the data must be loaded with `loadManifestSource`).
    */
   augment: TrainAugment | null;
@@ -60,7 +60,7 @@ export interface ExperimentConfig {
   normalize: { mean: [number, number, number]; std: [number, number, number] };
 }
 
-/** The reference hyper-parameters of SLCA-SPEC §6/§8, applied to a method. */
+/** The reference hyper-parameters of docs/method.md §8/§10, applied to a method. */
 export function applyMethod(base: ExperimentConfig, method: Method): ExperimentConfig {
   const cfg: ExperimentConfig = structuredClone(base);
   cfg.method = method;

@@ -69,9 +69,9 @@ export interface SeenClassesInput extends FeatureOptions {
 }
 
 /**
- * SLCA's evaluation after a task (SLCA-SPEC §9): features of the test images of every seen class, logits of
- * all heads side by side, argmax over all seen classes. The trainer runs it in-process; the evaluator
- * service runs the same function on a checkpoint, so both give the same row.
+ * SLCA's evaluation after a task (docs/method.md §4): features of the test images of every seen class,
+ * logits of all heads side by side, argmax over all seen classes. The trainer runs it in-process; the
+ * evaluator service runs the same function on a checkpoint, so both give the same row.
  */
 export async function evaluateSeenClasses(input: SeenClassesInput): Promise<TaskEvaluation> {
   const { arch, sizes, task, testLabels } = input;

@@ -56,7 +56,7 @@ describe('runExperiment on a tiny synthetic benchmark', () => {
     expect(b.tasks[0].epochLosses).not.toEqual(a.tasks[0].epochLosses);
   });
 
-  it('methods differ only where the spec says: Seq FT trains the backbone at the head lr, SL has no alignment', async () => {
+  it('methods differ only where docs/method.md says: Seq FT trains the backbone at the head lr, SL has no alignment', async () => {
     const seqft = tinyConfig('seqft');
     const sl = tinyConfig('sl');
     expect(seqft.stage1.backboneLrScale).toBe(1);

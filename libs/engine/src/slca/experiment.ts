@@ -213,10 +213,10 @@ function flatten(value: unknown, prefix = '', out: Record<string, string> = {}):
 }
 
 /**
- * Runs one class-incremental experiment end to end (SLCA-SPEC §2–§8): class order from the seed, tasks,
- * slow-learner training of the backbone and a new head per task, class statistics, classifier alignment,
- * and evaluation on all seen classes after each task. Everything random comes from seeded streams, whose
- * states travel in checkpoints, so a resumed run continues bit-identically.
+ * Runs one class-incremental experiment end to end (docs/method.md §3–§10): class order from the seed, tasks,
+ * slow-learner training of the backbone and a new head per task, class statistics, classifier alignment, and
+ * evaluation on all seen classes after each task. Everything random comes from seeded streams, whose states
+ * travel in checkpoints, so a resumed run continues bit-identically.
  */
 export async function runExperiment(
   config: ExperimentConfig,

@@ -14,8 +14,8 @@ function taskIndicator(taskSizes: readonly number[]): tf.Tensor2D {
 export const LOGIT_NORM_EPS = 1e-7;
 
 /**
- * SLCA's logit normalisation (§8): for each sample, the L2 norm of each task's slice of the logits
- * (+1e-7), averaged over tasks; logits are divided by that mean norm and by τ. Differentiable.
+ * SLCA's logit normalisation (docs/method.md §10.2): for each sample, the L2 norm of each task's slice of
+ * the logits (+1e-7), averaged over tasks; logits are divided by that mean norm and by τ. Differentiable.
  */
 export function logitNormalize(logits: tf.Tensor2D, taskSizes: readonly number[], tau: number): tf.Tensor2D {
   return tf.tidy(() => {

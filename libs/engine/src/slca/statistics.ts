@@ -1,6 +1,6 @@
 /**
- * Per-class feature statistics (SLCA §7): mean and unbiased covariance accumulated in float64, plus a
- * small ridge, and the Cholesky factor used to sample from N(μ, Σ). Computed once, when a class is
+ * Per-class feature statistics (docs/method.md §9): mean and unbiased covariance accumulated in float64,
+ * plus a small ridge, and the Cholesky factor used to sample from N(μ, Σ). Computed once, when a class is
  * learned, and never recomputed.
  */
 export interface ClassStatistics {
