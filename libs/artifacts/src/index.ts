@@ -51,6 +51,7 @@ export {
 } from './layout';
 export { type ObjectStore, type ObjectInfo, type PutOptions, validateKey } from './store';
 export { MemoryObjectStore } from './memory-store';
+export { FileObjectStore } from './file-store';
 export {
   MinioObjectStore,
   SINGLE_PUT_LIMIT_BYTES,
