@@ -279,3 +279,4 @@ export {
   type ResolveOptions,
 } from './experiment/resolve';
 export { goldenFiles, goldenFileName, EXPERIMENT_SCHEMA_FILE } from './experiment/golden-files';
+export { prepareBackbone, archName, type PreparedBackbone } from './weights/prepare-backbone';
