@@ -11,8 +11,8 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Services whose code calls into @slca/engine (tensors, backbones, the compute worker). */
-const ENGINE_SERVICES = new Set(['trainer', 'stats-store', 'evaluator']);
+/** Services whose code calls into @slca/engine (tensors, backbones — the splitter registers them —, the compute worker). */
+const ENGINE_SERVICES = new Set(['splitter', 'trainer', 'stats-store', 'evaluator']);
 
 const app = process.argv[2];
 if (!app || !/^[a-z][a-z0-9-]*$/.test(app)) {

@@ -203,6 +203,44 @@ export interface BackboneRecord {
   registeredAt: string;
 }
 
+/** What the engine's preparation of a weights file tells the record (structurally: artifacts knows no engine). */
+export interface PreparedBackboneInfo {
+  weights: Uint8Array;
+  digest: string;
+  format: 'safetensors' | 'torch';
+  tensors: number;
+  dropped: string[];
+  archName: string;
+  source: { sha256: string; size: number };
+}
+
+/** The record of a backbone registered from `sourceFile` (its base name is kept, not the path). */
+export function backboneRecord(
+  name: string,
+  arch: object,
+  prepared: PreparedBackboneInfo,
+  sourceFile: string,
+  registeredAt = new Date(),
+): BackboneRecord {
+  return {
+    schema: BACKBONE_SCHEMA,
+    name,
+    archName: prepared.archName,
+    arch: { ...(arch as Record<string, number>) },
+    digest: prepared.digest,
+    size: prepared.weights.length,
+    tensors: prepared.tensors,
+    source: {
+      file: sourceFile.split(/[\\/]/).at(-1) ?? sourceFile,
+      format: prepared.format,
+      sha256: prepared.source.sha256,
+      size: prepared.source.size,
+    },
+    dropped: [...prepared.dropped],
+    registeredAt: registeredAt.toISOString(),
+  };
+}
+
 export interface StoredBackbone {
   record: BackboneRecord;
   artifact: ArtifactManifest;

@@ -97,6 +97,8 @@ export {
 } from './local-s3';
 export {
   putBackbone,
+  backboneRecord,
+  type PreparedBackboneInfo,
   getBackbone,
   listBackbones,
   BACKBONE_SCHEMA,

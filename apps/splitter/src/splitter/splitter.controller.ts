@@ -4,6 +4,11 @@ import { validateSegment } from '@slca/artifacts';
 import {
   SplitterServiceControllerMethods,
   type CreateSplitRequest,
+  type GetBackboneRequest,
+  type GetBackboneResponse,
+  type ListBackbonesResponse,
+  type RegisterBackboneRequest,
+  type RegisterBackboneResponse,
   type CreateSplitResponse,
   type GetDatasetRequest,
   type GetDatasetResponse,
@@ -20,6 +25,7 @@ import {
 } from '@slca/contracts';
 import { IMPORT_FORMATS, splitId, type ImportFormat } from '@slca/data';
 import { invalidArgument } from '@slca/service-kit';
+import { BackbonesService } from '../backbones/backbones.service';
 import { EMBEDDED_DATASET_NAME, SplitterService } from './splitter.service';
 
 /** Largest image side a folder import may ask for; beyond it one image alone is hundreds of MB as floats. */
@@ -57,7 +63,10 @@ function absolutePath(value: string): string {
 @Controller()
 @SplitterServiceControllerMethods()
 export class SplitterController implements SplitterServiceController {
-  constructor(@Inject(SplitterService) private readonly splitter: SplitterService) {}
+  constructor(
+    @Inject(SplitterService) private readonly splitter: SplitterService,
+    @Inject(BackbonesService) private readonly backbones: BackbonesService,
+  ) {}
 
   async importEmbeddedDataset(request: ImportEmbeddedDatasetRequest): Promise<ImportEmbeddedDatasetResponse> {
     const name = segment('name', request.name === '' ? EMBEDDED_DATASET_NAME : request.name);
@@ -109,5 +118,20 @@ export class SplitterController implements SplitterServiceController {
 
   async getSplit(request: GetSplitRequest): Promise<GetSplitResponse> {
     return { split: await this.splitter.getSplit(segment('id', request.id)) };
+  }
+
+  async registerBackbone(request: RegisterBackboneRequest): Promise<RegisterBackboneResponse> {
+    const name = segment('name', request.name);
+    if (request.arch === '') throw invalidArgument('arch', 'is required (a preset such as vit-b16, or JSON)');
+    const path = absolutePath(request.path);
+    return { backbone: await this.backbones.register(name, request.arch, path) };
+  }
+
+  async getBackbone(request: GetBackboneRequest): Promise<GetBackboneResponse> {
+    return { backbone: await this.backbones.get(segment('name', request.name)) };
+  }
+
+  async listBackbones(): Promise<ListBackbonesResponse> {
+    return { backbones: await this.backbones.list() };
   }
 }

@@ -1,0 +1,127 @@
+import { readFile, stat } from 'node:fs/promises';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  backbonePrefix,
+  backboneRecord,
+  getBackbone,
+  isArtifactError,
+  listBackbones,
+  putBackbone,
+  type ObjectStore,
+  type StoredBackbone,
+} from '@slca/artifacts';
+import type { Backbone } from '@slca/contracts';
+import {
+  EMBEDDED_ARCH,
+  EMBEDDED_BACKBONE_NAME,
+  embeddedBackbonePath,
+  parseArch,
+  prepareBackbone,
+  type VitArch,
+} from '@slca/engine';
+import { invalidArgument } from '@slca/service-kit';
+import { OBJECT_STORE } from '../object-store';
+import { artifactRef } from '../splitter/artifact-ref';
+
+/** Largest weights file read (ViT-L checkpoints with optimizer state are ~3.5 GB; ViT-B/16 is 0.35–1 GB). */
+export const MAX_WEIGHTS_BYTES = 4 * 1024 ** 3;
+
+/** Errors of a weights file that are the caller's: the file is not a backbone of that architecture. */
+const FILE_ERRORS = new Set(['WeightsError', 'SafetensorsError', 'TorchCheckpointError']);
+
+/** The backbone registry: weights checked against their architecture, stored once, listed. */
+@Injectable()
+export class BackbonesService implements OnApplicationBootstrap {
+  /** Registrations under way by name: a retried call joins the running one. */
+  private readonly registering = new Map<string, Promise<StoredBackbone>>();
+
+  constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
+
+  /**
+   * Registers the embedded backbone when the service starts, so every stack has it. A store that is not up
+   * yet is no failure: the first GetBackbone of it registers it then.
+   */
+  onApplicationBootstrap(): void {
+    this.registerEmbedded().catch(() => undefined);
+  }
+
+  async register(name: string, archInput: string, path: string): Promise<Backbone> {
+    let arch: VitArch;
+    try {
+      arch = parseArch(archInput);
+    } catch (error) {
+      throw invalidArgument('arch', (error as Error).message);
+    }
+    return this.message(await this.once(name, () => this.registerFile(name, arch, path)));
+  }
+
+  /** The embedded default's backbone, registered from the shipped asset (the stack does it at start). */
+  async registerEmbedded(): Promise<Backbone> {
+    return this.message(
+      await this.once(EMBEDDED_BACKBONE_NAME, () =>
+        this.registerFile(EMBEDDED_BACKBONE_NAME, { ...EMBEDDED_ARCH }, embeddedBackbonePath()),
+      ),
+    );
+  }
+
+  async get(name: string): Promise<Backbone> {
+    try {
+      return this.message(await getBackbone(this.store, name));
+    } catch (error) {
+      if (name === EMBEDDED_BACKBONE_NAME && isArtifactError(error) && error.code === 'not_found')
+        return this.registerEmbedded();
+      throw error;
+    }
+  }
+
+  async list(): Promise<Backbone[]> {
+    const names = await listBackbones(this.store);
+    return Promise.all(names.map(async (name) => this.message(await getBackbone(this.store, name))));
+  }
+
+  private once(name: string, work: () => Promise<StoredBackbone>): Promise<StoredBackbone> {
+    let running = this.registering.get(name);
+    if (!running) {
+      running = work().finally(() => this.registering.delete(name));
+      this.registering.set(name, running);
+    }
+    return running;
+  }
+
+  private async registerFile(name: string, arch: VitArch, path: string): Promise<StoredBackbone> {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw invalidArgument('path', `${path} is not a readable file`);
+    if (info.size > MAX_WEIGHTS_BYTES)
+      throw invalidArgument(
+        'path',
+        `${path} is ${info.size} bytes, above the ${MAX_WEIGHTS_BYTES}-byte limit`,
+      );
+    const bytes = new Uint8Array(await readFile(path));
+    let prepared;
+    try {
+      prepared = prepareBackbone(bytes, arch, path);
+    } catch (error) {
+      if (FILE_ERRORS.has((error as Error).name)) throw invalidArgument('path', (error as Error).message);
+      throw error;
+    }
+    return putBackbone(this.store, backboneRecord(name, arch, prepared, path), prepared.weights);
+  }
+
+  private async message(stored: StoredBackbone): Promise<Backbone> {
+    const { record } = stored;
+    return {
+      name: record.name,
+      archName: record.archName,
+      archJson: JSON.stringify(record.arch),
+      digest: record.digest,
+      size: record.size,
+      tensors: record.tensors,
+      sourceFile: record.source.file,
+      sourceFormat: record.source.format,
+      sourceSha256: record.source.sha256,
+      dropped: record.dropped,
+      registeredAtMs: Date.parse(record.registeredAt),
+      artifact: await artifactRef(this.store, backbonePrefix(record.name), stored.artifact),
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { getBackbone } from '@slca/artifacts';
+import type { GetBackboneResponse, ListBackbonesResponse, RegisterBackboneResponse } from '@slca/contracts';
+import { backboneFromBytes, EMBEDDED_ARCH, loadEmbeddedBackbone, prepareBackbone } from '@slca/engine';
+import { INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  failure,
+  present,
+  startServiceUnderTest,
+  startObjectStore,
+  type ObjectStoreFixture,
+  type ServiceUnderTest,
+} from '@slca/stack';
+
+const fixtures = resolve(__dirname, '../../../libs/engine/test/fixtures/torch');
+const tinyArch = JSON.stringify({ imageSize: 8, patchSize: 4, dim: 8, depth: 1, heads: 2, mlpDim: 16 });
+
+let stack: ObjectStoreFixture;
+let service: ServiceUnderTest;
+let client: GrpcClient;
+let dir: string;
+
+beforeAll(async () => {
+  stack = await startObjectStore();
+  service = await startServiceUnderTest('splitter', stack, 60_000);
+  client = service.client;
+  dir = mkdtempSync(join(tmpdir(), 'slca-backbones-'));
+}, 60_000);
+
+afterAll(async () => {
+  await service?.stop();
+  await stack?.close();
+});
+
+const call = <Res extends object>(method: string, request: object) =>
+  client.unary<object, Res>(method, request);
+const register = (name: string, path: string, arch = tinyArch) =>
+  call<RegisterBackboneResponse>('RegisterBackbone', { name, arch, path });
+
+describe('the backbone registry over gRPC', () => {
+  it('registers the embedded backbone by itself; its stored weights are the shipped values bit for bit', async () => {
+    const { backbone } = await call<GetBackboneResponse>('GetBackbone', { name: 'vit-emoji' });
+    const stored = present(backbone);
+    expect(stored.archName).toBe('vit-emoji');
+    const bytes = await (await getBackbone(stack.store, 'vit-emoji')).read();
+    const { values } = backboneFromBytes(new Uint8Array(bytes), { ...EMBEDDED_ARCH });
+    expect(Buffer.from(values.buffer).equals(Buffer.from((await loadEmbeddedBackbone()).values.buffer))).toBe(
+      true,
+    );
+  });
+
+  it('a torch.save file and a MoCo v3 checkpoint of the same weights register with one digest', async () => {
+    const fromTorch = present((await register('tiny-torch', join(fixtures, 'vit-tiny.pt'))).backbone);
+    const fromMoco = present((await register('tiny-moco', join(fixtures, 'vit-tiny-moco.pth.tar'))).backbone);
+    const fromSafetensors = present(
+      (await register('tiny-st', join(fixtures, 'vit-tiny.safetensors'))).backbone,
+    );
+    expect(fromTorch.digest).toBe(fromSafetensors.digest);
+    expect(fromMoco.digest).toBe(fromSafetensors.digest);
+    expect(fromMoco.sourceFormat).toBe('torch');
+    expect(fromMoco.sourceFile).toBe('vit-tiny-moco.pth.tar');
+    expect(fromMoco.dropped.some((n) => n.includes('momentum_encoder'))).toBe(true);
+    expect(fromSafetensors.sourceFormat).toBe('safetensors');
+    expect(fromTorch.archName).toBe('custom');
+    // Idempotent: the same file again returns the same record.
+    expect(
+      present((await register('tiny-torch', join(fixtures, 'vit-tiny.pt'))).backbone).registeredAtMs,
+    ).toBe(fromTorch.registeredAtMs);
+    const { backbones } = await call<ListBackbonesResponse>('ListBackbones', {});
+    expect(backbones.map((b) => b.name)).toEqual(
+      expect.arrayContaining(['tiny-moco', 'tiny-st', 'tiny-torch', 'vit-emoji']),
+    );
+    const expected = prepareBackbone(
+      new Uint8Array(readFileSync(join(fixtures, 'vit-tiny.pt'))),
+      JSON.parse(tinyArch),
+      'x',
+    );
+    expect(fromTorch.digest).toBe(expected.digest);
+  });
+
+  it('refuses bad input with the field, and stores nothing', async () => {
+    const wide = JSON.stringify({ imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2, mlpDim: 16 });
+    const shape = await failure(register('tiny-wide', join(fixtures, 'vit-tiny.pt'), wide));
+    expect(shape.code).toBe(status.INVALID_ARGUMENT);
+    expect(shape.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual(['path']);
+    expect(shape.details).toMatch(/tensor '[^']+' has shape \[[\d,]+\], expected \[[\d,]+\]/);
+
+    const evil = await failure(register('evil', join(fixtures, 'malicious.pt')));
+    expect(evil.code).toBe(status.INVALID_ARGUMENT);
+    expect(evil.details).toMatch(/refusing global/);
+
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, 'not weights at all');
+    expect((await failure(register('junk', junk))).code).toBe(status.INVALID_ARGUMENT);
+    const badArch = await failure(register('tiny-bad', join(fixtures, 'vit-tiny.pt'), 'vit-z99'));
+    expect(badArch.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual(['arch']);
+    const relative = await failure(register('tiny-rel', 'vit-tiny.pt'));
+    expect(relative.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual(['path']);
+    expect((await failure(register('Bad Name', join(fixtures, 'vit-tiny.pt')))).code).toBe(
+      status.INVALID_ARGUMENT,
+    );
+    for (const name of ['tiny-wide', 'evil', 'junk', 'tiny-bad', 'tiny-rel'])
+      expect((await failure(call('GetBackbone', { name }))).code).toBe(status.NOT_FOUND);
+  });
+
+  it('other weights under a registered name are ALREADY_EXISTS, and the stored weights stay', async () => {
+    const other = join(dir, 'other.safetensors');
+    copyFileSync(join(fixtures, 'vit-tiny-f16.safetensors'), other);
+    const before = present((await call<GetBackboneResponse>('GetBackbone', { name: 'tiny-st' })).backbone);
+    const clash = await failure(register('tiny-st', other));
+    expect(clash.code).toBe(status.ALREADY_EXISTS);
+    const after = present((await call<GetBackboneResponse>('GetBackbone', { name: 'tiny-st' })).backbone);
+    expect(after.digest).toBe(before.digest);
+  });
+});
