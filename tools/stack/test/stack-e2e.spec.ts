@@ -32,6 +32,9 @@ const request = (runId: string) => ({
   checkpointEvery: 0,
   tags: ['e2e'],
   configOverridesJson: OVERRIDES,
+  experimentJson: '',
+  set: [],
+  validateOnly: false,
 });
 
 let dir: string;

@@ -103,6 +103,9 @@ export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunRes
         checkpointEvery: options.checkpointEvery ?? 0,
         tags: options.tags ?? [],
         configOverridesJson: options.configOverridesJson ?? '',
+        experimentJson: '',
+        set: [],
+        validateOnly: false,
       })
       .catch((error: unknown) => {
         throw new RemoteError(error);

@@ -89,6 +89,9 @@ export function parseNewRun(form: FormData): { state: NewRunState; request?: Sta
       checkpointEvery: 0,
       tags,
       configOverridesJson: values.overrides,
+      experimentJson: '',
+      set: [],
+      validateOnly: false,
     },
   };
 }

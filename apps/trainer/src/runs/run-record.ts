@@ -1,4 +1,4 @@
-import { RunStatus, type Run } from '@slca/contracts';
+import { RunStatus, type Run, type RunLineage } from '@slca/contracts';
 
 /** A run as the trainer keeps it in the object store (runs/<id>/run.json); replaced whole on each change. */
 export interface RunRecord {
@@ -25,6 +25,8 @@ export interface RunRecord {
   /** Sequence number of the last checkpoint written (0: none). */
   checkpointSeq: number;
   resumedCount: number;
+  /** What the run runs on (absent in records written before lineage was kept). */
+  lineage?: RunLineage;
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -62,5 +64,6 @@ export function toRun(r: RunRecord): Run {
     error: r.error,
     latestCheckpoint: r.latestCheckpoint,
     resumedCount: r.resumedCount,
+    lineage: r.lineage,
   };
 }

@@ -3,6 +3,7 @@ import {
   TrainerServiceControllerMethods,
   type CancelRunRequest,
   type CancelRunResponse,
+  type GetCatalogResponse,
   type GetRunArtifactsRequest,
   type GetRunArtifactsResponse,
   type GetRunRequest,
@@ -19,6 +20,7 @@ import {
 } from '@slca/contracts';
 import { invalidArgument } from '@slca/service-kit';
 import { Observable } from 'rxjs';
+import { catalogResponse } from '../catalog/catalog';
 import { RunSpecError } from '../execution/run-spec';
 import { RunManager } from './run-manager';
 import { TERMINAL, toRun } from './run-record';
@@ -42,6 +44,10 @@ export class RunsController implements TrainerServiceController {
       if (e instanceof RunSpecError) throw invalidArgument(e.field, e.message.slice(e.field.length + 2));
       throw e;
     }
+  }
+
+  async getCatalog(): Promise<GetCatalogResponse> {
+    return catalogResponse();
   }
 
   async getRun(request: GetRunRequest): Promise<GetRunResponse> {
