@@ -280,3 +280,4 @@ export {
 } from './experiment/resolve';
 export { goldenFiles, goldenFileName, EXPERIMENT_SCHEMA_FILE } from './experiment/golden-files';
 export { prepareBackbone, archName, type PreparedBackbone } from './weights/prepare-backbone';
+export { loadExperimentData, checkDatasetFits, DatasetFitError } from './experiment/experiment-data';
