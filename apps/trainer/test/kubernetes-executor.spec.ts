@@ -81,6 +81,16 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
   }
 }
 
+const LINEAGE = {
+  dataset: 'cifar100',
+  datasetDigest: 'd'.repeat(64),
+  backbone: 'in21k',
+  backboneDigest: 'b'.repeat(64),
+  configurationId: 'cifar100/in21k/slca@v3',
+  configurationVersion: 3,
+  codeVersion: 'abc',
+};
+
 describe('KubernetesExecutor against a fake Kubernetes API server', () => {
   let api: FakeKubernetesApi;
   let executor: KubernetesExecutor;
@@ -152,7 +162,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     expect(posts[0].path).toBe('/apis/batch/v1/namespaces/slca/jobs');
     expect(() => new Job(posts[0].body as never).validate()).not.toThrow();
 
-    await hooks.onPrepared({ splitId: 'split-1', tasks: 2, backend: 'tensorflow' });
+    await hooks.onPrepared({ splitId: 'split-1', tasks: 2, backend: 'tensorflow', lineage: LINEAGE });
     hooks.log('decoding 100 images');
     await hooks.onEvaluated({ task: 0, accuracy: 91.5, perTask: [91.5] });
     await hooks.onCheckpoint({

@@ -13,7 +13,7 @@ import {
 import { ConfigError, type ConfigOf } from '@slca/service-kit';
 import type { KUBERNETES_EXECUTOR_CONFIG } from '../config';
 import type { RunExecutor } from './executor';
-import type { ExecutionInput } from './run-execution';
+import type { ExecutionHooks, ExecutionInput } from './run-execution';
 
 /**
  * Exit codes of a run Job's container, the one definition both the pod (`job.ts`) and the Job's
@@ -271,7 +271,7 @@ export interface RunJobReport {
   jobUid: string;
   pod: string;
   updatedAtMs: number;
-  prepared?: { splitId: string; tasks: number; backend: string };
+  prepared?: Parameters<ExecutionHooks['onPrepared']>[0];
   checkpoint?: {
     prefix: string;
     seq: number;

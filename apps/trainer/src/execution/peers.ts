@@ -3,6 +3,10 @@ import type {
   CreateSplitResponse,
   EvaluateCheckpointRequest,
   EvaluateCheckpointResponse,
+  GetBackboneRequest,
+  GetBackboneResponse,
+  GetDatasetRequest,
+  GetDatasetResponse,
   GetClassStatisticsRequest,
   GetClassStatisticsResponse,
   GetRunMetricsRequest,
@@ -37,6 +41,22 @@ export class Peers {
         deadlineMs: this.timeouts.importMs,
       },
     );
+  }
+
+  getDataset(req: GetDatasetRequest, runId: string) {
+    return this.splitter.unary<GetDatasetRequest, GetDatasetResponse>('GetDataset', req, {
+      idempotent: true,
+      runId,
+    });
+  }
+
+  /** The splitter registers the embedded backbone on its first lookup, which may take a few seconds. */
+  getBackbone(req: GetBackboneRequest, runId: string) {
+    return this.splitter.unary<GetBackboneRequest, GetBackboneResponse>('GetBackbone', req, {
+      idempotent: true,
+      runId,
+      deadlineMs: this.timeouts.importMs,
+    });
   }
 
   createSplit(req: CreateSplitRequest, runId: string) {

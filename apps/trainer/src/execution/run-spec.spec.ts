@@ -1,6 +1,6 @@
-import { embeddedConfig } from '@slca/engine';
+import { configurationSpec, embeddedConfig, paperConfig } from '@slca/engine';
 import { describe, expect, it } from 'vitest';
-import { runSpecFrom, type RunRequest } from './run-spec';
+import { experimentOfRecord, runSpecFrom, type RunRequest } from './run-spec';
 
 const defaults = { workers: 2, checkpointEvery: 50, newId: () => 'generated-id' };
 const request = (over: Partial<RunRequest> = {}): RunRequest => ({
@@ -43,7 +43,8 @@ describe('runSpecFrom: a StartRun request becomes a run', () => {
 
   it.each([
     [{ runId: 'Bad Id' }, 'run_id'],
-    [{ benchmark: 'cifar100' }, 'benchmark'],
+    [{ benchmark: 'mnist' }, 'benchmark'],
+    [{ benchmark: 'cifar100', method: 'slca-noln' }, 'method'],
     [{ method: 'ewc' }, 'method'],
     [{ seed: -1 }, 'seed'],
     [{ epochs: 1.5 }, 'epochs'],
@@ -67,6 +68,69 @@ describe('runSpecFrom: a StartRun request becomes a run', () => {
     );
     expect(() =>
       runSpecFrom(request({ configOverridesJson: '{"stage1":{"batchSize":0}}' }), defaults),
-    ).toThrow('stage1.batchSize must be a positive integer, got 0');
+    ).toThrow(/^config_overrides_json: stage1\.batchSize: /);
+  });
+});
+
+describe('runSpecFrom: an experiment in the request', () => {
+  const experiment = (value: object) =>
+    request({ benchmark: '', method: '', seed: 0, experimentJson: JSON.stringify(value) });
+
+  it('extends a paper configuration, applies set last, and keeps the trainer’s worker count', () => {
+    const spec = runSpecFrom(
+      {
+        ...experiment({
+          extends: 'cifar100/in21k/slca',
+          dataset: 'cifar-tiny',
+          backbone: 'tiny-vit',
+          stage1: { epochs: 2 },
+        }),
+        seed: 1996,
+        set: ['alignment.epochs=1'],
+      },
+      defaults,
+    );
+    expect(spec.benchmark).toBe('cifar100');
+    expect(spec.seed).toBe(1996);
+    expect(spec.experiment).toMatchObject({
+      dataset: 'cifar-tiny',
+      backbone: 'tiny-vit',
+      testTransform: { resize: 256, crop: 224 },
+    });
+    const expected = paperConfig('cifar100', 'in21k', 'slca', 1996, { workers: 2 });
+    expected.stage1.epochs = 2;
+    expected.alignment = { ...expected.alignment!, epochs: 1 };
+    expect(spec.config).toEqual(expected);
+  });
+
+  it('names the field path inside the experiment, and refuses the older fields beside it', () => {
+    expect(() =>
+      runSpecFrom(experiment({ extends: 'cifar100/in21k/slca', stage1: { epochz: 1 } }), defaults),
+    ).toThrow(expect.objectContaining({ field: 'experiment_json.stage1.epochz' }));
+    expect(() => runSpecFrom(experiment({ extends: 'cifar100/in21k/slca', seed: 'x' }), defaults)).toThrow(
+      expect.objectContaining({ field: 'experiment_json.seed' }),
+    );
+    expect(() =>
+      runSpecFrom({ ...experiment({ extends: 'cifar100/in21k/slca' }), method: 'slca' }, defaults),
+    ).toThrow(expect.objectContaining({ field: 'method' }));
+    expect(() => runSpecFrom(request({ benchmark: '', method: '', experimentJson: '{' }), defaults)).toThrow(
+      expect.objectContaining({ field: 'experiment_json' }),
+    );
+    expect(() => runSpecFrom({ ...request(), set: ['stage1.nope=1'] }, defaults)).toThrow(
+      expect.objectContaining({ field: 'set' }),
+    );
+  });
+
+  it('reads a record’s configuration: an experiment as it is, an older embedded configuration as embedded', () => {
+    const spec = configurationSpec('cub200/mocov3/sl');
+    expect(experimentOfRecord(JSON.stringify(spec))).toEqual(spec);
+    const old = embeddedConfig('slca', 1993, { workers: 2 });
+    expect(experimentOfRecord(JSON.stringify(old))).toMatchObject({
+      benchmark: 'embedded',
+      dataset: 'split-emoji',
+      backbone: 'vit-emoji',
+      testTransform: null,
+      stage1: old.stage1,
+    });
   });
 });

@@ -1,10 +1,18 @@
 import {
   applyMethod,
-  ConfigError,
-  embeddedConfig,
-  METHODS,
-  validateConfig,
+  BENCHMARK_CATALOG,
+  configOf,
+  configurationId,
+  configurationSpec,
+  EMBEDDED_BACKBONE_NAME,
+  EMBEDDED_DATASET_NAME,
+  EXPERIMENT_SCHEMA,
+  ExperimentSpecError,
+  resolveExperiment,
+  runIdProblem,
+  tagProblem,
   type ExperimentConfig,
+  type ExperimentSpec,
   type Method,
 } from '@slca/engine';
 
@@ -20,11 +28,8 @@ export class RunSpecError extends Error {
   }
 }
 
-/** The benchmarks the trainer can run, with the dataset (as the splitter registers it) and its image size. */
-export const BENCHMARKS = {
-  embedded: { dataset: 'split-emoji', imageSize: 32 },
-} as const;
-export type Benchmark = keyof typeof BENCHMARKS;
+/** A catalogue benchmark id, as run records name it. */
+export type Benchmark = ExperimentSpec['benchmark'];
 
 export interface RunRequest {
   runId: string;
@@ -35,20 +40,24 @@ export interface RunRequest {
   checkpointEvery: number;
   tags: string[];
   configOverridesJson: string;
+  experimentJson?: string;
+  set?: string[];
+  /** Resolve and check only; store nothing. */
+  validateOnly?: boolean;
 }
 
 export interface RunSpec {
   runId: string;
-  benchmark: Benchmark;
+  benchmark: string;
   method: Method;
   seed: number;
   tags: string[];
   checkpointEvery: number;
+  /** The complete experiment: what the record keeps (as its configuration JSON) and the executor runs. */
+  experiment: ExperimentSpec;
+  /** The engine's part of it. */
   config: ExperimentConfig;
 }
-
-const RUN_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const TAG = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,39}$/;
 
 function mergeOverrides(target: Record<string, unknown>, overrides: unknown, path: string): void {
   if (!overrides || typeof overrides !== 'object' || Array.isArray(overrides))
@@ -72,38 +81,48 @@ function mergeOverrides(target: Record<string, unknown>, overrides: unknown, pat
 }
 
 /**
- * Turns a StartRun request into a run: the benchmark's golden configuration for the method and seed, the
- * epoch override, then any configuration overrides, validated by the engine. Every problem names its field.
+ * Re-raises an experiment's refusal as the request field it came in: inside `experiment_json` the field
+ * is the path within it (`experiment_json.stage1.epochs`); elsewhere the field, with the path in the message.
  */
-export function runSpecFrom(
-  req: RunRequest,
-  defaults: { workers: number; checkpointEvery: number; newId: () => string },
-): RunSpec {
-  const runId = req.runId || defaults.newId();
-  if (!RUN_ID.test(runId) || runId.includes('..'))
-    throw new RunSpecError('run_id', `"${runId}" must match ${RUN_ID.source}`);
-  const benchmark = req.benchmark || 'embedded';
-  if (!(benchmark in BENCHMARKS))
+function asRequestError(field: string, error: unknown, nested = false): never {
+  if (error instanceof ExperimentSpecError) {
+    const [first] = error.issues;
+    if (nested && first?.path)
+      throw new RunSpecError(
+        `${field}.${first.path}`,
+        error.issues.map((i) => (i === first ? i.message : `${i.path}: ${i.message}`)).join('; '),
+      );
+    throw new RunSpecError(
+      field,
+      error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
+    );
+  }
+  throw error;
+}
+
+/**
+ * The experiment of a request in the older form: a benchmark's golden configuration for the method and seed
+ * (its first pre-training), the epoch override, then configuration overrides merged over it with the
+ * method's rules re-applied (Seq FT keeps the backbone at the head's rate whatever the overrides say).
+ */
+function legacyExperiment(req: RunRequest): ExperimentSpec {
+  const benchmarkId = req.benchmark || 'embedded';
+  const benchmark = BENCHMARK_CATALOG.find((b) => b.id === benchmarkId);
+  if (!benchmark)
     throw new RunSpecError(
       'benchmark',
-      `unknown benchmark "${benchmark}"; known: ${Object.keys(BENCHMARKS).join(', ')}`,
+      `unknown benchmark "${benchmarkId}"; known: ${BENCHMARK_CATALOG.map((b) => b.id).join(', ')}`,
     );
-  if (!(METHODS as readonly string[]).includes(req.method))
-    throw new RunSpecError('method', `unknown method "${req.method}"; known: ${METHODS.join(', ')}`);
+  if (!(benchmark.methods as readonly string[]).includes(req.method))
+    throw new RunSpecError(
+      'method',
+      `unknown method "${req.method}" for ${benchmark.id}; known: ${benchmark.methods.join(', ')}`,
+    );
   const method = req.method as Method;
   if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 0xffffffff)
     throw new RunSpecError('seed', `must be an integer in [0, 2^32), got ${req.seed}`);
-  if (!Number.isInteger(req.epochs) || req.epochs < 0)
-    throw new RunSpecError('epochs', `must be 0 (the default) or a positive integer, got ${req.epochs}`);
-  if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 0)
-    throw new RunSpecError(
-      'checkpoint_every',
-      `must be 0 (the default) or a positive integer, got ${req.checkpointEvery}`,
-    );
-  const badTag = req.tags.find((t) => !TAG.test(t));
-  if (badTag !== undefined) throw new RunSpecError('tags', `"${badTag}" must match ${TAG.source}`);
-
-  let config = embeddedConfig(method, req.seed, { workers: defaults.workers });
+  const base = configurationSpec(configurationId(benchmark.id, benchmark.backbones[0], method), req.seed);
+  let config = configOf(base);
   if (req.epochs > 0) {
     config.stage1.epochs = req.epochs;
     config.stage1.milestones = config.stage1.milestones.filter((m) => m < req.epochs);
@@ -121,19 +140,99 @@ export function runSpecFrom(
     mergeOverrides(draft, overrides, '');
     config = applyMethod(draft as unknown as ExperimentConfig, method);
   }
+  const spec = { ...base, ...config };
   try {
-    validateConfig(config);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new RunSpecError('config_overrides_json', e.message);
-    throw e;
+    return resolveExperiment(spec, { source: 'config_overrides_json' });
+  } catch (error) {
+    return asRequestError('config_overrides_json', error);
   }
+}
+
+/**
+ * Turns a StartRun request into a run. An `experiment_json` (complete, or extending a catalogue
+ * configuration) is resolved with the engine's one schema; otherwise the older fields (benchmark,
+ * method, seed, epochs, overrides) pick a golden configuration. `set` overrides apply last. Every
+ * problem names its field, inside the experiment too (`experiment_json.stage1.epochs`). The trainer's
+ * worker count replaces the experiment's: it is this machine's, and results do not depend on it.
+ */
+export function runSpecFrom(
+  req: RunRequest,
+  defaults: { workers: number; checkpointEvery: number; newId: () => string },
+): RunSpec {
+  const runId = req.runId || defaults.newId();
+  const idProblem = runIdProblem(runId);
+  if (idProblem) throw new RunSpecError('run_id', idProblem);
+  if (!Number.isInteger(req.epochs) || req.epochs < 0)
+    throw new RunSpecError('epochs', `must be 0 (the default) or a positive integer, got ${req.epochs}`);
+  if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 0)
+    throw new RunSpecError(
+      'checkpoint_every',
+      `must be 0 (the default) or a positive integer, got ${req.checkpointEvery}`,
+    );
+  for (const tag of req.tags) {
+    const problem = tagProblem(tag);
+    if (problem) throw new RunSpecError('tags', problem);
+  }
+
+  let experiment: ExperimentSpec;
+  if (req.experimentJson) {
+    for (const [field, value] of [
+      ['benchmark', req.benchmark],
+      ['method', req.method],
+      ['epochs', req.epochs],
+      ['config_overrides_json', req.configOverridesJson],
+    ] as const)
+      if (value)
+        throw new RunSpecError(field, 'must be empty with experiment_json (set it inside the experiment)');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(req.experimentJson);
+    } catch (e) {
+      throw new RunSpecError('experiment_json', `not valid JSON: ${(e as Error).message}`);
+    }
+    if (req.seed && raw && typeof raw === 'object' && !Array.isArray(raw)) raw = { ...raw, seed: req.seed };
+    try {
+      experiment = resolveExperiment(raw, { source: 'experiment_json', settings: req.set ?? [] });
+    } catch (error) {
+      return asRequestError('experiment_json', error, true);
+    }
+  } else {
+    experiment = legacyExperiment(req);
+    if (req.set?.length) {
+      try {
+        experiment = resolveExperiment(experiment, { source: 'set', settings: req.set });
+      } catch (error) {
+        return asRequestError('set', error);
+      }
+    }
+  }
+  experiment.compute.workers = defaults.workers;
   return {
     runId,
-    benchmark: benchmark as Benchmark,
-    method,
-    seed: req.seed,
+    benchmark: experiment.benchmark,
+    method: experiment.method,
+    seed: experiment.seed,
     tags: [...new Set(req.tags)],
     checkpointEvery: req.checkpointEvery || defaults.checkpointEvery,
-    config,
+    experiment,
+    config: configOf(experiment),
+  };
+}
+
+/**
+ * The experiment of a stored run record's configuration JSON. Records written before experiments had a
+ * schema hold the engine's configuration of an embedded run: they are read as that.
+ */
+export function experimentOfRecord(configJson: string): ExperimentSpec {
+  const stored = JSON.parse(configJson) as Record<string, unknown>;
+  if (stored.schema === EXPERIMENT_SCHEMA) return stored as unknown as ExperimentSpec;
+  return {
+    schema: EXPERIMENT_SCHEMA,
+    configuration: null,
+    benchmark: 'embedded',
+    dataset: EMBEDDED_DATASET_NAME,
+    backbone: EMBEDDED_BACKBONE_NAME,
+    testTransform: null,
+    ...(stored as unknown as ExperimentConfig),
   };
 }
