@@ -15,7 +15,13 @@ if (!existsSync(join(root, 'libs/contracts/src/generated/slca/v1/common.ts'))) {
 }
 const result = spawnSync(
   process.execPath,
-  [require.resolve('tsx/cli'), '--tsconfig', join(root, 'tsconfig.base.json'), join(root, 'apps/cli/src/main.ts'), ...process.argv.slice(2)],
+  [
+    require.resolve('tsx/cli'),
+    '--tsconfig',
+    join(root, 'tsconfig.base.json'),
+    join(root, 'apps/cli/src/main.ts'),
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit' },
 );
 if (result.error) {

@@ -190,7 +190,14 @@ const schemaMatchesEngine: [
 void schemaMatchesEngine;
 
 /** What a spec adds to the engine's configuration: where the experiment runs and what it is. */
-const SPEC_ONLY_FIELDS = ['schema', 'configuration', 'benchmark', 'dataset', 'backbone', 'testTransform'] as const;
+const SPEC_ONLY_FIELDS = [
+  'schema',
+  'configuration',
+  'benchmark',
+  'dataset',
+  'backbone',
+  'testTransform',
+] as const;
 
 /** The engine's configuration inside a spec (the spec minus where it runs). */
 export function configOf(spec: ExperimentSpec): ExperimentConfig {
