@@ -8,8 +8,11 @@ import { DEFAULT_DATASETS_DIR } from './datasets';
 import { embedCommand } from './commands/embed';
 import { DEFAULT_STAGE1_FILE, pretrainCommand } from './commands/pretrain';
 import { reproduceCommand } from './commands/reproduce';
-import { runCommand } from './commands/run';
-import { DEFAULT_EVALUATOR, DEFAULT_TRAINER } from './commands/remote';
+import { backboneListCommand, backboneRegisterCommand } from './commands/backbone';
+import { expsCommand } from './commands/exps';
+import { collect, runCommand } from './commands/run';
+import { DEFAULT_REGISTRY_DIR } from './experiments';
+import { DEFAULT_EVALUATOR, DEFAULT_SPLITTER, DEFAULT_TRAINER } from './commands/remote';
 import { stackCommand, watchCommand } from './commands/stack';
 
 const backendOption = () =>
@@ -51,20 +54,96 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('run one experiment in-process and write its result as JSON')
-    .option('--benchmark <name>', 'benchmark', 'embedded')
-    .requiredOption('--method <method>', 'seqft | sl | slca | slca-noln | joint')
-    .option('--seed <s>', 'seed (class order and every random draw)', '1993')
+    .description(
+      'run one experiment — an experiment file, or a benchmark’s golden configuration — in-process (or on the trainer with --remote) and write its result as JSON',
+    )
+    .option(
+      '--config <file>',
+      'experiment file (YAML or JSON, slca.experiment/v1; e.g. exps/slca-cifar100-in21k.yaml)',
+    )
+    .option(
+      '--set <path=value>',
+      'override a field of the experiment, e.g. --set stage1.epochs=1 (repeatable; applied last)',
+      collect,
+      [],
+    )
+    .option(
+      '--benchmark <name>',
+      'without --config: the benchmark whose golden configuration runs',
+      'embedded',
+    )
+    .option('--method <method>', 'without --config: seqft | sl | slca | slca-noln | joint')
+    .option('--seed <s>', 'seed (class order and every random draw); default: the experiment’s (1993)')
     .requiredOption('--out <file>', 'result JSON')
     .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')
+    .option(
+      '--transform-workers <n>',
+      'worker threads for source-size training transforms (results do not depend on it)',
+    )
     .addOption(backendOption())
+    .addOption(
+      new Option('--datasets-dir <dir>', 'where imported datasets live').default(DEFAULT_DATASETS_DIR),
+    )
+    .addOption(
+      new Option('--registry <dir>', 'the folder whose backbones/ holds registered backbones').default(
+        DEFAULT_REGISTRY_DIR,
+      ),
+    )
     .option('--remote', 'submit the run to the trainer service instead of running it in this process')
     .option('--trainer <host:port>', 'trainer service address (with --remote)', DEFAULT_TRAINER)
     .option('--evaluator <host:port>', 'evaluator service address (with --remote)', DEFAULT_EVALUATOR)
+    .option('--splitter <host:port>', 'splitter service address (with --remote)', DEFAULT_SPLITTER)
     .option('--run-id <id>', 'run id (with --remote; the same id continues or shows the same run)')
-    .option('--config <json>', 'configuration overrides as JSON (with --remote), e.g. {"initClasses":15}')
     .action(runCommand);
+
+  const backbone = program
+    .command('backbone')
+    .description(
+      'register pre-trained ViT weights (safetensors with timm names, or a torch.save checkpoint) and list them',
+    );
+  backbone
+    .command('register')
+    .description(
+      'check a weights file against an architecture, convert it to timm-named safetensors and register it (locally, or with --remote in the splitter’s object store)',
+    )
+    .requiredOption(
+      '--file <file>',
+      'model.safetensors, or a .pth/.pt/.pth.tar written by torch.save (e.g. MoCo v3)',
+    )
+    .requiredOption(
+      '--arch <arch>',
+      'vit-b16, or JSON {"imageSize","patchSize","dim","depth","heads","mlpDim"}',
+    )
+    .requiredOption('--name <name>', 'name runs refer to it by (lower-case letters, digits, . _ -)')
+    .addOption(
+      new Option('--registry <dir>', 'local registry folder (its backbones/)').default(DEFAULT_REGISTRY_DIR),
+    )
+    .option(
+      '--remote',
+      'register with the splitter service (the file must be readable there, by absolute path)',
+    )
+    .option('--splitter <host:port>', 'splitter service address (with --remote)', DEFAULT_SPLITTER)
+    .action(backboneRegisterCommand);
+  backbone
+    .command('list')
+    .description('list registered backbones: name, architecture, digest, source')
+    .addOption(
+      new Option('--registry <dir>', 'local registry folder (its backbones/)').default(DEFAULT_REGISTRY_DIR),
+    )
+    .option('--remote', 'list the splitter’s registry')
+    .option('--splitter <host:port>', 'splitter service address (with --remote)', DEFAULT_SPLITTER)
+    .option('--json', 'print as JSON')
+    .action(backboneListCommand);
+
+  program
+    .command('exps')
+    .description(
+      'write exps/: one experiment file per golden configuration and the JSON Schema, from the engine’s definitions',
+    )
+    .option('--dir <dir>', 'where to write them', 'exps')
+    .option('--check', 'write nothing; exit 1 if the files differ from the definitions')
+    .action(expsCommand);
 
   program
     .command('watch')
@@ -118,6 +197,20 @@ export function buildProgram(): Command {
     .addOption(backendOption())
     .addOption(
       new Option('--datasets-dir <dir>', 'where imported datasets live').default(DEFAULT_DATASETS_DIR),
+    )
+    .option(
+      '--remote',
+      'submit every (method, seed) to the trainer and build the table from the platform’s runs; --benchmark is then a catalogue benchmark (embedded, cifar100, imagenet-r, cub200, cars196)',
+    )
+    .option('--dataset <name>', 'with --remote: the registered dataset (default: the benchmark’s name)')
+    .option('--backbone-name <name>', 'with --remote: the registered backbone (default: in21k / mocov3)')
+    .option('--trainer <host:port>', 'trainer service address (with --remote)', DEFAULT_TRAINER)
+    .option('--evaluator <host:port>', 'evaluator service address (with --remote)', DEFAULT_EVALUATOR)
+    .option('--splitter <host:port>', 'splitter service address (with --remote)', DEFAULT_SPLITTER)
+    .addOption(
+      new Option('--registry <dir>', 'the folder whose backbones/ holds registered backbones').default(
+        DEFAULT_REGISTRY_DIR,
+      ),
     )
     .action(reproduceCommand);
 
@@ -217,6 +310,8 @@ async function main(): Promise<void> {
       'StatisticsError',
       'RemoteError',
       'TransformError',
+      'TorchCheckpointError',
+      'DatasetFitError',
     ];
     process.stderr.write(`slca: ${known.includes(err.name) ? err.message : (err.stack ?? err.message)}\n`);
     process.exitCode = known.includes(err.name) && err.name === 'UsageError' ? 2 : 1;

@@ -68,4 +68,4 @@ export {
   type ShutdownHook,
   type ShutdownHooks,
 } from './server';
-export { TrainerClient, EvaluatorClient, type SlcaClientOptions } from './slca-clients';
+export { TrainerClient, EvaluatorClient, SplitterClient, type SlcaClientOptions } from './slca-clients';

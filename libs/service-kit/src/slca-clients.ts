@@ -3,6 +3,15 @@ import {
   protoRoot,
   type CancelRunRequest,
   type CancelRunResponse,
+  type GetBackboneRequest,
+  type GetBackboneResponse,
+  type GetCatalogResponse,
+  type GetSplitRequest,
+  type GetSplitResponse,
+  type ListBackbonesResponse,
+  type ListDatasetsResponse,
+  type RegisterBackboneRequest,
+  type RegisterBackboneResponse,
   type GetRunArtifactsRequest,
   type GetRunArtifactsResponse,
   type GetRunMetricsRequest,
@@ -69,6 +78,9 @@ export class TrainerClient {
   resumeRun(req: ResumeRunRequest, options: CallOptions = {}) {
     return this.grpc.unary<ResumeRunRequest, ResumeRunResponse>('ResumeRun', req, options);
   }
+  getCatalog(options: CallOptions = {}) {
+    return this.grpc.unary<object, GetCatalogResponse>('GetCatalog', {}, { idempotent: true, ...options });
+  }
   getRunArtifacts(req: GetRunArtifactsRequest, options: CallOptions = {}) {
     return this.grpc.unary<GetRunArtifactsRequest, GetRunArtifactsResponse>('GetRunArtifacts', req, {
       idempotent: true,
@@ -96,6 +108,58 @@ export class EvaluatorClient {
 
   getRunMetrics(req: GetRunMetricsRequest, options: CallOptions = {}) {
     return this.grpc.unary<GetRunMetricsRequest, GetRunMetricsResponse>('GetRunMetrics', req, {
+      idempotent: true,
+      ...options,
+    });
+  }
+  close(): void {
+    this.grpc.close();
+  }
+}
+
+/** A typed client of slca.v1.SplitterService's registry side (datasets, splits, backbones). */
+export class SplitterClient {
+  readonly grpc: GrpcClient;
+
+  constructor(options: SlcaClientOptions) {
+    this.grpc = createGrpcClient({
+      protoPath: PROTO_FILES.splitter,
+      includeDirs: [protoRoot()],
+      service: 'slca.v1.SplitterService',
+      address: options.address,
+      deadlineMs: options.deadlineMs ?? 30_000,
+    });
+  }
+
+  /** Reads and converts the whole file on the server: give it a deadline that fits the file. */
+  registerBackbone(req: RegisterBackboneRequest, options: CallOptions = {}) {
+    return this.grpc.unary<RegisterBackboneRequest, RegisterBackboneResponse>('RegisterBackbone', req, {
+      idempotent: true,
+      ...options,
+    });
+  }
+  getBackbone(req: GetBackboneRequest, options: CallOptions = {}) {
+    return this.grpc.unary<GetBackboneRequest, GetBackboneResponse>('GetBackbone', req, {
+      idempotent: true,
+      ...options,
+    });
+  }
+  listBackbones(options: CallOptions = {}) {
+    return this.grpc.unary<object, ListBackbonesResponse>(
+      'ListBackbones',
+      {},
+      { idempotent: true, ...options },
+    );
+  }
+  listDatasets(options: CallOptions = {}) {
+    return this.grpc.unary<object, ListDatasetsResponse>(
+      'ListDatasets',
+      {},
+      { idempotent: true, ...options },
+    );
+  }
+  getSplit(req: GetSplitRequest, options: CallOptions = {}) {
+    return this.grpc.unary<GetSplitRequest, GetSplitResponse>('GetSplit', req, {
       idempotent: true,
       ...options,
     });

@@ -1,7 +1,6 @@
-import { loadSplitEmojiManifest, classOrder } from '@slca/data';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
-import { EvaluatorClient, TrainerClient } from '@slca/service-kit';
+import { EvaluatorClient, SplitterClient, TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
 
 /** A service refused a request; the message is the service's own (status name and details). */
@@ -16,16 +15,21 @@ export class RemoteError extends Error {
 
 export const DEFAULT_TRAINER = '127.0.0.1:50052';
 export const DEFAULT_EVALUATOR = '127.0.0.1:50054';
+export const DEFAULT_SPLITTER = '127.0.0.1:50051';
 
 export interface RemoteRunOptions {
   trainer: string;
   evaluator: string;
+  /** Where the run's split (its class order) is read from. */
+  splitter: string;
   runId: string;
   method: string;
   seed: number;
   epochs?: number;
   checkpointEvery?: number;
   configOverridesJson?: string;
+  /** A complete experiment (then method, seed, epochs and overrides are only labels). */
+  experimentJson?: string;
   tags?: string[];
   /** Stops following (not the run) when aborted. */
   signal?: AbortSignal;
@@ -34,7 +38,9 @@ export interface RemoteRunOptions {
 /** The same result document an in-process `run` writes, assembled from the services. */
 export interface RemoteRunResult {
   runId: string;
+  /** The complete experiment the trainer ran. */
   config: unknown;
+  lineage: Run['lineage'];
   classOrder: number[];
   backend: { name: string };
   accuracyMatrix: (number | null)[][];
@@ -92,18 +98,19 @@ export async function followRun(
 export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunResult> {
   const trainer = new TrainerClient({ address: options.trainer });
   const evaluator = new EvaluatorClient({ address: options.evaluator });
+  const splitter = new SplitterClient({ address: options.splitter });
   try {
     const { run } = await trainer
       .startRun({
         runId: options.runId,
-        benchmark: 'embedded',
-        method: options.method,
-        seed: options.seed,
-        epochs: options.epochs ?? 0,
+        benchmark: options.experimentJson ? '' : 'embedded',
+        method: options.experimentJson ? '' : options.method,
+        seed: options.experimentJson ? 0 : options.seed,
+        epochs: options.experimentJson ? 0 : (options.epochs ?? 0),
         checkpointEvery: options.checkpointEvery ?? 0,
         tags: options.tags ?? [],
-        configOverridesJson: options.configOverridesJson ?? '',
-        experimentJson: '',
+        configOverridesJson: options.experimentJson ? '' : (options.configOverridesJson ?? ''),
+        experimentJson: options.experimentJson ?? '',
         set: [],
         validateOnly: false,
       })
@@ -117,11 +124,14 @@ export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunRes
       throw new Error(`run ${final.id} ended ${final.status}${final.error ? `: ${final.error}` : ''}`);
     const { metrics } = await evaluator.getRunMetrics({ runId: final.id });
     if (!metrics) throw new Error(`the evaluator has no metrics for run ${final.id}`);
-    const classes = loadSplitEmojiManifest().classes.length;
+    const { split } = await splitter.getSplit({ id: final.splitId }).catch((error: unknown) => {
+      throw new RemoteError(error);
+    });
     return {
       runId: final.id,
       config: JSON.parse(final.configJson),
-      classOrder: classOrder(classes, final.seed),
+      lineage: final.lineage,
+      classOrder: split?.classOrder ?? [],
       backend: { name: final.backend },
       accuracyMatrix: metrics.accuracyMatrix.map((row, t) =>
         Array.from({ length: metrics.accuracyMatrix.length }, (_, j) => (j <= t ? row.values[j] : null)),
@@ -136,6 +146,7 @@ export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunRes
       resumedCount: final.resumedCount,
     };
   } finally {
+    splitter.close();
     trainer.close();
     evaluator.close();
   }

@@ -1,10 +1,19 @@
 import { basename, join } from 'node:path';
-import { METHOD_LABELS, METHODS, type ExperimentResult, type Method } from '@slca/engine';
-import { markdownTable, summariseRuns } from '@slca/metrics';
+import {
+  BENCHMARK_CATALOG,
+  configurationId,
+  configurationSpec,
+  findConfiguration,
+  METHOD_LABELS,
+  type ExperimentSpec,
+  type Method,
+} from '@slca/engine';
+import { markdownTable, summariseRuns, type PublishedResult } from '@slca/metrics';
+import { DEFAULT_REGISTRY_DIR, runExperimentLocally } from '../experiments';
 import { checkWritable, parseInteger, parseList, UsageError, writeFileAtomic, writeJson } from '../io';
-import { runEmbedded } from './embedded-run';
 import { paperReproduce } from './paper-reproduce';
-import { checkBackend, checkBenchmark } from './run';
+import { DEFAULT_EVALUATOR, DEFAULT_SPLITTER, DEFAULT_TRAINER, remoteRun } from './remote';
+import { checkBackend, experimentFromFlags } from './run';
 
 export interface ReproduceFlags {
   benchmark: string;
@@ -24,6 +33,15 @@ export interface ReproduceFlags {
   backbone?: string;
   arch?: string;
   datasetsDir: string;
+  /** Submit every (method, seed) to the trainer; the table is built from the platform's runs. */
+  remote?: boolean;
+  trainer?: string;
+  evaluator?: string;
+  splitter?: string;
+  /** With --remote: the registered dataset and backbone (default: the configuration's names). */
+  dataset?: string;
+  backboneName?: string;
+  registry?: string;
 }
 
 /**
@@ -31,13 +49,21 @@ export interface ReproduceFlags {
  * dataset imported with `slca dataset import` (its format says which benchmark) with `--weights`.
  */
 export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
+  if (flags.remote)
+    return reproduceCatalog({
+      ...flags,
+      outDir: flags.outDir ?? `results/reproduce-${flags.benchmark}-remote`,
+    });
+  for (const flag of ['dataset', 'backboneName'] as const)
+    if (flags[flag] !== undefined)
+      throw new UsageError(`--${flag === 'dataset' ? 'dataset' : 'backbone-name'} needs --remote`);
   if (flags.benchmark === 'embedded') {
     for (const flag of ['weights', 'backbone', 'arch', 'shards', 'transformWorkers'] as const)
       if (flags[flag] !== undefined)
         throw new UsageError(
           `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for a paper benchmark imported with 'slca dataset import'; --benchmark embedded uses the shipped backbone`,
         );
-    return reproduceEmbedded({ ...flags, outDir: flags.outDir ?? 'results/reproduce-embedded' });
+    return reproduceCatalog({ ...flags, outDir: flags.outDir ?? 'results/reproduce-embedded' });
   }
   if (flags.weights === undefined)
     throw new UsageError(
@@ -63,69 +89,141 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
   });
 }
 
-const methodOf = (label: string) =>
-  (Object.keys(METHOD_LABELS) as Method[]).find((m) => METHOD_LABELS[m] === label) as Method;
+/** What the paper publishes for a configuration, as the table's published column takes it. */
+function publishedOf(id: string): PublishedResult | undefined {
+  const p = findConfiguration(id).published;
+  if (!p) return undefined;
+  return {
+    lastAcc: p.lastAccStd === undefined ? p.lastAcc : { mean: p.lastAcc, std: p.lastAccStd },
+    ...(p.incAcc === undefined
+      ? {}
+      : { incAcc: p.incAccStd === undefined ? p.incAcc : { mean: p.incAcc, std: p.incAccStd } }),
+  };
+}
 
-/** Every method over every seed, then the paper-style table (mean ± std over seeds) as Markdown and JSON. */
-async function reproduceEmbedded(flags: ReproduceFlags & { outDir: string }): Promise<void> {
-  checkBenchmark(flags.benchmark);
+/**
+ * Every method over every seed of a catalogue benchmark's golden configurations — in this process, or
+ * with --remote submitted to the trainer and read back from the platform's runs — then the paper-style
+ * table (mean ± std over seeds, beside the published number where there is one) as Markdown and JSON.
+ */
+async function reproduceCatalog(flags: ReproduceFlags & { outDir: string }): Promise<void> {
+  const benchmark = BENCHMARK_CATALOG.find((b) => b.id === flags.benchmark);
+  if (!benchmark)
+    throw new UsageError(
+      `--benchmark '${flags.benchmark}': with --remote, one of ${BENCHMARK_CATALOG.map((b) => b.id).join(', ')}`,
+    );
+  const kind = flags.backbone ?? benchmark.backbones[0];
+  if (!benchmark.backbones.includes(kind))
+    throw new UsageError(`--backbone must be one of ${benchmark.backbones.join(', ')}, got '${kind}'`);
+  for (const flag of ['weights', 'arch'] as const)
+    if (flags[flag] !== undefined)
+      throw new UsageError(`--${flag} is for a local paper reproduction (without --remote)`);
   const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
-  const methods = parseList<Method>(flags.methods, '--methods', METHODS);
-  const backend = checkBackend(flags.backend);
+  const methods = parseList<Method>(flags.methods, '--methods', benchmark.methods);
+  checkBackend(flags.backend);
   checkWritable(join(flags.outDir, 'table.md'), '--out-dir');
-  const workers = flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0);
-  const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
-  const runs: { method: string; seed: number; lastAcc: number; incAcc: number; result: ExperimentResult }[] =
-    [];
+  const runs: {
+    method: string;
+    configuration: string;
+    seed: number;
+    lastAcc: number;
+    incAcc: number;
+    runId?: string;
+    forgetting: number;
+    bwt: number;
+    wallSeconds: number;
+    backend: string;
+  }[] = [];
   // Seed-major, so that a first full row of methods is available early.
   for (const seed of seeds) {
     for (const method of methods) {
-      const result = await runEmbedded({ method, seed, backend, workers, epochs });
+      const id = configurationId(benchmark.id, kind, method);
+      const spec: ExperimentSpec = experimentFromFlags(
+        {
+          benchmark: benchmark.id,
+          out: '',
+          backend: flags.backend,
+          workers: flags.workers,
+          epochs: flags.epochs,
+          trainer: '',
+          evaluator: '',
+          set: [
+            ...(flags.dataset ? [`dataset=${flags.dataset}`] : []),
+            ...(flags.backboneName ? [`backbone=${flags.backboneName}`] : []),
+            ...(flags.shards ? [`compute.shards=${parseInteger(flags.shards, '--shards', 1)}`] : []),
+          ],
+        },
+        configurationSpec(id, seed),
+      );
+      const label = `${method} seed ${seed}`;
+      const result = flags.remote
+        ? await remoteRun({
+            trainer: flags.trainer ?? DEFAULT_TRAINER,
+            evaluator: flags.evaluator ?? DEFAULT_EVALUATOR,
+            splitter: flags.splitter ?? DEFAULT_SPLITTER,
+            runId: `${benchmark.id}-${kind}-${method}-seed${seed}${flags.epochs ? `-e${flags.epochs}` : ''}`,
+            method,
+            seed,
+            experimentJson: JSON.stringify(spec),
+            tags: ['reproduce'],
+          })
+        : await runExperimentLocally(spec, {
+            datasetsDir: flags.datasetsDir,
+            registryDir: flags.registry ?? DEFAULT_REGISTRY_DIR,
+            label,
+          });
       writeJson(join(flags.outDir, `${method}-seed${seed}.json`), result);
       process.stderr.write(
         `${METHOD_LABELS[method]} seed ${seed}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}\n`,
       );
       runs.push({
         method: METHOD_LABELS[method],
+        configuration: id,
         seed,
         lastAcc: result.lastAcc,
         incAcc: result.incAcc,
-        result,
+        ...('runId' in result ? { runId: result.runId } : {}),
+        forgetting: result.forgetting,
+        bwt: result.bwt,
+        wallSeconds: result.wallSeconds,
+        backend: result.backend.name,
       });
     }
   }
-  runs.sort(
-    (a, b) =>
-      methods.indexOf(methodOf(a.method)) - methods.indexOf(methodOf(b.method)) ||
-      seeds.indexOf(a.seed) - seeds.indexOf(b.seed),
-  );
+  const order = (label: string) => methods.findIndex((m) => METHOD_LABELS[m] === label);
+  runs.sort((a, b) => order(a.method) - order(b.method) || seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
   const rows = summariseRuns(
     runs.map(({ method, seed, lastAcc, incAcc }) => ({ method, seed, lastAcc, incAcc })),
   );
-  const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'] });
-  const backendName = runs[0]?.result.backend.name ?? backend;
+  const published = Object.fromEntries(
+    methods.flatMap((m) => {
+      const p = publishedOf(configurationId(benchmark.id, kind, m));
+      return p ? [[METHOD_LABELS[m], p]] : [];
+    }),
+  );
+  const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'], published });
+  const backendName = runs[0]?.backend ?? flags.backend;
   const header =
-    `Split Emoji (embedded default), ${seeds.length} seed(s): ${seeds.join(', ')}; backend ${backendName}.\n` +
+    `${benchmark.title}${flags.remote ? ' through the platform' : ''}, configurations ${methods.map((m) => configurationId(benchmark.id, kind, m)).join(', ')}; ` +
+    `${seeds.length} seed(s): ${seeds.join(', ')}; backend ${backendName}.\n` +
     `Last-Acc = A_T, Inc-Acc = mean_t A_t (%), mean ± std over seeds (numpy std, ddof 0).` +
+    (Object.keys(published).length ? ' Δ = ours − paper.' : '') +
     (methods.includes('joint')
       ? ' Joint trains every class as one task, so its Inc-Acc is its Last-Acc.'
+      : '') +
+    (flags.epochs
+      ? ` Stage-1 epochs overridden to ${flags.epochs}: a smoke run, not the configuration.`
       : '') +
     `\n\n`;
   writeFileAtomic(join(flags.outDir, 'table.md'), `${header}${table}\n`);
   writeJson(join(flags.outDir, 'table.json'), {
     benchmark: flags.benchmark,
+    remote: flags.remote ?? false,
     seeds,
     backend: backendName,
     rows,
-    runs: runs.map(({ method, seed, lastAcc, incAcc, result }) => ({
-      method,
-      seed,
-      lastAcc,
-      incAcc,
-      forgetting: result.forgetting,
-      bwt: result.bwt,
-      wallSeconds: result.wallSeconds,
-    })),
+    published,
+    runs,
   });
   process.stdout.write(`${header}${table}\nwrote ${join(flags.outDir, 'table.md')} and table.json\n`);
 }

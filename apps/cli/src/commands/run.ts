@@ -1,12 +1,23 @@
-import { BACKEND_REQUESTS, METHODS, type BackendRequest, type Method } from '@slca/engine';
+import {
+  BACKEND_REQUESTS,
+  BENCHMARK_CATALOG,
+  configurationId,
+  configurationSpec,
+  ExperimentSpecError,
+  resolveExperiment,
+  type BackendRequest,
+  type ExperimentSpec,
+  type Method,
+} from '@slca/engine';
+import { DEFAULT_DATASETS_DIR } from '../datasets';
+import { DEFAULT_REGISTRY_DIR, readExperimentFile, runExperimentLocally } from '../experiments';
 import { checkWritable, parseInteger, parseList, UsageError, writeJson } from '../io';
-import { runEmbedded } from './embedded-run';
-import { remoteRun } from './remote';
+import { DEFAULT_SPLITTER, remoteRun } from './remote';
 
 export interface RunFlags {
   benchmark: string;
-  method: string;
-  seed: string;
+  method?: string;
+  seed?: string;
   out: string;
   workers?: string;
   backend: string;
@@ -14,16 +25,13 @@ export interface RunFlags {
   remote?: boolean;
   trainer: string;
   evaluator: string;
+  splitter?: string;
   runId?: string;
   config?: string;
-}
-
-export function checkBenchmark(benchmark: string): void {
-  if (benchmark !== 'embedded') {
-    throw new UsageError(
-      `--benchmark '${benchmark}' is not available: 'run' runs 'embedded' (Split Emoji); a paper benchmark runs with 'slca reproduce --benchmark <dataset imported with slca dataset import> --weights FILE'`,
-    );
-  }
+  set?: string[];
+  datasetsDir?: string;
+  registry?: string;
+  transformWorkers?: string;
 }
 
 export function checkBackend(backend: string): BackendRequest {
@@ -33,21 +41,75 @@ export function checkBackend(backend: string): BackendRequest {
   return backend as BackendRequest;
 }
 
+/** commander's collector for a repeatable option. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * The experiment the flags describe: an experiment file (`--config`), or a benchmark's golden configuration
+ * for `--method` (its first pre-training); then `--seed` and `--epochs` (milestones past the end dropped),
+ * `--backend`, `--workers`, and `--set path=value` last. Every problem names its flag or field (exit 2).
+ */
+export function experimentFromFlags(flags: RunFlags, base?: ExperimentSpec): ExperimentSpec {
+  let spec: ExperimentSpec;
+  if (base) spec = structuredClone(base);
+  else if (flags.config !== undefined) {
+    if (flags.method !== undefined)
+      throw new UsageError('--method: give it in the experiment file (or --set method=…)');
+    spec = readExperimentFile(flags.config, []);
+  } else {
+    const benchmark = BENCHMARK_CATALOG.find((b) => b.id === flags.benchmark);
+    if (!benchmark)
+      throw new UsageError(
+        `--benchmark '${flags.benchmark}': known benchmarks are ${BENCHMARK_CATALOG.map((b) => b.id).join(', ')} (or give an experiment file with --config)`,
+      );
+    if (flags.method === undefined) throw new UsageError('--method is required without --config');
+    const [method] = parseList<Method>(flags.method, '--method', benchmark.methods);
+    spec = configurationSpec(configurationId(benchmark.id, benchmark.backbones[0], method));
+  }
+  if (flags.seed !== undefined) spec.seed = parseInteger(flags.seed, '--seed', 0);
+  if (flags.epochs !== undefined) {
+    const epochs = parseInteger(flags.epochs, '--epochs', 1);
+    spec.stage1.epochs = epochs;
+    spec.stage1.milestones = spec.stage1.milestones.filter((m) => m < epochs);
+  }
+  if (flags.backend !== 'auto') spec.compute.backend = checkBackend(flags.backend);
+  if (flags.workers !== undefined) spec.compute.workers = parseInteger(flags.workers, '--workers', 0);
+  try {
+    return resolveExperiment(spec, {
+      source: flags.config ?? `--benchmark ${flags.benchmark}`,
+      settings: flags.set ?? [],
+    });
+  } catch (error) {
+    if (error instanceof ExperimentSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export async function runCommand(flags: RunFlags): Promise<void> {
-  checkBenchmark(flags.benchmark);
-  const [method] = parseList<Method>(flags.method, '--method', METHODS);
-  const seed = parseInteger(flags.seed, '--seed', 0);
   checkWritable(flags.out, '--out');
-  const epochs = flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1);
+  // The older inline form: a JSON object of overrides merged on the trainer (kept for scripts).
+  const inlineOverrides = flags.config?.trimStart().startsWith('{') ? flags.config : undefined;
+  if (inlineOverrides !== undefined && !flags.remote)
+    throw new UsageError(
+      '--config takes an experiment file (YAML or JSON); change settings with --set path=value',
+    );
   if (flags.remote) {
+    const spec = inlineOverrides === undefined ? experimentFromFlags(flags) : undefined;
+    const method = spec?.method ?? flags.method ?? '';
+    const seed = spec?.seed ?? parseInteger(flags.seed ?? '1993', '--seed', 0);
     const remote = await remoteRun({
       trainer: flags.trainer,
       evaluator: flags.evaluator,
+      splitter: flags.splitter ?? DEFAULT_SPLITTER,
       runId: flags.runId ?? '',
       method,
       seed,
-      epochs,
-      configOverridesJson: flags.config,
+      ...(spec
+        ? { experimentJson: JSON.stringify(spec) }
+        : {
+            epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
+            configOverridesJson: inlineOverrides,
+          }),
     });
     writeJson(flags.out, remote);
     process.stdout.write(
@@ -56,18 +118,22 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     );
     return;
   }
-  if (flags.runId !== undefined || flags.config !== undefined)
-    throw new UsageError('--run-id and --config need --remote');
-  const result = await runEmbedded({
-    method,
-    seed,
-    backend: checkBackend(flags.backend),
-    workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
-    epochs,
+  if (flags.runId !== undefined) throw new UsageError('--run-id needs --remote');
+  const spec = experimentFromFlags(flags);
+  const result = await runExperimentLocally(spec, {
+    datasetsDir: flags.datasetsDir ?? DEFAULT_DATASETS_DIR,
+    registryDir: flags.registry ?? DEFAULT_REGISTRY_DIR,
+    transformWorkers:
+      flags.transformWorkers === undefined
+        ? undefined
+        : parseInteger(flags.transformWorkers, '--transform-workers', 0),
   });
-  writeJson(flags.out, result);
+  writeJson(flags.out, {
+    ...result,
+    backbone: { name: result.lineage.backbone, sha256: result.lineage.backboneDigest },
+  });
   process.stdout.write(
-    `${method} seed ${seed} on ${result.backend.name}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
+    `${spec.method} seed ${spec.seed} on ${result.backend.name}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
       `forgetting ${result.forgetting.toFixed(2)}  BWT ${result.bwt.toFixed(2)}  (${result.wallSeconds.toFixed(0)} s)\nwrote ${flags.out}\n`,
   );
 }

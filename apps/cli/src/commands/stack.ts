@@ -97,6 +97,7 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
       const result = await remoteRun({
         trainer: stack.address('trainer'),
         evaluator: stack.address('evaluator'),
+        splitter: stack.address('splitter'),
         runId,
         method: flags.method,
         seed,

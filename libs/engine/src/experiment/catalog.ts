@@ -13,6 +13,7 @@ import {
   type PublishedNumber,
 } from '../benchmarks/paper';
 import { METHOD_LABELS, METHODS, type ExperimentConfig, type Method } from '../slca/config';
+import type { VitArch } from '../vit/arch';
 import type { BenchmarkId } from './names';
 import { EXPERIMENT_SCHEMA, type ExperimentSpec } from './schema';
 
@@ -143,14 +144,18 @@ export function findConfiguration(ref: string): ConfigurationEntry {
   return entry;
 }
 
-/** The full experiment of a golden configuration, for one seed. */
-export function configurationSpec(ref: string, seed: number = DEFAULT_SEED): ExperimentSpec {
+/**
+ * The full experiment of a golden configuration, for one seed. With another architecture (a smaller ViT
+ * for a smoke run), the paper benchmarks' transforms are scaled to its input size, as `paperConfig` does.
+ */
+export function configurationSpec(ref: string, seed: number = DEFAULT_SEED, arch?: VitArch): ExperimentSpec {
   const entry = findConfiguration(ref);
   let config: ExperimentConfig;
   let testTransform: ExperimentSpec['testTransform'];
   let dataset: string;
   if (entry.benchmark === 'embedded') {
     config = embeddedConfig(entry.method, seed);
+    if (arch) config.arch = { ...arch };
     testTransform = null;
     dataset = EMBEDDED_DATASET_NAME;
   } else {
@@ -160,6 +165,8 @@ export function configurationSpec(ref: string, seed: number = DEFAULT_SEED): Exp
       entry.backbone as PaperBackbone,
       entry.method as (typeof PAPER_METHODS)[number],
       seed,
+      {},
+      arch,
     );
     testTransform = paperTestTransform(benchmark, config.arch.imageSize);
     dataset = benchmark;

@@ -75,6 +75,21 @@ describe('resolving an experiment file', () => {
     expect(spec.configuration).toEqual({ id: 'cifar100/in21k/slca@v3', version: 3 });
   });
 
+  it('another architecture gets the configuration for it: the paper transforms scaled to its input size', () => {
+    const arch = { imageSize: 16, patchSize: 8, dim: 8, depth: 1, heads: 2, mlpDim: 16 };
+    const spec = resolveExperiment({ extends: 'cifar100/in21k/slca', arch }, { source: 'x' });
+    // By hand: 256 · 16 / 224 = 18.3 → 18; the crop is the input size.
+    expect(spec.testTransform).toEqual({ resize: 18, crop: 16 });
+    expect(spec.stage1.augment).toEqual({
+      transforms: [
+        { op: 'random-resized-crop', size: 16, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+        { op: 'hflip', p: 0.5 },
+        { op: 'brightness-jitter', brightness: 63 / 255 },
+      ],
+    });
+    expect(configOf(spec)).toEqual(paperConfig('cifar100', 'in21k', 'slca', 1993, {}, arch));
+  });
+
   it('reads the same experiment from JSON', () => {
     const fromJson = resolveExperimentText(
       JSON.stringify({

@@ -2,7 +2,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, validateConfig } from '../slca/config';
 import { CatalogError, configurationSpec } from './catalog';
-import { configOf, experimentSpecSchema, type ExperimentSpec } from './schema';
+import { archSchema, configOf, experimentSpecSchema, type ExperimentSpec } from './schema';
 
 export interface SpecIssue {
   /** Dotted field path (`stage1.epochs`, `stage1.augment.transforms[0].size`); '' for the whole file. */
@@ -146,6 +146,11 @@ export function resolveExperiment(raw: unknown, options: ResolveOptions): Experi
     try {
       const seed = typeof rest.seed === 'number' ? rest.seed : undefined;
       start = configurationSpec(base, seed);
+      // Another architecture: the configuration for it (the paper's transforms scaled to its input size).
+      if (isObject(rest.arch)) {
+        const arch = archSchema.safeParse({ ...start.arch, ...rest.arch });
+        if (arch.success) start = configurationSpec(base, seed, arch.data);
+      }
     } catch (error) {
       if (error instanceof CatalogError)
         throw new ExperimentSpecError(source, [{ path: 'extends', message: error.message }]);
