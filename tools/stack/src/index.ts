@@ -21,3 +21,4 @@ export {
   type DashboardProcess,
   type DashboardCredentials,
 } from './dashboard';
+export { cifar100Records, writeCifar100Release, writeCub200Release } from './fixtures';
