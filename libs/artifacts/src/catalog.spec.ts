@@ -125,9 +125,9 @@ describe('catalog: the typed artifacts the services share', () => {
       backboneLr: 1e-4,
     });
     expect(await readTrainHistory(store, 'r1')).toEqual([]);
-    await appendTrainHistory(store, 'r1', [point(0), point(1)]);
-    await appendTrainHistory(store, 'r1', []);
-    await appendTrainHistory(store, 'r1', [point(2)]);
+    await appendTrainHistory(store, 'r1', 1, [point(0), point(1)]);
+    await appendTrainHistory(store, 'r1', 2, []);
+    await appendTrainHistory(store, 'r1', 3, [point(2)]);
     expect(await readTrainHistory(store, 'r1')).toEqual([point(0), point(1), point(2)]);
   });
 });

@@ -29,16 +29,19 @@ import {
   accuracyRowsPrefix,
   BACKBONES_PREFIX,
   backbonePrefix,
-  metricsPrefix,
   checkpointPrefix,
   classStatsPrefix,
   DATASETS_PREFIX,
   datasetPrefix,
+  legacyTrainHistoryKey,
   runConfigKey,
   runPrefix,
   RUNS_PREFIX,
   splitPrefix,
   statsPrefix,
+  trainHistoryPrefix,
+  trainHistorySegmentKey,
+  trainHistorySeqOf,
   validateSegment,
 } from './layout';
 import type { ObjectStore } from './store';
@@ -53,6 +56,7 @@ import type { ObjectStore } from './store';
  *   class-statistics runs/<id>/stats/<label>/       stats.f64 (float64 mean[dim] + covariance[dim·dim])
  *   run record       runs/<id>/run.json  (mutable, one writer: the run's trainer; replaced whole)
  *   accuracy rows    runs/<id>/metrics/accuracy/<task>.json
+ *   train history    runs/<id>/history/<seq>.jsonl  (one segment per checkpoint; see appendTrainHistory)
  *   uploads          runs/<id>/uploads/<sha256>  (staging for payloads a service then verifies and commits)
  *   feature samples  runs/<id>/samples/<sha256>.f32  (drawn by the statistics store; content-addressed)
  */
@@ -490,34 +494,61 @@ export interface TrainHistoryPoint {
   backboneLr: number;
 }
 
-export function trainHistoryKey(runId: string): string {
-  return `${metricsPrefix(runId)}train.jsonl`;
+/** Segments a history read fetches at once. */
+const HISTORY_READ_CONCURRENCY = 8;
+
+function ndjson(points: readonly TrainHistoryPoint[]): Buffer {
+  return Buffer.from(points.map((p) => `${JSON.stringify(p)}\n`).join(''));
 }
 
-/**
- * Appends steps to a run's training history (one JSON object per line). The trainer appends exactly
- * what precedes each checkpoint, so a resumed run never records a step twice.
- */
-export async function appendTrainHistory(
-  store: ObjectStore,
-  runId: string,
-  points: readonly TrainHistoryPoint[],
-): Promise<void> {
-  if (points.length === 0) return;
-  const key = trainHistoryKey(runId);
-  const before = (await store.exists(key)) ? await store.get(key) : Buffer.alloc(0);
-  const added = Buffer.from(points.map((p) => `${JSON.stringify(p)}\n`).join(''));
-  await store.put(key, Buffer.concat([before, added]), { contentType: 'application/x-ndjson' });
-}
-
-export async function readTrainHistory(store: ObjectStore, runId: string): Promise<TrainHistoryPoint[]> {
-  const key = trainHistoryKey(runId);
-  if (!(await store.exists(key))) return [];
-  return (await store.get(key))
+function parseNdjson(bytes: Buffer): TrainHistoryPoint[] {
+  return bytes
     .toString('utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as TrainHistoryPoint);
+}
+
+/**
+ * Records the steps that precede checkpoint `seq` as that checkpoint's history segment (one JSON object per
+ * line): one write of just these points, whatever the length of the history before them. The trainer
+ * writes each segment just before its checkpoint, so a run resumed from the checkpoint before writes the
+ * same segment again (replacing it) and never records a step twice.
+ */
+export async function appendTrainHistory(
+  store: ObjectStore,
+  runId: string,
+  seq: number,
+  points: readonly TrainHistoryPoint[],
+): Promise<void> {
+  const key = trainHistorySegmentKey(runId, seq);
+  if (points.length === 0) return;
+  await store.put(key, ndjson(points), { contentType: 'application/x-ndjson' });
+}
+
+/**
+ * A run's whole training history in order: the single object of a run stored before segments (if any),
+ * then every segment in sequence order.
+ */
+export async function readTrainHistory(store: ObjectStore, runId: string): Promise<TrainHistoryPoint[]> {
+  const legacy = legacyTrainHistoryKey(runId);
+  const segments = (await store.list(trainHistoryPrefix(runId)))
+    .map((key) => ({ key, seq: trainHistorySeqOf(runId, key) }))
+    .filter((s): s is { key: string; seq: number } => s.seq !== undefined)
+    .sort((a, b) => a.seq - b.seq)
+    .map((s) => s.key);
+  const keys = (await store.exists(legacy)) ? [legacy, ...segments] : segments;
+  const parts: TrainHistoryPoint[][] = new Array(keys.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const i = next;
+      next += 1;
+      parts[i] = parseNdjson(await store.get(keys[i]));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HISTORY_READ_CONCURRENCY, keys.length) }, worker));
+  return parts.flat();
 }
 
 export interface AccuracyRow {

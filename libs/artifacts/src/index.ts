@@ -46,6 +46,10 @@ export {
   accuracyRowsPrefix,
   accuracyRowKey,
   metricsSummaryKey,
+  trainHistoryPrefix,
+  trainHistorySegmentKey,
+  trainHistorySeqOf,
+  legacyTrainHistoryKey,
   logsPrefix,
   logKey,
 } from './layout';
@@ -128,7 +132,6 @@ export {
   putAccuracyRow,
   appendTrainHistory,
   readTrainHistory,
-  trainHistoryKey,
   type TrainHistoryPoint,
   listAccuracyRows,
   CHECKPOINT_FILE,

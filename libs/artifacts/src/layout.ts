@@ -13,6 +13,8 @@ import { InvalidArgumentError } from './errors';
  * runs/<runId>/stats/<classId>/manifest.json     per-class statistics artifact; <classId> zero-padded
  * runs/<runId>/metrics/accuracy/<task>.json      one accuracy-matrix row per task
  * runs/<runId>/metrics/summary.json               Last-Acc, Inc-Acc, forgetting, BWT
+ * runs/<runId>/history/<seq>.jsonl                training-history segment: the steps before checkpoint <seq>
+ * runs/<runId>/metrics/train.jsonl                the whole history of runs stored before segments (read only)
  * runs/<runId>/logs/<name>                        log files
  * ```
  */
@@ -214,6 +216,33 @@ export function accuracyRowKey(runId: string, task: number): string {
 
 export function metricsSummaryKey(runId: string): string {
   return `${metricsPrefix(runId)}summary.json`;
+}
+
+export function trainHistoryPrefix(runId: string): string {
+  return `${runPrefix(runId)}history/`;
+}
+
+/**
+ * One segment of a run's training history: the steps recorded before checkpoint `seq` (zero-padded like
+ * the checkpoint, so key order = sequence order). Written once per checkpoint; earlier segments are
+ * never rewritten.
+ */
+export function trainHistorySegmentKey(runId: string, seq: number): string {
+  return `${trainHistoryPrefix(runId)}${validateIndex('historySeq', seq, CHECKPOINT_SEQ_DIGITS)}.jsonl`;
+}
+
+/** The sequence number of a history segment's key, or undefined when `key` is not a segment of `runId`. */
+export function trainHistorySeqOf(runId: string, key: string): number | undefined {
+  const base = trainHistoryPrefix(runId);
+  if (!key.startsWith(base)) return undefined;
+  const match = /^([0-9]+)\.jsonl$/.exec(key.slice(base.length));
+  if (!match || match[1].length !== CHECKPOINT_SEQ_DIGITS) return undefined;
+  return Number(match[1]);
+}
+
+/** The single-object history (one JSON line per step) of runs stored before segments; read, never written. */
+export function legacyTrainHistoryKey(runId: string): string {
+  return `${metricsPrefix(runId)}train.jsonl`;
 }
 
 export function logsPrefix(runId: string): string {

@@ -143,9 +143,10 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     checkpoint: {
       every: input.checkpointEvery,
       save: async (state, reason) => {
-        await appendTrainHistory(store, runId, history);
-        history = [];
         seq += 1;
+        // The segment of the checkpoint it precedes: written again, not duplicated, if that one never lands.
+        await appendTrainHistory(store, runId, seq, history);
+        history = [];
         await putCheckpoint(store, runId, seq, encodeExperimentState(state), {
           task: state.task,
           epoch: state.epoch,
