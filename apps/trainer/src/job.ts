@@ -1,6 +1,6 @@
 import { getRunRecord, MinioObjectStore, storeConfigFromEnv, type ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import { ExperimentStopped, type ExperimentConfig, type ProgressEvent } from '@slca/engine';
+import { ExperimentStopped, type ProgressEvent } from '@slca/engine';
 import {
   callContext,
   createGrpcClient,
@@ -19,7 +19,7 @@ import {
 } from './execution/kubernetes-executor';
 import { Peers } from './execution/peers';
 import { executeRun, type ExecutionHooks } from './execution/run-execution';
-import type { Benchmark } from './execution/run-spec';
+import { executionInput } from './runs/execution-input';
 import { isTransient } from './runs/run-manager';
 import type { RunRecord } from './runs/run-record';
 
@@ -179,19 +179,9 @@ export async function runJob(runId: string, env: NodeJS.ProcessEnv = process.env
   process.once('SIGINT', onSignal);
   try {
     const result = await callContext.run({ runId }, () =>
-      executeRun({
-        runId,
-        benchmark: record.benchmark as Benchmark,
-        config: JSON.parse(record.configJson) as ExperimentConfig,
-        checkpointEvery: record.checkpointEvery,
-        checkpointSeq: record.checkpointSeq,
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        store,
-        peers,
-        signal: stop.signal,
-        logger,
-        hooks: report.hooks(),
-      }),
+      executeRun(
+        executionInput(record, { store, peers, logger, signal: stop.signal, hooks: report.hooks() }),
+      ),
     );
     await report.finish({ kind: 'succeeded', result });
     return RUN_JOB_EXIT.succeeded;

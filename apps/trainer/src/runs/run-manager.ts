@@ -12,11 +12,12 @@ import {
   type ObjectStore,
 } from '@slca/artifacts';
 import { RunStatus, type Run, type RunEvent } from '@slca/contracts';
-import { ExperimentStopped, type ExperimentConfig, type ProgressEvent } from '@slca/engine';
+import { ExperimentStopped, type ProgressEvent } from '@slca/engine';
 import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import type { Peers } from '../execution/peers';
-import { runSpecFrom, type Benchmark, type RunRequest } from '../execution/run-spec';
+import { runSpecFrom, type RunRequest } from '../execution/run-spec';
+import { executionInput } from './execution-input';
 import { RunEvents } from './run-events';
 import { ORPHANED, TERMINAL, toRun, type RunRecord } from './run-record';
 
@@ -269,46 +270,42 @@ export class RunManager {
     const sessionStart = performance.now();
     let firstFraction: number | undefined;
     try {
-      const result = await this.executor.execute({
-        runId: id,
-        benchmark: record.benchmark as Benchmark,
-        config: JSON.parse(record.configJson) as ExperimentConfig,
-        checkpointEvery: record.checkpointEvery,
-        checkpointSeq: record.checkpointSeq,
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        store: this.options.store,
-        peers: this.options.peers,
-        signal: active.stop.signal,
-        logger,
-        hooks: {
-          onProgress: (e) => {
-            const event = this.progressEvent(e, sessionStart, (f) => (firstFraction ??= f));
-            if (event) this.events.emit(id, event);
+      const result = await this.executor.execute(
+        executionInput(record, {
+          store: this.options.store,
+          peers: this.options.peers,
+          signal: active.stop.signal,
+          logger,
+          hooks: {
+            onProgress: (e) => {
+              const event = this.progressEvent(e, sessionStart, (f) => (firstFraction ??= f));
+              if (event) this.events.emit(id, event);
+            },
+            onPrepared: async ({ splitId, tasks, backend }) => {
+              Object.assign(record, { splitId, tasks, backend });
+              await this.save(record);
+            },
+            onCheckpoint: async ({ prefix, seq, state, reason }) => {
+              record.latestCheckpoint = prefix;
+              record.checkpointSeq = seq;
+              await this.save(record);
+              this.events.emit(id, {
+                checkpoint: { prefix, task: state.task, epoch: state.epoch, step: state.step },
+              });
+              if (reason !== 'steps') this.log(id, `checkpoint ${prefix} (${reason})`);
+            },
+            onEvaluated: async ({ task, accuracy, perTask }) => {
+              record.tasksDone = task + 1;
+              record.accuracies = [...record.accuracies.slice(0, task), accuracy];
+              await this.save(record);
+              this.events.emit(id, { evaluated: { task, accuracy, perTask } });
+              this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
+              await this.flushLog(id);
+            },
+            log: (message) => this.log(id, message),
           },
-          onPrepared: async ({ splitId, tasks, backend }) => {
-            Object.assign(record, { splitId, tasks, backend });
-            await this.save(record);
-          },
-          onCheckpoint: async ({ prefix, seq, state, reason }) => {
-            record.latestCheckpoint = prefix;
-            record.checkpointSeq = seq;
-            await this.save(record);
-            this.events.emit(id, {
-              checkpoint: { prefix, task: state.task, epoch: state.epoch, step: state.step },
-            });
-            if (reason !== 'steps') this.log(id, `checkpoint ${prefix} (${reason})`);
-          },
-          onEvaluated: async ({ task, accuracy, perTask }) => {
-            record.tasksDone = task + 1;
-            record.accuracies = [...record.accuracies.slice(0, task), accuracy];
-            await this.save(record);
-            this.events.emit(id, { evaluated: { task, accuracy, perTask } });
-            this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
-            await this.flushLog(id);
-          },
-          log: (message) => this.log(id, message),
-        },
-      });
+        }),
+      );
       const metrics = await this.options.peers.metrics({ runId: id });
       const summary = metrics.metrics;
       if (!summary?.complete) throw new Error(`the evaluator has not seen every task of run ${id}`);
