@@ -36,11 +36,24 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
     expect(result.accuracies[0]).toBeGreaterThan(40);
   }, 900_000);
 
-  it('rejects a benchmark it cannot run and an unknown method, writing nothing', () => {
+  it('rejects an unknown benchmark, a paper benchmark not imported and an unknown method, writing nothing', () => {
     const out = join(dir, 'never.json');
-    const a = runCli(['run', '--benchmark', 'cifar100', '--method', 'slca', '--out', out]);
+    const a = runCli(['run', '--benchmark', 'mnist', '--method', 'slca', '--out', out]);
     expect(a.status).toBe(2);
-    expect(a.stderr).toContain("--benchmark 'cifar100' is not available");
+    expect(a.stderr).toContain("--benchmark 'mnist': known benchmarks are embedded, cifar100");
+    const c = runCli([
+      'run',
+      '--benchmark',
+      'cifar100',
+      '--method',
+      'slca',
+      '--datasets-dir',
+      join(dir, 'none'),
+      '--out',
+      out,
+    ]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('no dataset cifar100');
     const b = runCli(['run', '--method', 'ewc', '--out', out]);
     expect(b.status).toBe(2);
     expect(b.stderr).toContain("--method: unknown value 'ewc' (expected seqft, sl, slca, slca-noln, joint)");
