@@ -20,7 +20,7 @@ import {
 import { Peers } from './execution/peers';
 import { executeRun, type ExecutionHooks } from './execution/run-execution';
 import { executionInput } from './runs/execution-input';
-import { isTransient } from './runs/run-manager';
+import { isTransient } from './runs/retry-policy';
 import type { RunRecord } from './runs/run-record';
 
 /** Log lines a report keeps; the pod's full log is its stdout. */

@@ -1,25 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { status as grpcStatus } from '@grpc/grpc-js';
-import {
-  getRunRecord,
-  listArtifacts,
-  listRunIds,
-  logKey,
-  putRunRecord,
-  readArtifactManifest,
-  sha256Hex,
-  runPrefix,
-  type ObjectStore,
-} from '@slca/artifacts';
-import { RunStatus, type Run, type RunEvent } from '@slca/contracts';
-import { ExperimentStopped, type ProgressEvent } from '@slca/engine';
+import { getRunRecord, type ObjectStore } from '@slca/artifacts';
+import { RunStatus, type Run } from '@slca/contracts';
+import { ExperimentStopped } from '@slca/engine';
 import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import type { Peers } from '../execution/peers';
+import type { ExecutionHooks } from '../execution/run-execution';
 import { runSpecFrom, type RunRequest } from '../execution/run-spec';
 import { executionInput } from './execution-input';
+import { RetryPolicy, type Schedule } from './retry-policy';
+import { listRunArtifacts, type RunObject } from './run-artifacts';
 import { RunEvents } from './run-events';
+import { RunLog } from './run-log';
+import { RunProgress } from './run-progress';
+import { RunQueue, type ActiveRun } from './run-queue';
 import { ORPHANED, TERMINAL, toRun, type RunRecord } from './run-record';
+import { RunRecords } from './run-records';
 
 export interface RunManagerOptions {
   store: ObjectStore;
@@ -30,24 +26,10 @@ export interface RunManagerOptions {
   /** Runs trained at once by this process (each uses every worker thread). */
   concurrency: number;
   executor?: RunExecutor;
-}
-
-interface Active {
-  stop: AbortController;
-  /** Why it was asked to stop: the status the run ends in. */
-  reason?: RunStatus.RUN_STATUS_CANCELLED | RunStatus.RUN_STATUS_INTERRUPTED;
-  done: Promise<void>;
-}
-
-const LOG_LINES = 2_000;
-
-/** Pauses before a run continues on its own after a transient failure; more failures than this fail it. */
-const TRANSIENT_RETRIES = [5_000, 15_000, 45_000];
-
-/** UNAVAILABLE or DEADLINE_EXCEEDED from a peer, or the object store unreachable: worth another try. */
-export function isTransient(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === grpcStatus.UNAVAILABLE || code === grpcStatus.DEADLINE_EXCEEDED || code === 'unavailable';
+  /** Pauses before a transiently failed run continues (default TRANSIENT_RETRY_DELAYS_MS). */
+  retryDelaysMs?: readonly number[];
+  /** Timers of retries and of record writes the store refused (tests pass their own). */
+  schedule?: Schedule;
 }
 
 /**
@@ -57,31 +39,35 @@ export function isTransient(error: unknown): boolean {
  */
 export class RunManager {
   readonly events = new RunEvents();
-  private readonly records = new Map<string, RunRecord>();
-  private readonly queue: string[] = [];
-  private readonly active = new Map<string, Active>();
-  private readonly logs = new Map<string, string[]>();
-  private closing = false;
+  private readonly records: RunRecords;
+  private readonly queue: RunQueue;
+  private readonly retries: RetryPolicy;
+  private readonly logs: RunLog;
   private readonly executor: RunExecutor;
-  private readonly transientFailures = new Map<string, number>();
 
   constructor(private readonly options: RunManagerOptions) {
     this.executor = options.executor ?? new InProcessExecutor();
+    this.records = new RunRecords(options.store, options.logger, { schedule: options.schedule });
+    this.retries = new RetryPolicy(options.retryDelaysMs, options.schedule);
+    this.logs = new RunLog(options.store);
+    this.queue = new RunQueue(
+      options.concurrency,
+      // A run outlives the call that queued it: its logs and peer calls carry its own id, not that call's.
+      (id, active) => callContext.run({ runId: id }, () => this.execute(id, active)),
+      (id, error) => options.logger.error('run execution ended unexpectedly', { runId: id, error }),
+    );
   }
 
   /** Picks up the runs a previous trainer process left unfinished. */
   async recover(): Promise<string[]> {
     const resumed: string[] = [];
-    for (const id of await listRunIds(this.options.store)) {
-      const record = await getRunRecord<RunRecord>(this.options.store, id);
-      if (!record) continue;
-      this.records.set(id, record);
+    for (const record of await this.records.loadUnknown()) {
       if (ORPHANED.has(record.status)) {
         if (record.status !== RunStatus.RUN_STATUS_QUEUED) record.resumedCount += 1;
         record.status = RunStatus.RUN_STATUS_QUEUED;
         await this.save(record);
-        this.enqueue(id);
-        resumed.push(id);
+        this.queue.enqueue(record.id);
+        resumed.push(record.id);
       }
     }
     if (resumed.length)
@@ -133,7 +119,7 @@ export class RunManager {
     };
     await this.save(record);
     const accepted = toRun(record);
-    this.enqueue(record.id);
+    this.queue.enqueue(record.id);
     return accepted;
   }
 
@@ -144,37 +130,27 @@ export class RunManager {
   }
 
   async find(id: string): Promise<RunRecord> {
-    const known = this.records.get(id);
-    if (known) return known;
-    const stored = await getRunRecord<RunRecord>(this.options.store, id);
-    if (!stored) throw notFound(`run ${id} does not exist`);
-    this.records.set(id, stored);
-    return stored;
+    const record = await this.records.load(id);
+    if (!record) throw notFound(`run ${id} does not exist`);
+    return record;
   }
 
   async list(): Promise<RunRecord[]> {
-    for (const id of await listRunIds(this.options.store)) {
-      if (!this.records.has(id)) {
-        const r = await getRunRecord<RunRecord>(this.options.store, id);
-        if (r) this.records.set(id, r);
-      }
-    }
-    return [...this.records.values()].sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return (await this.records.loadAll()).sort((a, b) => b.createdAtMs - a.createdAtMs);
   }
 
   async cancel(id: string): Promise<Run> {
     const record = await this.find(id);
     if (TERMINAL.has(record.status))
       throw failedPrecondition(`run ${id} has already ended (${record.status})`);
-    const active = this.active.get(id);
+    const active = this.queue.active(id);
     if (active) {
       active.reason = RunStatus.RUN_STATUS_CANCELLED;
       // The reason tells an executor a cancel (end the run's work) from a shutdown (leave it to resume).
       active.stop.abort(active.reason);
       await active.done;
     } else {
-      const i = this.queue.indexOf(id);
-      if (i >= 0) this.queue.splice(i, 1);
+      this.queue.remove(id);
       record.status = RunStatus.RUN_STATUS_CANCELLED;
       record.finishedAtMs = Date.now();
       await this.save(record);
@@ -199,111 +175,49 @@ export class RunManager {
     record.resumedCount += 1;
     await this.save(record);
     const accepted = toRun(record);
-    this.enqueue(id);
+    this.queue.enqueue(id);
     return accepted;
   }
 
-  /**
-   * Every committed object of a run with its size and SHA-256: files of committed artifacts as their
-   * manifests record them, other objects (record, configuration, metrics, logs) hashed as read. Staging
-   * uploads and files of uncommitted artifacts are left out.
-   */
-  async artifacts(id: string): Promise<{ key: string; size: number; sha256: string }[]> {
+  /** Every committed object of a run with its size and SHA-256 (see `listRunArtifacts`). */
+  async artifacts(id: string): Promise<RunObject[]> {
     await this.find(id);
-    const store = this.options.store;
-    const out = new Map<string, { key: string; size: number; sha256: string }>();
-    for (const prefix of await listArtifacts(store, runPrefix(id))) {
-      const manifest = await readArtifactManifest(store, prefix);
-      for (const f of manifest.files) {
-        out.set(f.key, { key: f.key, size: f.size, sha256: f.sha256 });
-      }
-    }
-    for (const key of await store.list(runPrefix(id))) {
-      if (out.has(key) || key.includes('/uploads/')) continue;
-      const artifactFolder = /\/(checkpoints|models|stats)\//.test(key);
-      if (artifactFolder && !key.endsWith('/manifest.json')) continue;
-      const bytes = await store.get(key);
-      out.set(key, { key, size: bytes.length, sha256: sha256Hex(bytes) });
-    }
-    return [...out.values()].sort((a, b) => a.key.localeCompare(b.key));
+    return listRunArtifacts(this.options.store, id);
   }
 
-  /** Stops every run at its next step boundary with a checkpoint; they resume when a trainer starts again. */
+  /**
+   * Stops every run at its next step boundary with a checkpoint; they resume when a trainer starts again.
+   * Records the store refused earlier get one last write.
+   */
   async shutdown(): Promise<void> {
-    this.closing = true;
-    this.queue.length = 0;
-    const running = [...this.active.values()];
+    const running = this.queue.close();
+    this.retries.close();
     for (const a of running) {
       a.reason ??= RunStatus.RUN_STATUS_INTERRUPTED;
       a.stop.abort(a.reason);
     }
     await Promise.all(running.map((a) => a.done));
+    if (!(await this.records.flush()))
+      this.options.logger.error('the object store still refuses some run records; they are lost', {
+        runs: this.records.unsaved(),
+      });
+    this.records.close();
   }
 
-  private enqueue(id: string): void {
-    if (!this.queue.includes(id)) this.queue.push(id);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (!this.closing && this.active.size < this.options.concurrency && this.queue.length > 0) {
-      const id = this.queue.shift() as string;
-      const stop = new AbortController();
-      const entry: Active = { stop, done: Promise.resolve() };
-      this.active.set(id, entry);
-      // A run outlives the call that queued it: its logs and peer calls carry its own id, not that call's.
-      entry.done = callContext
-        .run({ runId: id }, () => this.execute(id, entry))
-        .finally(() => {
-          this.active.delete(id);
-          this.pump();
-        });
-    }
-  }
-
-  private async execute(id: string, active: Active): Promise<void> {
+  /** Trains one run through the executor and records how it ended. Never rejects. */
+  private async execute(id: string, active: ActiveRun): Promise<void> {
     const record = this.get(id);
-    const logger = this.options.logger;
     record.status = RunStatus.RUN_STATUS_RUNNING;
     record.startedAtMs ||= Date.now();
-    await this.save(record);
-    const sessionStart = performance.now();
-    let firstFraction: number | undefined;
+    await this.persist(record);
     try {
       const result = await this.executor.execute(
         executionInput(record, {
           store: this.options.store,
           peers: this.options.peers,
+          logger: this.options.logger,
           signal: active.stop.signal,
-          logger,
-          hooks: {
-            onProgress: (e) => {
-              const event = this.progressEvent(e, sessionStart, (f) => (firstFraction ??= f));
-              if (event) this.events.emit(id, event);
-            },
-            onPrepared: async ({ splitId, tasks, backend }) => {
-              Object.assign(record, { splitId, tasks, backend });
-              await this.save(record);
-            },
-            onCheckpoint: async ({ prefix, seq, state, reason }) => {
-              record.latestCheckpoint = prefix;
-              record.checkpointSeq = seq;
-              await this.save(record);
-              this.events.emit(id, {
-                checkpoint: { prefix, task: state.task, epoch: state.epoch, step: state.step },
-              });
-              if (reason !== 'steps') this.log(id, `checkpoint ${prefix} (${reason})`);
-            },
-            onEvaluated: async ({ task, accuracy, perTask }) => {
-              record.tasksDone = task + 1;
-              record.accuracies = [...record.accuracies.slice(0, task), accuracy];
-              await this.save(record);
-              this.events.emit(id, { evaluated: { task, accuracy, perTask } });
-              this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
-              await this.flushLog(id);
-            },
-            log: (message) => this.log(id, message),
-          },
+          hooks: this.hooks(record),
         }),
       );
       const metrics = await this.options.peers.metrics({ runId: id });
@@ -313,7 +227,7 @@ export class RunManager {
         throw new Error(
           `the evaluator's accuracies for run ${id} differ from the ones it returned during training`,
         );
-      this.transientFailures.delete(id);
+      this.retries.succeeded(id);
       Object.assign(record, {
         status: RunStatus.RUN_STATUS_SUCCEEDED,
         error: '',
@@ -327,104 +241,99 @@ export class RunManager {
         `finished: Last-Acc ${summary.lastAcc.toFixed(2)}%, Inc-Acc ${summary.incAcc.toFixed(2)}%`,
       );
     } catch (error) {
-      if (error instanceof ExperimentStopped) {
-        record.status = active.reason ?? RunStatus.RUN_STATUS_INTERRUPTED;
-        this.log(id, `stopped (${record.status}) at ${error.message.replace('run stopped at ', '')}`);
-      } else if (
-        isTransient(error) &&
-        (this.transientFailures.get(id) ?? 0) < TRANSIENT_RETRIES.length &&
-        !this.closing
-      ) {
-        // A peer or the store was briefly unreachable: continue from the latest checkpoint shortly.
-        const attempt = this.transientFailures.get(id) ?? 0;
-        this.transientFailures.set(id, attempt + 1);
-        record.status = RunStatus.RUN_STATUS_INTERRUPTED;
-        record.error = (error as Error).message;
-        this.log(
-          id,
-          `interrupted (${record.error}); continuing from the latest checkpoint in ${TRANSIENT_RETRIES[attempt] / 1000} s`,
-        );
-        setTimeout(() => {
-          if (this.records.get(id)?.status !== RunStatus.RUN_STATUS_INTERRUPTED || this.closing) return;
-          record.resumedCount += 1;
-          record.status = RunStatus.RUN_STATUS_QUEUED;
-          void this.save(record).then(() => this.enqueue(id));
-        }, TRANSIENT_RETRIES[attempt]).unref();
-      } else {
-        record.status = RunStatus.RUN_STATUS_FAILED;
-        record.error = (error as Error).message;
-        logger.error('run failed', { runId: id, error });
-        this.log(id, `failed: ${record.error}`);
-      }
-      if (TERMINAL.has(record.status)) record.finishedAtMs = Date.now();
+      this.ended(record, active, error);
     }
-    await this.save(record);
-    await this.flushLog(id);
+    await this.persist(record);
+    await this.logs.flush(id).catch((error: unknown) =>
+      this.options.logger.warn('could not write the run log; keeping it for the next flush', {
+        runId: id,
+        error,
+      }),
+    );
   }
 
-  private progressEvent(
-    e: ProgressEvent,
-    sessionStart: number,
-    first: (fraction: number) => number,
-  ): Omit<RunEvent, 'runId' | 'atMs'> | undefined {
-    if (e.phase === 'train') {
-      const total = e.tasks * e.epochs * e.steps;
-      const fraction = ((e.task * e.epochs + e.epoch) * e.steps + e.step + 1) / total;
-      const start = first(fraction);
-      const elapsed = (performance.now() - sessionStart) / 1000;
-      const etaSeconds = fraction > start ? (elapsed * (1 - fraction)) / (fraction - start) : 0;
-      return {
-        train: {
-          task: e.task,
-          tasks: e.tasks,
-          epoch: e.epoch,
-          epochs: e.epochs,
-          step: e.step,
-          steps: e.steps,
-          loss: e.loss,
-          lr: e.lr,
-          backboneLr: e.backboneLr,
-          etaSeconds,
-        },
-      };
+  /** The record's state after the execution threw: stopped, interrupted for a retry, or failed. */
+  private ended(record: RunRecord, active: ActiveRun, error: unknown): void {
+    const id = record.id;
+    let delay: number | undefined;
+    if (error instanceof ExperimentStopped) {
+      record.status = active.reason ?? RunStatus.RUN_STATUS_INTERRUPTED;
+      this.log(id, `stopped (${record.status}) at ${error.message.replace('run stopped at ', '')}`);
+    } else if (!this.queue.closing && (delay = this.retries.nextDelay(id, error)) !== undefined) {
+      // A peer or the store was briefly unreachable: continue from the latest checkpoint shortly.
+      record.status = RunStatus.RUN_STATUS_INTERRUPTED;
+      record.error = (error as Error).message;
+      this.log(
+        id,
+        `interrupted (${record.error}); continuing from the latest checkpoint in ${delay / 1000} s`,
+      );
+      this.retries.later(id, delay, () => {
+        if (this.records.get(id)?.status !== RunStatus.RUN_STATUS_INTERRUPTED || this.queue.closing) return;
+        record.resumedCount += 1;
+        record.status = RunStatus.RUN_STATUS_QUEUED;
+        void this.persist(record).then(() => this.queue.enqueue(id));
+      });
+    } else {
+      record.status = RunStatus.RUN_STATUS_FAILED;
+      record.error = (error as Error).message;
+      this.options.logger.error('run failed', { runId: id, error });
+      this.log(id, `failed: ${record.error}`);
     }
-    if (e.phase === 'align')
-      return {
-        phase: { phase: 'align', task: e.task, tasks: e.tasks, step: e.step, steps: e.steps, loss: e.loss },
-      };
-    if (e.phase === 'statistics')
-      return {
-        phase: { phase: 'statistics', task: e.task, tasks: e.tasks, step: 0, steps: e.classes, loss: 0 },
-      };
-    return undefined;
+    if (TERMINAL.has(record.status)) record.finishedAtMs = Date.now();
+  }
+
+  /** What an execution reports to: the record, the run's event stream and its log. */
+  private hooks(record: RunRecord): ExecutionHooks {
+    const id = record.id;
+    const progress = new RunProgress();
+    return {
+      onProgress: (e) => {
+        const event = progress.event(e);
+        if (event) this.events.emit(id, event);
+      },
+      onPrepared: async ({ splitId, tasks, backend }) => {
+        Object.assign(record, { splitId, tasks, backend });
+        await this.save(record);
+      },
+      onCheckpoint: async ({ prefix, seq, state, reason }) => {
+        record.latestCheckpoint = prefix;
+        record.checkpointSeq = seq;
+        await this.save(record);
+        this.events.emit(id, {
+          checkpoint: { prefix, task: state.task, epoch: state.epoch, step: state.step },
+        });
+        if (reason !== 'steps') this.log(id, `checkpoint ${prefix} (${reason})`);
+      },
+      onEvaluated: async ({ task, accuracy, perTask }) => {
+        record.tasksDone = task + 1;
+        record.accuracies = [...record.accuracies.slice(0, task), accuracy];
+        await this.save(record);
+        this.events.emit(id, { evaluated: { task, accuracy, perTask } });
+        this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
+        await this.logs.flush(id);
+      },
+      log: (message) => this.log(id, message),
+    };
   }
 
   private log(id: string, message: string): void {
-    const line = `${new Date().toISOString()} ${message}`;
-    const lines = this.logs.get(id) ?? [];
-    lines.push(line);
-    if (lines.length > LOG_LINES) lines.splice(0, lines.length - LOG_LINES);
-    this.logs.set(id, lines);
+    this.logs.append(id, message);
     this.options.logger.info(message, { runId: id });
     this.events.emit(id, { log: message });
   }
 
-  private async flushLog(id: string): Promise<void> {
-    const lines = this.logs.get(id);
-    if (!lines?.length) return;
-    const key = logKey(id, 'trainer.log');
-    const before = (await this.options.store.exists(key))
-      ? (await this.options.store.get(key)).toString('utf8')
-      : '';
-    await this.options.store.put(key, Buffer.from(`${before}${lines.join('\n')}\n`), {
-      contentType: 'text/plain',
-    });
-    this.logs.delete(id);
+  /** Writes the record and tells its watchers; a store failure reaches the caller. */
+  private async save(record: RunRecord): Promise<void> {
+    await this.records.save(record);
+    this.events.emit(record.id, { state: toRun(record) });
   }
 
-  private async save(record: RunRecord): Promise<void> {
-    this.records.set(record.id, record);
-    await putRunRecord(this.options.store, record.id, record);
+  /**
+   * Writes the record, or keeps it to write later when the store fails (logged, never thrown), and tells
+   * its watchers either way: this trainer's memory is the run's state.
+   */
+  private async persist(record: RunRecord): Promise<void> {
+    await this.records.saveOrDefer(record);
     this.events.emit(record.id, { state: toRun(record) });
   }
 }

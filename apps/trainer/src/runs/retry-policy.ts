@@ -1,0 +1,71 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+
+/** Runs `fn` after `ms` without keeping the process alive; returns what cancels it. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+export const realTimers: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+/** Pauses before a run continues on its own after a transient failure; more failures than this fail it. */
+export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [5_000, 15_000, 45_000];
+
+/** UNAVAILABLE or DEADLINE_EXCEEDED from a peer, or the object store unreachable: worth another try. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === grpcStatus.UNAVAILABLE || code === grpcStatus.DEADLINE_EXCEEDED || code === 'unavailable';
+}
+
+/**
+ * When a failed run is tried again by itself: transient failures only, after the next pause of the
+ * schedule, and no more often than the schedule is long. Counts each run's transient failures since its
+ * last success, and owns the timers of the retries it scheduled.
+ */
+export class RetryPolicy {
+  private readonly failures = new Map<string, number>();
+  private readonly pending = new Map<string, () => void>();
+
+  constructor(
+    private readonly delaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
+    private readonly schedule: Schedule = realTimers,
+  ) {}
+
+  /** Transient failures of `runId` counted so far. */
+  failureCount(runId: string): number {
+    return this.failures.get(runId) ?? 0;
+  }
+
+  /**
+   * After `runId` failed with `error`: the pause before it is tried again (counting this failure), or
+   * undefined when it should fail for good (not transient, or out of retries).
+   */
+  nextDelay(runId: string, error: unknown): number | undefined {
+    const attempt = this.failureCount(runId);
+    if (!isTransient(error) || attempt >= this.delaysMs.length) return undefined;
+    this.failures.set(runId, attempt + 1);
+    return this.delaysMs[attempt];
+  }
+
+  /** Runs `retry` after `ms`, replacing a retry of the same run not yet due. */
+  later(runId: string, ms: number, retry: () => void): void {
+    this.pending.get(runId)?.();
+    const cancel = this.schedule(() => {
+      this.pending.delete(runId);
+      retry();
+    }, ms);
+    this.pending.set(runId, cancel);
+  }
+
+  /** The run succeeded: its next transient failure starts the schedule again. */
+  succeeded(runId: string): void {
+    this.failures.delete(runId);
+  }
+
+  /** Cancels every retry not yet due. */
+  close(): void {
+    for (const cancel of this.pending.values()) cancel();
+    this.pending.clear();
+  }
+}

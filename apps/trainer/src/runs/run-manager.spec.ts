@@ -1,0 +1,294 @@
+import { getRunRecord, logKey, ObjectStoreError, putRunRecord, runRecordKey } from '@slca/artifacts';
+import { RunStatus, type RunEvent } from '@slca/contracts';
+import { ExperimentStopped, type ExperimentResult, type ExperimentState } from '@slca/engine';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FlakyStore, manualSchedule, recordingLogger, settle } from '../../test/run-fakes';
+import type { RunExecutor } from '../execution/executor';
+import type { Peers } from '../execution/peers';
+import type { ExecutionHooks, ExecutionInput } from '../execution/run-execution';
+import { RunManager } from './run-manager';
+import type { RunRecord } from './run-record';
+
+const RUN = 'run-a';
+const ACCURACIES = [90, 80];
+
+const stored = (over: Partial<RunRecord> = {}): RunRecord => ({
+  id: RUN,
+  status: RunStatus.RUN_STATUS_QUEUED,
+  benchmark: 'embedded',
+  method: 'slca',
+  seed: 1993,
+  tags: [],
+  configJson: JSON.stringify({ method: 'slca', seed: 1993 }),
+  checkpointEvery: 10,
+  backend: '',
+  splitId: '',
+  tasks: 0,
+  tasksDone: 0,
+  accuracies: [],
+  lastAcc: 0,
+  incAcc: 0,
+  createdAtMs: Date.UTC(2026, 0, 2),
+  startedAtMs: 0,
+  finishedAtMs: 0,
+  error: '',
+  latestCheckpoint: '',
+  checkpointSeq: 3,
+  resumedCount: 0,
+  ...over,
+});
+
+const storeDown = () =>
+  new ObjectStoreError('unavailable', 'put', 'runs/run-a/run.json', undefined, {
+    detail: 'connection refused',
+  });
+
+/** Trains a two-task run through the hooks, as an executor would. */
+async function trainThroughHooks(hooks: ExecutionHooks): Promise<ExperimentResult> {
+  await hooks.onPrepared({ splitId: 'split-1', tasks: 2, backend: 'cpu' } as Parameters<
+    ExecutionHooks['onPrepared']
+  >[0]);
+  for (const [task, accuracy] of ACCURACIES.entries()) {
+    hooks.onProgress({
+      phase: 'train',
+      task,
+      tasks: 2,
+      epoch: 0,
+      epochs: 1,
+      step: 0,
+      steps: 1,
+      loss: 1,
+      lr: 0.1,
+      backboneLr: 0.01,
+    });
+    const state = { task, epoch: 0, step: 0 } as ExperimentState;
+    await hooks.onCheckpoint({
+      prefix: `runs/${RUN}/checkpoints/0000000${task + 4}/`,
+      seq: task + 4,
+      state,
+      reason: 'task',
+    });
+    await hooks.onEvaluated({ task, accuracy, perTask: [accuracy] });
+  }
+  return { accuracies: ACCURACIES } as ExperimentResult;
+}
+
+function setup(attempts: ((input: ExecutionInput) => Promise<ExperimentResult>)[]) {
+  const store = new FlakyStore();
+  const timers = manualSchedule();
+  const { logger, lines } = recordingLogger();
+  const inputs: ExecutionInput[] = [];
+  const executor: RunExecutor = {
+    kind: 'fake',
+    execute: (input) => {
+      inputs.push(input);
+      const attempt = attempts[inputs.length - 1];
+      if (!attempt) throw new Error('no more attempts planned');
+      return attempt(input);
+    },
+  };
+  const peers = {
+    metrics: async () => ({
+      metrics: { complete: true, accuracies: ACCURACIES, lastAcc: 80, incAcc: 85 },
+    }),
+  } as unknown as Peers;
+  const manager = new RunManager({
+    store,
+    peers,
+    logger,
+    workers: 1,
+    checkpointEvery: 10,
+    concurrency: 1,
+    executor,
+    retryDelaysMs: [5],
+    schedule: timers.schedule,
+  });
+  const events: RunEvent[] = [];
+  manager.events.subscribe(RUN, (e) => void events.push(e));
+  const record = async () => {
+    const down = store.down;
+    store.down = false;
+    const r = await getRunRecord<RunRecord>(store, RUN);
+    store.down = down;
+    return r;
+  };
+  const until = async (what: string, probe: () => boolean) => {
+    for (let i = 0; i < 200 && !probe(); i += 1) await settle(1);
+    if (!probe()) throw new Error(`never: ${what}`);
+  };
+  return { store, timers, lines, inputs, manager, events, record, until };
+}
+
+describe('RunManager', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it('continues a run a previous trainer left queued, from its record, and records its success', async () => {
+    const t = setup([(input) => trainThroughHooks(input.hooks)]);
+    await putRunRecord(t.store, RUN, stored());
+    expect(await t.manager.recover()).toEqual([RUN]);
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    await settle();
+
+    expect(t.inputs[0]).toMatchObject({
+      runId: RUN,
+      config: { method: 'slca', seed: 1993 },
+      checkpointSeq: 3,
+      checkpointEvery: 10,
+    });
+    expect(await t.record()).toMatchObject({
+      status: RunStatus.RUN_STATUS_SUCCEEDED,
+      splitId: 'split-1',
+      tasks: 2,
+      tasksDone: 2,
+      accuracies: ACCURACIES,
+      lastAcc: 80,
+      incAcc: 85,
+      checkpointSeq: 5,
+      latestCheckpoint: `runs/${RUN}/checkpoints/00000005/`,
+    });
+    const log = (await t.store.get(logKey(RUN, 'trainer.log'))).toString();
+    expect(log).toMatch(
+      /task 1\/2: A_t = 90.00%\n.*task 2\/2: A_t = 80.00%\n.*finished: Last-Acc 80.00%, Inc-Acc 85.00%\n$/s,
+    );
+    expect(t.events.find((e) => e.train)?.train).toMatchObject({ task: 0, etaSeconds: 0 });
+    expect(t.events.filter((e) => e.evaluated).map((e) => e.evaluated?.accuracy)).toEqual(ACCURACIES);
+    expect(t.events.at(-1)?.state?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('when the object store dies mid-run: no unhandled rejection, the record kept in memory and written once the store is back', async () => {
+    const t = setup([
+      async (input) => {
+        await input.hooks.onPrepared({ splitId: 'split-1', tasks: 2, backend: 'cpu' } as Parameters<
+          ExecutionHooks['onPrepared']
+        >[0]);
+        t.store.down = true;
+        throw storeDown();
+      },
+      (input) => trainThroughHooks(input.hooks),
+    ]);
+    await putRunRecord(t.store, RUN, stored());
+    await t.manager.recover();
+    await t.until(
+      'the run is interrupted',
+      () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_INTERRUPTED,
+    );
+    await settle();
+
+    expect(unhandled).toEqual([]);
+    // The store still holds the state from before it died; memory (what GetRun serves) has the new one.
+    expect((await t.record())?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
+    expect(t.manager.get(RUN).error).toMatch(/connection refused/);
+    expect(t.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', runId: RUN, msg: expect.stringMatching(/write later/) }),
+    );
+    expect(t.events.at(-1)?.state?.status).toBe(RunStatus.RUN_STATUS_INTERRUPTED);
+
+    // The store comes back; the timers (record retry, run retry) fire: the run continues and succeeds.
+    t.store.down = false;
+    t.timers.fire();
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    await settle();
+    expect(await t.record()).toMatchObject({ status: RunStatus.RUN_STATUS_SUCCEEDED, resumedCount: 1 });
+    // Lines the dead store could not take were kept and written with the later ones.
+    const log = (await t.store.get(logKey(RUN, 'trainer.log'))).toString();
+    expect(log).toMatch(
+      /interrupted \(.*connection refused.*\); continuing from the latest checkpoint in 0.005 s/,
+    );
+    expect(log).toMatch(/finished: Last-Acc/);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a run whose RUNNING record cannot be written still trains, and its record lands with the next write', async () => {
+    const t = setup([(input) => trainThroughHooks(input.hooks)]);
+    await putRunRecord(t.store, RUN, stored());
+    let failed = 0;
+    t.store.failPut = (key, body) => {
+      if (key !== runRecordKey(RUN) || failed > 0) return false;
+      const record = JSON.parse(Buffer.from(body).toString()) as RunRecord;
+      if (record.status !== RunStatus.RUN_STATUS_RUNNING) return false;
+      failed += 1;
+      return true;
+    };
+    await t.manager.recover();
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    await settle();
+    expect(failed).toBe(1);
+    expect(t.inputs).toHaveLength(1);
+    expect(t.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/write later/) }),
+    );
+    expect(await t.record()).toMatchObject({ status: RunStatus.RUN_STATUS_SUCCEEDED, splitId: 'split-1' });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a request whose record write fails gets the store’s error (never an unhandled rejection)', async () => {
+    const t = setup([]);
+    await putRunRecord(t.store, RUN, stored({ status: RunStatus.RUN_STATUS_FAILED }));
+    await t.manager.find(RUN);
+    t.store.down = true;
+    await expect(t.manager.resume(RUN)).rejects.toMatchObject({ code: 'unavailable' });
+    await settle();
+    expect(t.inputs).toHaveLength(0);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('fails a run whose transient failures outlast the retries', async () => {
+    const t = setup([
+      async () => {
+        throw Object.assign(new Error('splitter unavailable'), { code: 14 });
+      },
+      async () => {
+        throw Object.assign(new Error('splitter unavailable'), { code: 14 });
+      },
+    ]);
+    await putRunRecord(t.store, RUN, stored());
+    await t.manager.recover();
+    await t.until(
+      'the run is interrupted',
+      () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_INTERRUPTED,
+    );
+    t.timers.fire();
+    await t.until('the run fails', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_FAILED);
+    await settle();
+    expect(await t.record()).toMatchObject({
+      status: RunStatus.RUN_STATUS_FAILED,
+      error: 'splitter unavailable',
+    });
+    expect(t.inputs).toHaveLength(2);
+  });
+
+  it('cancel stops an active run with the cancelled status; shutdown leaves the others interrupted', async () => {
+    const stopped = (input: ExecutionInput) =>
+      new Promise<ExperimentResult>((_, reject) =>
+        input.signal.addEventListener('abort', () =>
+          reject(new ExperimentStopped({ task: 0, epoch: 0, step: 1 } as ExperimentState)),
+        ),
+      );
+    const t = setup([stopped, stopped]);
+    await putRunRecord(t.store, RUN, stored());
+    await t.manager.recover();
+    await settle();
+    await expect(t.manager.cancel(RUN)).resolves.toMatchObject({ status: RunStatus.RUN_STATUS_CANCELLED });
+    expect((await t.record())?.status).toBe(RunStatus.RUN_STATUS_CANCELLED);
+
+    await t.manager.resume(RUN);
+    await settle();
+    t.store.down = true; // the store is gone as the trainer stops: the last write fails, quietly
+    await t.manager.shutdown();
+    expect(t.manager.get(RUN).status).toBe(RunStatus.RUN_STATUS_INTERRUPTED);
+    expect(t.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/still refuses/), runs: [RUN] }),
+    );
+    expect(t.timers.pending()).toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+});
