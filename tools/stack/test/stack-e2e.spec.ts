@@ -11,6 +11,7 @@ import {
   loadEmbeddedBackbone,
   loadManifestData,
   runExperiment,
+  configOf,
   type ExperimentResult,
 } from '@slca/engine';
 import { checkHealth, EvaluatorClient, TrainerClient } from '@slca/service-kit';
@@ -130,7 +131,22 @@ describe('the local stack', () => {
       inProcess.accuracyMatrix.map((r) => r.filter((v) => v !== null)),
     );
     expect(final?.lastAcc).toBe(inProcess.lastAcc);
-    expect(JSON.parse(final?.configJson ?? '{}')).toEqual(config);
+    // The record keeps the complete experiment; its engine part is the in-process configuration.
+    const experiment = JSON.parse(final?.configJson ?? '{}');
+    expect(configOf(experiment)).toEqual(config);
+    expect(experiment).toMatchObject({
+      benchmark: 'embedded',
+      dataset: 'split-emoji',
+      backbone: 'vit-emoji',
+    });
+    expect(final?.lineage).toMatchObject({
+      dataset: 'split-emoji',
+      backbone: 'vit-emoji',
+      configurationId: 'embedded/vit-emoji/slca@v1',
+      configurationVersion: 1,
+    });
+    expect(final?.lineage?.datasetDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(final?.lineage?.codeVersion).toMatch(/^([0-9a-f]{40}|unknown)$/);
   }, 240_000);
 
   it('`slca run --remote` submits to the stack and writes the same numbers as the in-process run', () => {
