@@ -1,6 +1,7 @@
 import {
   appendTrainHistory,
   CHECKPOINT_FILE,
+  getBackbone,
   getDataset,
   latestCheckpoint,
   listArtifacts,
@@ -15,14 +16,18 @@ import {
   type ObjectStore,
   type TrainHistoryPoint,
 } from '@slca/artifacts';
+import type { RunLineage } from '@slca/contracts';
 import { classOrder } from '@slca/data';
 import {
+  backboneFromBytes,
+  checkDatasetFits,
+  configOf,
   decodeExperimentState,
+  EMBEDDED_DATASET_NAME,
   encodeEvalModel,
   encodeExperimentState,
   initBackend,
-  loadEmbeddedBackbone,
-  loadManifestData,
+  loadExperimentData,
   runExperiment,
   type CheckpointReason,
   type ExperimentConfig,
@@ -33,14 +38,15 @@ import {
 import type { Logger } from '@slca/service-kit';
 import type { Peers } from './peers';
 import { RemoteStatistics } from './remote-statistics';
-import { BENCHMARKS, type Benchmark } from './run-spec';
+import { codeVersion } from './code-version';
+import { experimentOfRecord } from './run-spec';
 
 /** Checkpoints kept per run: the newest, and the one before it in case the newest is being read. */
 const KEEP_CHECKPOINTS = 2;
 
 export interface ExecutionHooks {
   onProgress(e: ProgressEvent): void;
-  onPrepared(info: { splitId: string; tasks: number; backend: string }): Promise<void>;
+  onPrepared(info: { splitId: string; tasks: number; backend: string; lineage: RunLineage }): Promise<void>;
   onCheckpoint(info: {
     prefix: string;
     seq: number;
@@ -53,7 +59,8 @@ export interface ExecutionHooks {
 
 export interface ExecutionInput {
   runId: string;
-  benchmark: Benchmark;
+  benchmark: string;
+  /** The run's experiment as its record keeps it (a complete experiment; older records: an embedded config). */
   config: ExperimentConfig;
   checkpointEvery: number;
   /** Sequence number of the last checkpoint written (the next one gets +1). */
@@ -73,46 +80,86 @@ export interface ExecutionInput {
  * same code the CLI runs in-process.
  */
 export async function executeRun(input: ExecutionInput): Promise<ExperimentResult> {
-  const { runId, config, store, peers, hooks } = input;
-  const { dataset, imageSize } = BENCHMARKS[input.benchmark];
+  const { runId, store, peers, hooks } = input;
+  const experiment = experimentOfRecord(JSON.stringify(input.config));
+  const config = configOf(experiment);
+  const { dataset: datasetName, backbone: backboneName } = experiment;
+  const imageSize = config.arch.imageSize;
 
-  hooks.log(`preparing: importing ${dataset} and its split for seed ${config.seed}`);
-  const imported = await peers.importEmbedded({ name: dataset }, runId);
-  const classes = imported.dataset?.classes.length ?? 0;
+  hooks.log(`preparing: dataset ${datasetName}, backbone ${backboneName}, the split for seed ${config.seed}`);
+  const registered =
+    datasetName === EMBEDDED_DATASET_NAME
+      ? await peers.importEmbedded({ name: datasetName }, runId)
+      : await peers.getDataset({ name: datasetName }, runId);
+  const classes = registered.dataset?.classes.length ?? 0;
+  checkDatasetFits(experiment, { name: datasetName, classes });
   // Joint training is one task holding every class: its split says so, so the evaluator cuts it the same way.
   const joint = config.method === 'joint';
   const { split } = await peers.createSplit(
     {
-      dataset,
+      dataset: datasetName,
       seed: config.seed,
       initClasses: joint ? classes : config.initClasses,
       increment: joint ? classes : config.increment,
     },
     runId,
   );
-  if (!split) throw new Error(`the splitter returned no split for ${dataset}`);
+  if (!split) throw new Error(`the splitter returned no split for ${datasetName}`);
   const expected = classOrder(classes, config.seed);
   if (split.classOrder.join() !== expected.join())
     throw new Error(`split ${split.id} has a class order other than the seed's; refusing to train on it`);
   const tasks = split.tasks.length;
+
+  // The backbone: looked up through the splitter (which registers the embedded one on first use), read
+  // from the object store, checked against its digest and the experiment's architecture.
+  const { backbone: described } = await peers.getBackbone({ name: backboneName }, runId);
+  const storedBackbone = await getBackbone(store, backboneName);
+  if (described && described.digest !== storedBackbone.record.digest)
+    throw new Error(`backbone ${backboneName}: the splitter and the object store disagree on its digest`);
+  const archMismatch = (Object.keys(storedBackbone.record.arch) as (keyof typeof config.arch)[]).find(
+    (key) => storedBackbone.record.arch[key] !== (config.arch[key] ?? storedBackbone.record.arch[key]),
+  );
+  if (archMismatch)
+    throw new Error(
+      `backbone ${backboneName} is registered as ${JSON.stringify(storedBackbone.record.arch)}, ` +
+        `the experiment's arch is ${JSON.stringify(config.arch)} (arch.${archMismatch} differs)`,
+    );
+
   const backend = await initBackend(config.compute.backend);
   await putRunConfig(store, {
     runId,
-    benchmark: input.benchmark,
-    dataset,
+    benchmark: experiment.benchmark,
+    dataset: datasetName,
     splitId: split.id,
     imageSize,
+    testTransform: experiment.testTransform,
     experiment: config as unknown as Record<string, unknown>,
     createdAt: input.createdAt,
   });
-  await hooks.onPrepared({ splitId: split.id, tasks, backend: backend.name });
+  const lineage: RunLineage = {
+    dataset: datasetName,
+    datasetDigest: registered.dataset?.manifestDigest ?? '',
+    backbone: backboneName,
+    backboneDigest: storedBackbone.record.digest,
+    configurationId: experiment.configuration?.id ?? '',
+    configurationVersion: experiment.configuration?.version ?? 0,
+    codeVersion: codeVersion(),
+  };
+  await hooks.onPrepared({ splitId: split.id, tasks, backend: backend.name, lineage });
 
-  const stored = await getDataset(store, dataset);
+  const stored = await getDataset(store, datasetName);
   hooks.log(
-    `decoding ${stored.manifest.train.length + stored.manifest.test.length} images at ${imageSize} px`,
+    experiment.testTransform
+      ? `${stored.manifest.train.length + stored.manifest.test.length} images, decoded per batch at source size ` +
+          `(test: resize ${experiment.testTransform.resize} → centre crop ${experiment.testTransform.crop})`
+      : `decoding ${stored.manifest.train.length + stored.manifest.test.length} images at ${imageSize} px`,
   );
-  const data = await loadManifestData(stored.manifest, imageSize, { read: stored.read });
-  const { values } = await loadEmbeddedBackbone();
+  const data = await loadExperimentData(experiment, stored.manifest, { read: stored.read });
+  const { values } = backboneFromBytes(
+    new Uint8Array(await storedBackbone.read()),
+    config.arch,
+    `backbone ${backboneName}`,
+  );
 
   let resumeFrom: ExperimentState | undefined;
   const latest = await latestCheckpoint(store, runId);

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { getRunRecord, type ObjectStore } from '@slca/artifacts';
 import { RunStatus, type Run } from '@slca/contracts';
-import { ExperimentStopped } from '@slca/engine';
+import { canonicalJson } from '@slca/data';
+import { configOf, ExperimentStopped } from '@slca/engine';
 import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import type { Peers } from '../execution/peers';
 import type { ExecutionHooks } from '../execution/run-execution';
-import { runSpecFrom, type RunRequest } from '../execution/run-spec';
+import { checkRunInputs } from '../execution/run-inputs';
+import { experimentOfRecord, runSpecFrom, type RunRequest } from '../execution/run-spec';
 import { executionInput } from './execution-input';
 import { RetryPolicy, type Schedule } from './retry-policy';
 import { listRunArtifacts, type RunObject } from './run-artifacts';
@@ -81,13 +83,17 @@ export class RunManager {
       checkpointEvery: this.options.checkpointEvery,
       newId: () => `run-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`,
     });
-    const configJson = JSON.stringify(spec.config);
+    const configJson = JSON.stringify(spec.experiment);
     const existing =
       this.records.get(spec.runId) ?? (await getRunRecord<RunRecord>(this.options.store, spec.runId));
-    if (existing) {
+    if (!existing || req.validateOnly) await checkRunInputs(spec.experiment, this.options.peers, spec.runId);
+    if (existing && !req.validateOnly) {
+      // Compared as experiments, so a record written before experiments had a schema still matches.
+      const before = experimentOfRecord(existing.configJson);
       const same =
-        existing.configJson === configJson &&
-        existing.benchmark === spec.benchmark &&
+        canonicalJson(configOf(before)) === canonicalJson(spec.config) &&
+        before.dataset === spec.experiment.dataset &&
+        before.backbone === spec.experiment.backbone &&
         existing.method === spec.method;
       if (!same) throw alreadyExists(`run ${spec.runId} already exists with another configuration`);
       this.records.set(existing.id, existing);
@@ -117,6 +123,7 @@ export class RunManager {
       checkpointSeq: 0,
       resumedCount: 0,
     };
+    if (req.validateOnly) return toRun(record);
     await this.save(record);
     const accepted = toRun(record);
     this.queue.enqueue(record.id);
@@ -291,8 +298,8 @@ export class RunManager {
         const event = progress.event(e);
         if (event) this.events.emit(id, event);
       },
-      onPrepared: async ({ splitId, tasks, backend }) => {
-        Object.assign(record, { splitId, tasks, backend });
+      onPrepared: async ({ splitId, tasks, backend, lineage }) => {
+        Object.assign(record, { splitId, tasks, backend, lineage });
         await this.save(record);
       },
       onCheckpoint: async ({ prefix, seq, state, reason }) => {
