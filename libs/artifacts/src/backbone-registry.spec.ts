@@ -51,7 +51,9 @@ describe('the backbone registry', () => {
     const again = await putBackbone(store, { ...record('tiny', weights), registeredAt: 'later' }, weights);
     expect(again.record.registeredAt).toBe('2026-12-02T00:00:00.000Z');
     const other = new Uint8Array([9, 9]);
-    await expect(putBackbone(store, record('tiny', other), other)).rejects.toMatchObject({ code: 'already_exists' });
+    await expect(putBackbone(store, record('tiny', other), other)).rejects.toMatchObject({
+      code: 'already_exists',
+    });
     expect((await getBackbone(store, 'tiny')).record.digest).toBe(sha256Hex(weights));
   });
 

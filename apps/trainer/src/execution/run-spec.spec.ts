@@ -99,7 +99,8 @@ describe('runSpecFrom: an experiment in the request', () => {
     });
     const expected = paperConfig('cifar100', 'in21k', 'slca', 1996, { workers: 2 });
     expected.stage1.epochs = 2;
-    expected.alignment = { ...expected.alignment!, epochs: 1 };
+    if (!expected.alignment) throw new Error('SLCA aligns');
+    expected.alignment = { ...expected.alignment, epochs: 1 };
     expect(spec.config).toEqual(expected);
   });
 
