@@ -166,7 +166,7 @@ describe('slca dataset', () => {
       ],
       [
         ['import', '--format', 'cub200', '--path', broken, '--name', '../escape'],
-        '--name must be 1–64 letters',
+        '--name must match ^[a-z0-9]',
       ],
       [
         ['import', '--format', 'cub200', '--path', broken, '--name', 'cifar-tiny'],

@@ -7,6 +7,7 @@ import {
   type DatasetManifest,
   type ImportFormat,
 } from '@slca/data';
+import { DATASET_NAME } from '@slca/engine';
 import { UsageError } from './io';
 
 /**
@@ -40,8 +41,6 @@ export interface LoadedDataset {
   /** Absolute path of a manifest file. */
   resolve: (file: string) => string;
 }
-
-export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Loads `<datasetsDir>/<name>` (or a dataset folder given as a path) and checks the manifest digest. */
 export function loadImportedDataset(nameOrDir: string, datasetsDir = DEFAULT_DATASETS_DIR): LoadedDataset {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { BACKEND_REQUESTS } from '@slca/engine';
+import { BACKEND_REQUESTS, METHODS } from '@slca/engine';
 import { DEBIAN_OPENCLIPART_DIR } from '@slca/data';
 import { benchCommand } from './commands/bench';
 import { classOrderCommand } from './commands/class-order';
@@ -72,7 +72,7 @@ export function buildProgram(): Command {
       'without --config: the benchmark whose golden configuration runs',
       'embedded',
     )
-    .option('--method <method>', 'without --config: seqft | sl | slca | slca-noln | joint')
+    .option('--method <method>', `without --config: ${METHODS.join(' | ')}`)
     .option('--seed <s>', 'seed (class order and every random draw); default: the experiment’s (1993)')
     .requiredOption('--out <file>', 'result JSON')
     .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')

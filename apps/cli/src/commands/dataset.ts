@@ -10,8 +10,8 @@ import {
   type ImportFormat,
   type ImportProgress,
 } from '@slca/data';
+import { DATASET_NAME } from '@slca/engine';
 import {
-  DATASET_NAME,
   IMPORTED_DATASET_SCHEMA,
   listImportedDatasets,
   loadImportedDataset,
@@ -68,7 +68,7 @@ export async function datasetImportCommand(flags: DatasetImportFlags): Promise<v
   const format = flags.format as ImportFormat;
   if (!DATASET_NAME.test(flags.name))
     throw new UsageError(
-      `--name must be 1–64 letters, digits, '.', '_' or '-' starting with a letter or digit, got '${flags.name}'`,
+      `--name must match ${DATASET_NAME.source} (lower-case: it names the dataset in the object store too), got '${flags.name}'`,
     );
   const source = resolve(flags.path);
   if (!existsSync(source)) throw new UsageError(`--path ${flags.path} does not exist`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IMAGENET_MEAN, IMAGENET_STD } from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
 import { VIT_PRESETS, type VitArch } from '../vit/arch';
@@ -12,8 +13,8 @@ import { loadBackbone, WeightsError } from '../weights/vit-weights';
  */
 export const EMBEDDED_ARCH = VIT_PRESETS['vit-emoji'];
 export const IMAGENET_NORMALIZE = {
-  mean: [0.485, 0.456, 0.406] as [number, number, number],
-  std: [0.229, 0.224, 0.225] as [number, number, number],
+  mean: [...IMAGENET_MEAN] as [number, number, number],
+  std: [...IMAGENET_STD] as [number, number, number],
 };
 
 /** Where the shipped assets live: next to the sources, or SLCA_ASSETS_DIR in a packaged app. */

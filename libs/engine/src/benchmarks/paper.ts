@@ -1,4 +1,11 @@
-import { scaleTransforms, type TransformStep } from '@slca/data';
+import {
+  CIFAR100_MEAN,
+  CIFAR100_STD,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  scaleTransforms,
+  type TransformStep,
+} from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
 import { VIT_PRESETS, type VitArch } from '../vit/arch';
@@ -19,8 +26,8 @@ export const PAPER_METHODS = ['seqft', 'sl', 'slca', 'joint'] as const satisfies
 export type PaperMethod = (typeof PAPER_METHODS)[number];
 
 type Rgb = [number, number, number];
-const IMAGENET: { mean: Rgb; std: Rgb } = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-const CIFAR100: { mean: Rgb; std: Rgb } = { mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.2761] };
+const IMAGENET: { mean: Rgb; std: Rgb } = { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+const CIFAR100: { mean: Rgb; std: Rgb } = { mean: [...CIFAR100_MEAN], std: [...CIFAR100_STD] };
 
 /** One step of a torchvision-style pipeline, bicubic throughout (docs/method.md §5.2); in libs/data. */
 export type { TransformStep };

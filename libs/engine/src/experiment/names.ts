@@ -1,3 +1,5 @@
+import { PAPER_BENCHMARKS } from '../benchmarks/paper';
+
 /**
  * The naming rules of the platform, defined once: run ids, tags, dataset and backbone names, and the
  * benchmarks the catalogue knows. Run ids and names become object-store prefixes and Kubernetes labels,
@@ -9,7 +11,7 @@ export const DATASET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const BACKBONE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** The embedded default first, then the paper's four benchmarks. */
-export const BENCHMARK_IDS = ['embedded', 'cifar100', 'imagenet-r', 'cub200', 'cars196'] as const;
+export const BENCHMARK_IDS = ['embedded', ...PAPER_BENCHMARKS] as const;
 export type BenchmarkId = (typeof BENCHMARK_IDS)[number];
 
 /** Why `value` is not a valid run id, or null when it is. */
