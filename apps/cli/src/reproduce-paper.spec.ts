@@ -4,29 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mt19937 } from '@slca/data';
 import { parseArch, randomBackbone, saveBackbone } from '@slca/engine';
+import { cifar100Records as cifarBin } from '@slca/stack';
 import { runCli } from '../test/run-cli';
 
 /** A down-scaled ViT (8 px, 4 patches) so that a whole 10-task paper run takes seconds. */
 const TINY_ARCH = '{"imageSize":8,"patchSize":4,"dim":16,"depth":1,"heads":2,"mlpDim":32}';
-
-/**
- * The official CIFAR-100 binary format (1 coarse byte, 1 fine byte, R, G, B planes of 32×32), with
- * `perClass` records of every fine label whose colour depends on the label, so classes differ.
- */
-function cifarBin(perClass: number, salt: number): Buffer {
-  const records: Buffer[] = [];
-  for (let fine = 0; fine < 100; fine++)
-    for (let k = 0; k < perClass; k++) {
-      const r = Buffer.alloc(3074);
-      r[0] = fine % 20;
-      r[1] = fine;
-      for (let c = 0; c < 3; c++)
-        for (let p = 0; p < 1024; p++)
-          r[2 + c * 1024 + p] = ((fine * (37 + c * 11) + (p % 32) * (c + 1) + salt + k * 3) * 7) % 256;
-      records.push(r);
-    }
-  return Buffer.concat(records);
-}
 
 let dir: string;
 let datasets: string;
