@@ -54,12 +54,15 @@ describe('contracts slca.v1', () => {
       definition[`slca.v1.${service}`] as unknown as Record<string, MethodDefinition>;
     expect(Object.keys(methods('SplitterService')).sort()).toEqual([
       'CreateSplit',
+      'GetBackbone',
       'GetDataset',
       'GetSplit',
       'ImportBenchmarkDataset',
       'ImportEmbeddedDataset',
       'ImportFolderDataset',
+      'ListBackbones',
       'ListDatasets',
+      'RegisterBackbone',
     ]);
     expect(Object.keys(methods('StatisticsService')).sort()).toEqual([
       'GetClassStatistics',
@@ -71,6 +74,7 @@ describe('contracts slca.v1', () => {
     const trainer = methods('TrainerService');
     expect(Object.keys(trainer).sort()).toEqual([
       'CancelRun',
+      'GetCatalog',
       'GetRun',
       'GetRunArtifacts',
       'ListRuns',
