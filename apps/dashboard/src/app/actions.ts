@@ -7,7 +7,7 @@ import { requestIsHttps, requireSession } from '../server/auth';
 import { config } from '../server/config';
 import { ServiceCallError, trainer } from '../server/grpc';
 import { authenticate, createSessionValue, SESSION_COOKIE, sessionCookieOptions } from '../server/session';
-import { parseNewRun, type NewRunState, SERVER_FIELD_TO_FORM } from '../lib/new-run';
+import { buildStartRunRequest, readNewRunForm, refusalField, type NewRunState } from '../lib/new-run';
 
 export interface SignInState {
   error?: string;
@@ -39,28 +39,36 @@ export async function signOut(): Promise<void> {
   redirect('/sign-in');
 }
 
-export async function startRun(_previous: NewRunState, form: FormData): Promise<NewRunState> {
+/**
+ * The New-run form's two buttons: Preview asks the trainer to resolve and check the experiment without
+ * storing anything and shows what it would run; Start sends the same request for real and opens the run.
+ * Every refusal is the trainer's, shown beside the input it names.
+ */
+export async function startRun(previous: NewRunState, form: FormData): Promise<NewRunState> {
   await requireSession();
-  const parsed = parseNewRun(form);
-  if (!parsed.request) return parsed.state;
+  const values = readNewRunForm(form);
+  const preview = form.get('intent') === 'preview';
+  const generation = previous.generation + 1;
+  const request = buildStartRunRequest(values, { validateOnly: preview });
   let id: string;
   try {
-    const run = await trainer.startRun(parsed.request);
-    id = run?.id ?? parsed.request.runId;
-  } catch (error) {
-    if (error instanceof ServiceCallError && error.code === 'INVALID_ARGUMENT') {
-      const field = SERVER_FIELD_TO_FORM[error.field ?? ''] ?? 'form';
-      const message =
-        error.field && error.details.startsWith(`${error.field}: `)
-          ? error.details.slice(error.field.length + 2)
-          : error.details;
-      return { ...parsed.state, errors: { [field]: `The trainer refused it: ${message}` } };
+    const run = await trainer.startRun(request);
+    if (preview) {
+      let resolved: string = run?.configJson ?? '';
+      try {
+        resolved = JSON.stringify(JSON.parse(resolved), null, 2);
+      } catch {
+        // Shown as the trainer sent it.
+      }
+      return { values, errors: {}, preview: resolved, generation };
     }
-    if (error instanceof ServiceCallError)
-      return {
-        ...parsed.state,
-        errors: { form: error.code === 'ALREADY_EXISTS' ? `${error.details}` : error.message },
-      };
+    id = run?.id || request.runId;
+  } catch (error) {
+    if (error instanceof ServiceCallError && !error.unreachable) {
+      const { field, message } = refusalField(error, values);
+      return { values, errors: { [field]: `The trainer refused it: ${message}` }, generation };
+    }
+    if (error instanceof ServiceCallError) return { values, errors: { form: error.message }, generation };
     throw error;
   }
   revalidatePath('/');

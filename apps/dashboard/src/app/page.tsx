@@ -1,16 +1,23 @@
 import Link from 'next/link';
 import { ErrorPanel } from '../components/error-panel';
+import { benchmarkTitle, methodLabel, methodLabels, type Catalog } from '../lib/catalog';
+import { runBackbone, runDataset } from '../lib/run-groups';
+import { loadCatalog } from '../server/catalog';
 import { trainer, type RunView } from '../server/grpc';
 import { RunsTable, type RunRow } from './runs-table';
 
 export const metadata = { title: 'Runs' };
 
-function toRow(run: RunView): RunRow {
+function toRow(run: RunView, catalog: Catalog): RunRow {
   return {
     id: run.id,
     status: run.status,
     method: run.method,
+    methodLabel: methodLabel(methodLabels(catalog), run.method),
     benchmark: run.benchmark,
+    benchmarkTitle: benchmarkTitle(catalog, run.benchmark),
+    dataset: runDataset(run),
+    backbone: runBackbone(run),
     seed: run.seed,
     backend: run.backend,
     tags: run.tags,
@@ -27,6 +34,7 @@ function toRow(run: RunView): RunRow {
 
 export default async function RunsPage() {
   let runs: RunView[];
+  const catalog = loadCatalog();
   try {
     runs = await trainer.listRuns();
   } catch (error) {
@@ -37,6 +45,8 @@ export default async function RunsPage() {
       </>
     );
   }
+  // Without the trainer's catalogue the runs are still listed, by method and benchmark id.
+  const labelsFrom = (await catalog).catalog;
   return (
     <>
       <div className="actions" style={{ justifyContent: 'space-between' }}>
@@ -51,7 +61,7 @@ export default async function RunsPage() {
           minutes.
         </div>
       ) : (
-        <RunsTable runs={runs.map(toRow)} now={Date.now()} />
+        <RunsTable runs={runs.map((r) => toRow(r, labelsFrom))} now={Date.now()} />
       )}
     </>
   );

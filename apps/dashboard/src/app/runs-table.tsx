@@ -3,13 +3,19 @@
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { StatusBadge } from '../components/status-badge';
-import { duration, methodLabel, percent, runDuration, statusLabel, timestamp } from '../lib/format';
+import { duration, percent, runDuration, statusLabel, timestamp } from '../lib/format';
 
 export interface RunRow {
   id: string;
   status: string;
   method: string;
+  /** The catalogue's name of the method (its id without the catalogue). */
+  methodLabel: string;
   benchmark: string;
+  benchmarkTitle: string;
+  /** From the run's lineage, else its experiment ('' for older records). */
+  dataset: string;
+  backbone: string;
   seed: number;
   backend: string;
   tags: string[];
@@ -24,13 +30,26 @@ export interface RunRow {
 }
 
 type SortKey =
-  'id' | 'status' | 'method' | 'benchmark' | 'seed' | 'backend' | 'lastAcc' | 'incAcc' | 'start' | 'duration';
+  | 'id'
+  | 'status'
+  | 'method'
+  | 'benchmark'
+  | 'dataset'
+  | 'backbone'
+  | 'seed'
+  | 'backend'
+  | 'lastAcc'
+  | 'incAcc'
+  | 'start'
+  | 'duration';
 
 const COLUMNS: { key: SortKey; label: string; numeric?: boolean }[] = [
   { key: 'id', label: 'Run' },
   { key: 'status', label: 'Status' },
   { key: 'method', label: 'Method' },
   { key: 'benchmark', label: 'Benchmark' },
+  { key: 'dataset', label: 'Dataset' },
+  { key: 'backbone', label: 'Backbone' },
   { key: 'seed', label: 'Seed', numeric: true },
   { key: 'backend', label: 'Backend' },
   { key: 'lastAcc', label: 'Last-Acc', numeric: true },
@@ -56,6 +75,8 @@ export function RunsTable({ runs, now }: { runs: RunRow[]; now: number }) {
         return r.hasAccuracy ? r.lastAcc : -1;
       case 'incAcc':
         return r.hasAccuracy ? r.incAcc : -1;
+      case 'method':
+        return r.methodLabel;
       case 'start':
         return r.startedAtMs || r.createdAtMs;
       case 'duration':
@@ -72,7 +93,18 @@ export function RunsTable({ runs, now }: { runs: RunRow[]; now: number }) {
         (!status || r.status === status) &&
         (!tag || r.tags.includes(tag)) &&
         (!q ||
-          [r.id, r.method, methodLabel(r.method), r.benchmark, String(r.seed), r.backend, ...r.tags]
+          [
+            r.id,
+            r.method,
+            r.methodLabel,
+            r.benchmark,
+            r.benchmarkTitle,
+            r.dataset,
+            r.backbone,
+            String(r.seed),
+            r.backend,
+            ...r.tags,
+          ]
             .join(' ')
             .toLowerCase()
             .includes(q)),
@@ -100,7 +132,7 @@ export function RunsTable({ runs, now }: { runs: RunRow[]; now: number }) {
             type="search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
-            placeholder="id, method, seed, tag…"
+            placeholder="id, method, dataset, seed, tag…"
             data-testid="runs-filter"
           />
         </label>
@@ -193,8 +225,10 @@ export function RunsTable({ runs, now }: { runs: RunRow[]; now: number }) {
                       </span>
                     )}
                   </td>
-                  <td>{methodLabel(r.method)}</td>
-                  <td>{r.benchmark}</td>
+                  <td>{r.methodLabel}</td>
+                  <td title={r.benchmarkTitle}>{r.benchmark}</td>
+                  <td data-testid="run-dataset">{r.dataset || '–'}</td>
+                  <td data-testid="run-backbone">{r.backbone || '–'}</td>
                   <td className="num">{r.seed}</td>
                   <td>{r.backend || '–'}</td>
                   <td className="num">{percent(r.lastAcc, r.hasAccuracy)}</td>

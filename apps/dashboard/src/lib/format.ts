@@ -30,19 +30,10 @@ export function statusLabel(status: string): string {
   return STATUS_LABEL[status] ?? status.replace(/^RUN_STATUS_/, '').toLowerCase();
 }
 
-export const METHOD_LABEL: Record<string, string> = {
-  seqft: 'Seq FT',
-  sl: 'Slow Learner',
-  slca: 'SLCA',
-  'slca-noln': 'SLCA (no logit norm)',
-  joint: 'Joint (upper bound)',
-};
-
-/** The paper's row order. */
-export const METHOD_ORDER = ['seqft', 'sl', 'slca', 'slca-noln', 'joint'];
-
-export function methodLabel(method: string): string {
-  return METHOD_LABEL[method] ?? method;
+/** A digest shortened for a table (`3f9a…`); the full value belongs in a title. */
+export function shortDigest(digest: string | undefined, length = 12): string {
+  if (!digest) return '—';
+  return digest.length > length ? `${digest.slice(0, length)}…` : digest;
 }
 
 /** An accuracy in percent with two decimals, or a dash when the run has none yet. */

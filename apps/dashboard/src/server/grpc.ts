@@ -1,12 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type {
+  Backbone,
   Dataset,
+  GetCatalogResponse,
   GetDatasetResponse,
   GetRunArtifactsResponse,
   GetRunMetricsResponse,
   GetRunResponse,
   GetSplitResponse,
+  ListBackbonesResponse,
   ListDatasetsResponse,
   ListRunsResponse,
   PROTO_FILES as CONTRACT_PROTO_FILES,
@@ -174,7 +177,29 @@ async function unary<Res>(
   }
 }
 
+/** How long the trainer's catalogue is reused before it is asked again (it changes only with the trainer). */
+const CATALOG_TTL_MS = 60_000;
+const CATALOG = Symbol.for('slca.dashboard.catalog');
+type WithCatalog = typeof globalThis & {
+  [CATALOG]?: { address: string; at: number; catalog: Promise<GetCatalogResponse> };
+};
+
 export const trainer = {
+  /** The methods, benchmarks and golden configurations (with published numbers) the trainer runs. */
+  getCatalog: async (): Promise<GetCatalogResponse> => {
+    const holder = globalThis as WithCatalog;
+    const address = config().trainerAddress;
+    const cached = holder[CATALOG];
+    if (cached && cached.address === address && Date.now() - cached.at < CATALOG_TTL_MS)
+      return cached.catalog;
+    const catalog = unary<GetCatalogResponse>('trainer', 'getCatalog', {}, { idempotent: true });
+    holder[CATALOG] = { address, at: Date.now(), catalog };
+    // A failed answer is not kept: the next page asks again.
+    catalog.catch(() => {
+      if (holder[CATALOG]?.catalog === catalog) delete holder[CATALOG];
+    });
+    return catalog;
+  },
   listRuns: async () => (await unary<ListRunsResponse>('trainer', 'listRuns', {}, { idempotent: true })).runs,
   getRun: async (id: string) =>
     (await unary<GetRunResponse>('trainer', 'getRun', { id }, { runId: id, idempotent: true })).run,
@@ -232,6 +257,8 @@ export const splitter = {
   getDataset: async (name: string): Promise<Dataset | undefined> =>
     (await unary<GetDatasetResponse>('splitter', 'getDataset', { name }, { idempotent: true })).dataset ??
     undefined,
+  listBackbones: async (): Promise<Backbone[]> =>
+    (await unary<ListBackbonesResponse>('splitter', 'listBackbones', {}, { idempotent: true })).backbones,
   getSplit: async (id: string): Promise<Split | undefined> =>
     (await unary<GetSplitResponse>('splitter', 'getSplit', { id }, { idempotent: true })).split ?? undefined,
 };

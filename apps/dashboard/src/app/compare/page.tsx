@@ -2,51 +2,14 @@ import Link from 'next/link';
 import { LineChart } from '../../components/charts/line-chart';
 import { ErrorPanel } from '../../components/error-panel';
 import { StatusBadge } from '../../components/status-badge';
-import { methodLabel, percent } from '../../lib/format';
-import { configDiff, groupBySeeds, type ConfigGroup } from '../../lib/run-groups';
+import { PaperTable } from '../../components/paper-table';
+import { benchmarkTitle, methodLabel, methodLabels } from '../../lib/catalog';
+import { percent } from '../../lib/format';
+import { configDiff, groupBySeeds } from '../../lib/run-groups';
+import { loadCatalog } from '../../server/catalog';
 import { trainer, type RunView } from '../../server/grpc';
 
 export const metadata = { title: 'Compare' };
-
-function GroupTable({ groups, testId }: { groups: ConfigGroup[]; testId: string }) {
-  return (
-    <div className="table-wrap">
-      <table data-testid={testId}>
-        <thead>
-          <tr>
-            <th>Method</th>
-            <th>Benchmark</th>
-            <th className="num">Last-Acc (%)</th>
-            <th className="num">Inc-Acc (%)</th>
-            <th className="num">Seeds</th>
-            <th>Runs</th>
-          </tr>
-        </thead>
-        <tbody>
-          {groups.map((g) => (
-            <tr key={g.key}>
-              <td>{g.label}</td>
-              <td>{g.benchmark}</td>
-              <td className="num">{g.lastAccText}</td>
-              <td className="num">{g.incAccText}</td>
-              <td className="num" title={g.seeds.join(', ')}>
-                {g.seeds.length}
-              </td>
-              <td>
-                {g.runs.map((r, k) => (
-                  <span key={r.id}>
-                    {k > 0 && ', '}
-                    <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.id}</Link>
-                  </span>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
 
 export default async function ComparePage({
   searchParams,
@@ -59,6 +22,7 @@ export default async function ComparePage({
     .map((s) => s.trim())
     .filter(Boolean);
   let runs: RunView[];
+  const catalogAnswer = loadCatalog();
   try {
     runs = await trainer.listRuns();
   } catch (error) {
@@ -69,13 +33,15 @@ export default async function ComparePage({
       </>
     );
   }
+  const { catalog, error: catalogError } = await catalogAnswer;
+  const labels = methodLabels(catalog);
   const byId = new Map(runs.map((r) => [r.id, r]));
   const selected = wanted.map((id) => byId.get(id)).filter((r): r is RunView => !!r);
   const missing = wanted.filter((id) => !byId.has(id));
   const diff = configDiff(selected.map((r) => r.configJson));
-  const selectedGroups = groupBySeeds(selected);
-  const allGroups = groupBySeeds(runs);
-  const benchmarks = [...new Set(allGroups.map((g) => g.benchmark))].sort();
+  const selectedGroups = groupBySeeds(selected, catalog);
+  const allGroups = groupBySeeds(runs, catalog);
+  const benchmarks = [...new Set(allGroups.map((g) => g.benchmark))];
 
   return (
     <>
@@ -88,7 +54,7 @@ export default async function ComparePage({
             <label key={r.id} style={{ fontWeight: 400, margin: 0, minWidth: 220 }}>
               <input type="checkbox" name="runs" value={r.id} defaultChecked={wanted.includes(r.id)} /> {r.id}{' '}
               <span className="muted">
-                ({methodLabel(r.method)}, seed {r.seed})
+                ({methodLabel(labels, r.method)}, seed {r.seed})
               </span>
             </label>
           ))}
@@ -107,7 +73,7 @@ export default async function ComparePage({
                 title="A_t after each task"
                 testId="compare-at-chart"
                 series={selected.map((r) => ({
-                  name: `${r.id} (${methodLabel(r.method)}, seed ${r.seed})`,
+                  name: `${r.id} (${methodLabel(labels, r.method)}, seed ${r.seed})`,
                   points: r.accuracies.map((a, t) => ({ x: t + 1, y: a })),
                   dots: true,
                 }))}
@@ -142,7 +108,7 @@ export default async function ComparePage({
                         <td>
                           <StatusBadge status={r.status} />
                         </td>
-                        <td>{methodLabel(r.method)}</td>
+                        <td>{methodLabel(labels, r.method)}</td>
                         <td className="num">{r.seed}</td>
                         <td className="num">{percent(r.lastAcc, r.status === 'RUN_STATUS_SUCCEEDED')}</td>
                         <td className="num">{percent(r.incAcc, r.status === 'RUN_STATUS_SUCCEEDED')}</td>
@@ -191,11 +157,11 @@ export default async function ComparePage({
           </section>
 
           <section className="card">
-            <h2>Selected runs grouped over seeds (mean ± std)</h2>
+            <h2>Selected runs grouped over seeds (mean ± std, beside the paper)</h2>
             {selectedGroups.length === 0 ? (
               <p className="empty">No selected run has finished.</p>
             ) : (
-              <GroupTable groups={selectedGroups} testId="selected-groups" />
+              <PaperTable groups={selectedGroups} testId="selected-groups" />
             )}
           </section>
         </>
@@ -204,14 +170,23 @@ export default async function ComparePage({
       <section className="card">
         <h2>Paper-style table from every finished run</h2>
         <p className="muted">
-          Runs of the same configuration (all settings but the seed) are grouped; mean ± population std over
-          their seeds, as in the paper’s tables (Seq FT, Slow Learner, SLCA, Joint).
+          Finished runs of the same configuration (the catalogue configuration and every setting but the seed)
+          are grouped: mean ± std over their seeds (numpy’s std, ddof 0, as in the paper’s tables), beside the
+          published number and our difference to it (ours − paper) where the paper gives one; ≈ marks a number
+          read off the paper’s plots, – none. A configuration run with overrides is named by them: the paper’s
+          number is then a reference, not a reproduction.
         </p>
+        {catalogError !== undefined && (
+          <ErrorPanel
+            error={catalogError}
+            what="the trainer’s catalogue (method names and published numbers)"
+          />
+        )}
         {benchmarks.length === 0 && <p className="empty">No finished run yet.</p>}
         {benchmarks.map((b) => (
           <div key={b}>
-            <h3>{b}</h3>
-            <GroupTable groups={allGroups.filter((g) => g.benchmark === b)} testId={`paper-table-${b}`} />
+            <h3>{benchmarkTitle(catalog, b)}</h3>
+            <PaperTable groups={allGroups.filter((g) => g.benchmark === b)} testId={`paper-table-${b}`} />
           </div>
         ))}
       </section>

@@ -2,7 +2,9 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { FORMULAS } from '@slca/metrics';
 import { ErrorPanel } from '../../../components/error-panel';
-import { bytes, methodLabel, timestamp } from '../../../lib/format';
+import { benchmarkTitle, findConfiguration, methodLabel, methodLabels } from '../../../lib/catalog';
+import { bytes, shortDigest, timestamp } from '../../../lib/format';
+import { loadCatalog } from '../../../server/catalog';
 import { evaluator, ServiceCallError, splitter, trainer, type RunView } from '../../../server/grpc';
 import { readObject, trainHistory } from '../../../server/object-store';
 import { LiveRun } from './live-run';
@@ -30,6 +32,91 @@ function artifactGroups<T extends { key: string }>(id: string, objects: readonly
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   return { title: `Run ${(await params).id}` };
+}
+
+function configurationIdOf(config: unknown): string {
+  const own = (config as { configuration?: { id?: unknown } } | null)?.configuration;
+  return typeof own?.id === 'string' ? own.id : '';
+}
+
+/** A digest, shortened, with the whole of it in the title. */
+function Digest({ value, testId }: { value: string | undefined; testId: string }) {
+  if (!value) return <span data-testid={testId}>—</span>;
+  return (
+    <code title={value} data-testid={testId} data-digest={value}>
+      {shortDigest(value)}
+    </code>
+  );
+}
+
+/** What the run ran on and with, as the trainer recorded it when the run was prepared. */
+function Lineage({ run }: { run: RunView }) {
+  const lineage = run.lineage;
+  const dash = (value: string | number | undefined, testId: string) =>
+    value ? <span data-testid={testId}>{value}</span> : <span data-testid={testId}>—</span>;
+  return (
+    <section className="card" data-testid="lineage">
+      <h2>Lineage</h2>
+      {!lineage && (
+        <p className="muted">
+          {run.status === 'RUN_STATUS_QUEUED'
+            ? 'Recorded when the run is prepared (dataset, split, backbone and code are fixed then).'
+            : 'This run was recorded before the trainer kept its lineage.'}
+        </p>
+      )}
+      <dl className="facts">
+        <dt>Dataset</dt>
+        <dd>
+          {lineage?.dataset ? (
+            <Link href="/datasets" data-testid="lineage-dataset">
+              {lineage.dataset}
+            </Link>
+          ) : (
+            dash(undefined, 'lineage-dataset')
+          )}{' '}
+          <Digest value={lineage?.datasetDigest} testId="lineage-dataset-digest" />
+        </dd>
+        <dt>Split</dt>
+        <dd>
+          {run.splitId ? (
+            <code data-testid="lineage-split">{run.splitId}</code>
+          ) : (
+            dash(undefined, 'lineage-split')
+          )}
+        </dd>
+        <dt>Backbone</dt>
+        <dd>
+          {dash(lineage?.backbone, 'lineage-backbone')}{' '}
+          <Digest value={lineage?.backboneDigest} testId="lineage-backbone-digest" />
+        </dd>
+        <dt>Configuration</dt>
+        <dd>
+          {lineage?.configurationId ? (
+            <>
+              <code data-testid="lineage-configuration">{lineage.configurationId}</code>{' '}
+              <span className="muted" data-testid="lineage-configuration-version">
+                (version {lineage.configurationVersion})
+              </span>
+            </>
+          ) : (
+            dash(undefined, 'lineage-configuration')
+          )}
+        </dd>
+        <dt>Code version</dt>
+        <dd>
+          {lineage?.codeVersion ? (
+            <code title={lineage.codeVersion} data-testid="lineage-code-version">
+              {lineage.codeVersion}
+            </code>
+          ) : (
+            dash(undefined, 'lineage-code-version')
+          )}
+        </dd>
+        <dt>Backend</dt>
+        <dd>{dash(run.backend, 'lineage-backend')}</dd>
+      </dl>
+    </section>
+  );
 }
 
 async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
@@ -64,7 +151,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   }
   if (!run) return <ErrorPanel error={new Error('the trainer answered without a run')} what="the run" />;
 
-  const [metrics, artifacts, split] = await Promise.all([
+  const [metrics, artifacts, split, { catalog }] = await Promise.all([
     // The evaluator knows a run only once its first task is evaluated: until then its matrix is empty.
     settle(
       evaluator.runMetrics(id).catch((error: unknown) => {
@@ -76,6 +163,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
     run.splitId
       ? settle(splitter.getSplit(run.splitId))
       : Promise.resolve({ value: undefined, error: undefined }),
+    loadCatalog(),
   ]);
   const logObject = artifacts.value?.find((o) => o.key.endsWith('/logs/trainer.log'));
   const log = logObject ? await settle(readObject(logObject.key).then((b) => b.toString('utf8'))) : undefined;
@@ -95,7 +183,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         Run <span data-testid="run-id">{run.id}</span>
       </h1>
       <p className="muted">
-        {methodLabel(run.method)} on {run.benchmark}, seed {run.seed}
+        {methodLabel(methodLabels(catalog), run.method)} on {benchmarkTitle(catalog, run.benchmark)}, seed{' '}
+        {run.seed}
         {run.backend && <>, backend {run.backend}</>} · created {timestamp(run.createdAtMs)} UTC
         {run.tags.length > 0 && (
           <>
@@ -108,6 +197,17 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
           </>
         )}
       </p>
+      {findConfiguration(catalog, run.lineage?.configurationId || configurationIdOf(config)) && (
+        <p className="actions">
+          <Link
+            className="button"
+            href={`/runs/new?from=${encodeURIComponent(run.id)}`}
+            data-testid="repeat-run"
+          >
+            New run like this
+          </Link>
+        </p>
+      )}
       {metrics.error !== undefined && <ErrorPanel error={metrics.error} what="the accuracy matrix" />}
       <LiveRun
         initialRun={run}
@@ -121,6 +221,8 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         storedLog={log?.value ?? ''}
         history={history.value ?? []}
       />
+
+      <Lineage run={run} />
 
       <div className="grid2">
         <section className="card">
