@@ -203,6 +203,12 @@ export function buildProgram(): Command {
       'submit every (method, seed) to the trainer and build the table from the platform’s runs; --benchmark is then a catalogue benchmark (embedded, cifar100, imagenet-r, cub200, cars196)',
     )
     .option('--dataset <name>', 'with --remote: the registered dataset (default: the benchmark’s name)')
+    .option(
+      '--set <path=value>',
+      'with --remote: override a field of every run’s experiment (repeatable)',
+      collect,
+      [],
+    )
     .option('--backbone-name <name>', 'with --remote: the registered backbone (default: in21k / mocov3)')
     .option('--trainer <host:port>', 'trainer service address (with --remote)', DEFAULT_TRAINER)
     .option('--evaluator <host:port>', 'evaluator service address (with --remote)', DEFAULT_EVALUATOR)

@@ -191,7 +191,7 @@ describe('splitter over gRPC, as its own process', () => {
     writeFileSync(join(empty, 'train/plum/0.png'), await png(2, 0));
     await expectInvalid(request({ path: empty }), 'path', /class plum has no test images/);
 
-    expect(await storedKeys()).toEqual([]);
+    expect(await storedKeys('datasets/')).toEqual([]);
   });
 
   let fruit: Dataset;

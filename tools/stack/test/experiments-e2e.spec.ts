@@ -241,6 +241,40 @@ describe('paper benchmarks through the platform', () => {
     expect(remote.lineage.configurationId).toBe('cub200/in21k/sl@v3');
   }, 600_000);
 
+  it('`reproduce --remote` submits every (method, seed) and builds the table from the platform’s runs', () => {
+    const outDir = join(dir, 'reproduce-remote');
+    const r = cli(
+      ...[
+        'reproduce',
+        '--remote',
+        '--benchmark',
+        'cifar100',
+        '--dataset',
+        'cifar-tiny',
+        '--backbone-name',
+        'tiny',
+      ],
+      ...['--arch', JSON.stringify(TINY), '--methods', 'sl', '--seeds', '1993,1996', '--epochs', '1'],
+      ...['--set', 'initClasses=50', '--set', 'increment=50', '--set', 'compute.backend=wasm'],
+      ...['--trainer', stack.address('trainer'), '--evaluator', stack.address('evaluator')],
+      ...['--splitter', stack.address('splitter'), '--out-dir', outDir],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const md = readFileSync(join(outDir, 'table.md'), 'utf8');
+    expect(md).toContain('Split CIFAR-100 through the platform, configurations cifar100/in21k/sl@v3');
+    // Two seeds, and the paper's Slow Learner number beside ours with the difference.
+    expect(md).toMatch(/\| Slow Learner \| \d+\.\d\d ± \d+\.\d\d \| 88\.86 \| [+-]?\d+\.\d\d \| .* \| 2 \|/);
+    const table = JSON.parse(readFileSync(join(outDir, 'table.json'), 'utf8')) as {
+      remote: boolean;
+      runs: { runId: string; seed: number }[];
+    };
+    expect(table.remote).toBe(true);
+    expect(table.runs.map((x) => [x.runId, x.seed])).toEqual([
+      ['cifar100-in21k-sl-seed1993-e1', 1993],
+      ['cifar100-in21k-sl-seed1996-e1', 1996],
+    ]);
+  }, 600_000);
+
   it('refuses what does not exist or does not fit before storing anything', async () => {
     const trainer = new TrainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
     const start = (runId: string, experiment: object) =>

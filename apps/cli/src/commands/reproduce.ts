@@ -9,7 +9,7 @@ import {
   type Method,
 } from '@slca/engine';
 import { markdownTable, summariseRuns, type PublishedResult } from '@slca/metrics';
-import { DEFAULT_REGISTRY_DIR, runExperimentLocally } from '../experiments';
+import { DEFAULT_REGISTRY_DIR, parseArchFlag, runExperimentLocally } from '../experiments';
 import { checkWritable, parseInteger, parseList, UsageError, writeFileAtomic, writeJson } from '../io';
 import { paperReproduce } from './paper-reproduce';
 import { DEFAULT_EVALUATOR, DEFAULT_SPLITTER, DEFAULT_TRAINER, remoteRun } from './remote';
@@ -42,6 +42,8 @@ export interface ReproduceFlags {
   dataset?: string;
   backboneName?: string;
   registry?: string;
+  /** With --remote: `path=value` overrides of every run's experiment. */
+  set?: string[];
 }
 
 /**
@@ -65,6 +67,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
         );
     return reproduceCatalog({ ...flags, outDir: flags.outDir ?? 'results/reproduce-embedded' });
   }
+  if (flags.set?.length) throw new UsageError('--set needs --remote (or --benchmark embedded)');
   if (flags.weights === undefined)
     throw new UsageError(
       `--weights is required with --benchmark ${flags.benchmark} (a safetensors ViT with timm names, e.g. vit_in21k.safetensors)`,
@@ -115,9 +118,11 @@ async function reproduceCatalog(flags: ReproduceFlags & { outDir: string }): Pro
   const kind = flags.backbone ?? benchmark.backbones[0];
   if (!benchmark.backbones.includes(kind))
     throw new UsageError(`--backbone must be one of ${benchmark.backbones.join(', ')}, got '${kind}'`);
-  for (const flag of ['weights', 'arch'] as const)
-    if (flags[flag] !== undefined)
-      throw new UsageError(`--${flag} is for a local paper reproduction (without --remote)`);
+  if (flags.weights !== undefined)
+    throw new UsageError(
+      '--weights is for a local paper reproduction (without --remote): register the weights instead',
+    );
+  const arch = flags.arch === undefined ? undefined : parseArchFlag(flags.arch);
   const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
   const methods = parseList<Method>(flags.methods, '--methods', benchmark.methods);
   checkBackend(flags.backend);
@@ -151,9 +156,10 @@ async function reproduceCatalog(flags: ReproduceFlags & { outDir: string }): Pro
             ...(flags.dataset ? [`dataset=${flags.dataset}`] : []),
             ...(flags.backboneName ? [`backbone=${flags.backboneName}`] : []),
             ...(flags.shards ? [`compute.shards=${parseInteger(flags.shards, '--shards', 1)}`] : []),
+            ...(flags.set ?? []),
           ],
         },
-        configurationSpec(id, seed),
+        configurationSpec(id, seed, arch),
       );
       const label = `${method} seed ${seed}`;
       const result = flags.remote
