@@ -229,10 +229,10 @@ describe('splitter over gRPC, as its own process', () => {
     expect(expected.train).toHaveLength(12);
 
     const other = await writeFolder(join(stack.directory, 'other'), ['apple', 'pear']);
-    const before = await storedKeys();
+    const before = await storedKeys('datasets/');
     const error = await failure(call('ImportFolderDataset', { name: 'fruit', path: other, imageSize: 16 }));
     expect(error.code).toBe(status.ALREADY_EXISTS);
-    expect(await storedKeys()).toEqual(before);
+    expect(await storedKeys('datasets/')).toEqual(before);
   });
 
   it('gets and lists datasets; NOT_FOUND for an unknown one', async () => {
@@ -382,7 +382,7 @@ describe('splitter over gRPC, as its own process', () => {
     const cifarDir = join(stack.directory, 'cifar-100-binary');
     const request = (over: Partial<ImportBenchmarkDatasetRequest>) =>
       call('ImportBenchmarkDataset', { name: 'cifar-bad', format: 'cifar100', path: cifarDir, ...over });
-    const before = await storedKeys();
+    const before = await storedKeys('datasets/');
     const listedBefore = (await call<ListDatasetsResponse>('ListDatasets', {})).datasets;
 
     await expectInvalid(
@@ -418,7 +418,7 @@ describe('splitter over gRPC, as its own process', () => {
     const error = await failure(request({ name: 'cifar-tiny', format: 'cub200', path: cubDir }));
     expect(error.code).toBe(status.ALREADY_EXISTS);
 
-    expect(await storedKeys()).toEqual(before);
+    expect(await storedKeys('datasets/')).toEqual(before);
     expect((await call<ListDatasetsResponse>('ListDatasets', {})).datasets).toEqual(listedBefore);
     expect((await call<GetDatasetResponse>('GetDataset', { name: 'cifar-tiny' })).dataset).toEqual(cifar);
     expect(readdirSync(serviceTmp).filter((f) => f.startsWith('slca-import-'))).toEqual([]);
