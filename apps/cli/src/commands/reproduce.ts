@@ -207,7 +207,11 @@ async function reproduceCatalog(flags: ReproduceFlags & { outDir: string }): Pro
       return p ? [[METHOD_LABELS[m], p]] : [];
     }),
   );
-  const table = markdownTable(rows, { columns: ['lastAcc', 'incAcc', 'seeds'], published });
+  // Paper columns only where the paper publishes something for these rows.
+  const table = markdownTable(rows, {
+    columns: ['lastAcc', 'incAcc', 'seeds'],
+    ...(Object.keys(published).length ? { published } : {}),
+  });
   const backendName = runs[0]?.backend ?? flags.backend;
   const header =
     `${benchmark.title}${flags.remote ? ' through the platform' : ''}, configurations ${methods.map((m) => configurationId(benchmark.id, kind, m)).join(', ')}; ` +
