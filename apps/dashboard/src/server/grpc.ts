@@ -143,6 +143,8 @@ function toCallError(service: ServiceKey, method: string, error: grpc.ServiceErr
 
 interface CallOptions {
   runId?: string;
+  /** This call's deadline, when it is not the configured one. */
+  deadlineMs?: number;
   /** Safe to repeat: retried (twice, with backoff) when the service is unavailable. */
   idempotent?: boolean;
 }
@@ -151,7 +153,7 @@ async function unary<Res>(
   service: ServiceKey,
   method: string,
   request: unknown,
-  { runId, idempotent = false }: CallOptions = {},
+  { runId, idempotent = false, deadlineMs }: CallOptions = {},
 ): Promise<Res> {
   const client = clients()[service];
   const fn = (client as unknown as Record<string, UnaryMethod>)[method];
@@ -161,7 +163,7 @@ async function unary<Res>(
         client,
         request,
         metadataFor(runId),
-        { deadline: Date.now() + config().deadlineMs },
+        { deadline: Date.now() + (deadlineMs ?? config().deadlineMs) },
         (error, response) => (error ? reject(toCallError(service, method, error)) : resolve(response as Res)),
       );
     });
@@ -176,6 +178,12 @@ async function unary<Res>(
     }
   }
 }
+
+/**
+ * StartRun checks the experiment's dataset and backbone with the splitter before it answers, and the
+ * first run on the embedded dataset imports it then (tens of seconds on a small machine).
+ */
+const START_RUN_DEADLINE_MS = 120_000;
 
 /** How long the trainer's catalogue is reused before it is asked again (it changes only with the trainer). */
 const CATALOG_TTL_MS = 60_000;
@@ -208,6 +216,7 @@ export const trainer = {
       await unary<StartRunResponse>('trainer', 'startRun', request, {
         runId: request.runId,
         idempotent: !!request.runId,
+        deadlineMs: Math.max(config().deadlineMs, START_RUN_DEADLINE_MS),
       })
     ).run,
   cancelRun: async (id: string) =>
