@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { dashboardEnv, launchBrowser, signIn, startDashboard } from '../apps/dashboard/test/harness';
 
 const OUT = resolve(__dirname, '..', 'docs', 'screenshots');
-const OVERRIDES = '{"initClasses":6,"increment":6}';
+const OVERRIDES = ['initClasses=6', 'increment=6', 'stage1.epochs=1'].join('\n');
 const RUNS = [
   { runId: 'slca-1993', method: 'slca', seed: '1993' },
   { runId: 'slca-1996', method: 'slca', seed: '1996' },
@@ -30,7 +30,6 @@ async function startRun(page: Page, url: string, run: (typeof RUNS)[number]) {
   await page.fill('#runId', run.runId);
   await page.selectOption('#method', run.method);
   await page.fill('#seed', run.seed);
-  await page.fill('#epochs', '1');
   await page.fill('#tags', 'screenshots');
   await page.fill('#overrides', OVERRIDES);
   await page.click('[data-testid=start-run]');
@@ -52,6 +51,8 @@ async function main() {
 
     await page.goto(`${dashboard.url}/runs/new`);
     await page.fill('#overrides', OVERRIDES);
+    await page.click('[data-testid=preview-run]');
+    await page.getByTestId('preview-json').waitFor();
     await shot(page, 'new-run');
 
     for (const run of RUNS.slice(1)) await startRun(page, dashboard.url, run);

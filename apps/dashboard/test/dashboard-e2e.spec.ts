@@ -11,10 +11,13 @@ import { serviceClient } from './services';
 
 /*
  * The dashboard against the real local stack (s3rver + the four services as processes) and the built app
- * (`next start`), driven through Debian's Chromium. Two short runs of the embedded benchmark (2 tasks of
- * 15 classes, 1 epoch) are started from the New-run form and followed to the end.
+ * (`next start`), driven through Debian's Chromium. Two short runs of the embedded benchmark's SLCA
+ * configuration (2 tasks of 15 classes, 1 epoch) are started from the New-run form, the first after a
+ * Preview, the second as "New run like this" of the first, and followed to the end.
  */
-const OVERRIDES = '{"initClasses":15,"increment":15}';
+const OVERRIDES = ['initClasses=15', 'increment=15', 'stage1.epochs=1'].join('\n');
+const CONFIGURATION = 'embedded/vit-emoji/slca@v1';
+const SELECTS = new Set(['benchmark', 'pretraining', 'method', 'dataset', 'backbone']);
 
 /** Every line the services log, kept for a failure's post-mortem. */
 const STACK_LOG = join(tmpdir(), 'slca-dashboard-e2e-stack.log');
@@ -45,13 +48,35 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function fillNewRun(values: Record<string, string>) {
-  await page.goto(`${dashboard.url}/runs/new`);
+/** Fills the New-run form (from `path`) and presses Start, or Preview. */
+async function fillNewRun(
+  values: Record<string, string>,
+  { button = 'start-run', path = '/runs/new' }: { button?: 'start-run' | 'preview-run'; path?: string } = {},
+) {
+  if (path) await page.goto(`${dashboard.url}${path}`);
   for (const [field, value] of Object.entries(values)) {
-    if (field === 'method') await page.selectOption('#method', value);
+    if (SELECTS.has(field)) await page.selectOption(`#${field}`, value);
     else await page.fill(`#${field}`, value);
   }
-  await page.click('[data-testid=start-run]');
+  await page.click(`[data-testid=${button}]`);
+}
+
+async function listRuns(): Promise<
+  {
+    id: string;
+    lastAcc: number;
+    incAcc: number;
+    splitId: string;
+    backend: string;
+    lineage: { codeVersion: string } | null;
+  }[]
+> {
+  const trainer = serviceClient('trainer', stack.address('trainer'));
+  try {
+    return (await trainer.call<{ runs: Awaited<ReturnType<typeof listRuns>> }>('listRuns', {})).runs;
+  } finally {
+    trainer.close();
+  }
 }
 
 /** Waits for the run page to show `status`; a timeout says what the page shows instead (and any run error). */
@@ -84,31 +109,75 @@ describe('the dashboard against the real stack', () => {
     await expect(page.getByTestId('runs-empty').isVisible()).resolves.toBe(true);
   });
 
-  it('New run: shows validation messages next to bad fields, and the trainer’s INVALID_ARGUMENT field', async () => {
-    await fillNewRun({ seed: '-1', epochs: 'two', overrides: '{bad', runId: 'Bad Id' });
-    await page.getByTestId('error-seed').waitFor();
-    expect(await page.getByTestId('error-seed').textContent()).toContain('whole number');
-    expect(await page.getByTestId('error-epochs').textContent()).toContain('epochs');
-    expect(await page.getByTestId('error-overrides').textContent()).toContain('Not valid JSON');
-    expect(await page.getByTestId('error-runId').textContent()).toContain('Lower-case');
-
-    // Well-formed to the form, refused by the trainer: its field lands next to the overrides.
-    await fillNewRun({ seed: '1993', epochs: '1', overrides: '{"stage1":{"lr":-1}}', runId: 'e2e-refused' });
-    await page.getByTestId('error-overrides').waitFor();
-    expect(await page.getByTestId('error-overrides').textContent()).toMatch(
-      /trainer refused it: .*stage1\.lr/,
+  it('New run: lists the catalogue and the registries, and shows each refusal of the trainer beside its input', async () => {
+    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const catalog = await trainer.call<{
+      methods: { id: string; label: string }[];
+      benchmarks: { id: string; methods: string[] }[];
+    }>('getCatalog', {});
+    trainer.close();
+    await page.goto(`${dashboard.url}/runs/new`);
+    const values = (select: string) =>
+      page.locator(`${select} option`).evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(await values('#benchmark')).toEqual(catalog.benchmarks.map((b) => b.id));
+    const embedded = catalog.benchmarks.find((b) => b.id === 'embedded');
+    expect(await page.locator('#method option').allTextContents()).toEqual(
+      embedded?.methods.map((m) => catalog.methods.find((c) => c.id === m)?.label),
     );
+    // The splitter registers the embedded backbone when it starts; the form preselects it.
+    expect(await page.inputValue('#backbone')).toBe('vit-emoji');
+    await page.selectOption('#method', 'slca');
+    expect(await page.getByTestId('configuration-id').textContent()).toBe(CONFIGURATION);
+
+    // Nothing is checked in the browser: each message is the trainer's, beside the input its field names.
+    const refused = async (values: Record<string, string>, field: string, text: RegExp) => {
+      await fillNewRun({ method: 'slca', ...values });
+      await page.getByTestId(`error-${field}`).waitFor();
+      expect(await page.getByTestId(`error-${field}`).textContent()).toMatch(text);
+      expect(await page.locator('.field-error').count()).toBe(1);
+    };
+    await refused({ runId: 'Bad Id' }, 'runId', /^The trainer refused it: "Bad Id" must match/);
+    await refused({ seed: 'two' }, 'seed', /trainer refused it: .*expected number/);
+    await refused({ tags: 'ok, !x' }, 'tags', /trainer refused it: "!x" must match/);
+    await refused({ overrides: 'stage1.lr=-1' }, 'overrides', /trainer refused it: stage1\.lr: /);
+    await refused({ overrides: 'stage1.lrr=1' }, 'overrides', /stage1\.lrr: .*unknown field/);
+    // The form keeps what was typed.
+    expect(await page.inputValue('#overrides')).toBe('stage1.lrr=1');
+    expect(await listRuns()).toEqual([]);
   });
 
-  it('starts a run from the form and follows it live: task, epoch and step advance, the heatmap fills', async () => {
-    await fillNewRun({
-      runId: 'e2e-form',
-      seed: '1993',
-      epochs: '1',
-      tags: 'e2e, short',
-      overrides: OVERRIDES,
+  it('previews the resolved configuration without storing it, then starts the same request', async () => {
+    await fillNewRun(
+      { method: 'slca', seed: '1993', runId: 'e2e-form', tags: 'e2e, short', overrides: OVERRIDES },
+      { button: 'preview-run' },
+    );
+    // The first check of the embedded dataset imports it (tens of seconds here).
+    await page.getByTestId('preview-json').waitFor({ timeout: 150_000 });
+    const resolved = JSON.parse((await page.getByTestId('preview-json').textContent()) ?? '');
+    expect(resolved).toMatchObject({
+      schema: 'slca.experiment/v1',
+      configuration: { id: CONFIGURATION, version: 1 },
+      benchmark: 'embedded',
+      dataset: 'split-emoji',
+      backbone: 'vit-emoji',
+      method: 'slca',
+      seed: 1993,
+      initClasses: 15,
+      increment: 15,
+      stage1: { epochs: 1 },
     });
+    expect(await listRuns()).toEqual([]);
+    expect(await page.inputValue('#overrides')).toBe(OVERRIDES);
+    expect(await page.inputValue('#runId')).toBe('e2e-form');
+
+    await page.click('[data-testid=start-run]');
     await page.waitForURL(`${dashboard.url}/runs/e2e-form`);
+    const [run] = await listRuns();
+    expect(JSON.parse((run as unknown as { configJson: string }).configJson)).toEqual(resolved);
+  }, 240_000);
+
+  it('follows the run live: task, epoch and step advance, the heatmap fills', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
     await page.getByText('● live').waitFor({ timeout: 30_000 });
 
     // Progress arrives without any reload: the step counter takes several values on the same page.
@@ -146,6 +215,33 @@ describe('the dashboard against the real stack', () => {
     expect((d ?? '').split(/[ML]/).filter((p) => p.trim() !== '').length).toBeGreaterThan(10);
   }, 420_000);
 
+  it('shows the run’s lineage: dataset and backbone with their digests, split, configuration, code, backend', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const { dataset } = await splitter.call<{ dataset: { manifestDigest: string } }>('getDataset', {
+      name: 'split-emoji',
+    });
+    const { backbone } = await splitter.call<{ backbone: { digest: string } }>('getBackbone', {
+      name: 'vit-emoji',
+    });
+    splitter.close();
+    const run = (await listRuns()).find((r) => r.id === 'e2e-form');
+    const text = (id: string) => page.getByTestId(id).textContent();
+    expect(await text('lineage-dataset')).toBe('split-emoji');
+    expect(await page.getByTestId('lineage-dataset-digest').getAttribute('title')).toBe(
+      dataset.manifestDigest,
+    );
+    expect(await text('lineage-dataset-digest')).toBe(`${dataset.manifestDigest.slice(0, 12)}…`);
+    expect(await text('lineage-backbone')).toBe('vit-emoji');
+    expect(await page.getByTestId('lineage-backbone-digest').getAttribute('title')).toBe(backbone.digest);
+    expect(await text('lineage-configuration')).toBe(CONFIGURATION);
+    expect(await text('lineage-configuration-version')).toBe('(version 1)');
+    expect(await text('lineage-split')).toBe(run?.splitId);
+    expect(await text('lineage-code-version')).toBe(run?.lineage?.codeVersion);
+    expect(run?.lineage?.codeVersion).toMatch(/\S/);
+    expect(await text('lineage-backend')).toBe(run?.backend);
+  });
+
   it('downloads an artifact whose bytes have the SHA-256 the trainer lists', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     const link = page.locator('[data-testid=artifacts] a[data-key$="/state.safetensors"]').first();
@@ -164,19 +260,28 @@ describe('the dashboard against the real stack', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(listed?.sha256);
   });
 
-  it('compares two runs: A_t curves overlaid, the configuration diff, mean ± std over the seeds', async () => {
-    await fillNewRun({
-      runId: 'e2e-seed-1996',
-      seed: '1996',
-      epochs: '1',
-      tags: 'e2e',
-      overrides: OVERRIDES,
-    });
+  it('starts a run like the first (its configuration, dataset, backbone and overrides) with another seed', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    await page.getByTestId('repeat-run').click();
+    await page.waitForURL(`${dashboard.url}/runs/new?from=e2e-form`);
+    expect(await page.getByTestId('configuration-id').textContent()).toBe(CONFIGURATION);
+    expect(await page.inputValue('#dataset')).toBe('split-emoji');
+    expect(await page.inputValue('#backbone')).toBe('vit-emoji');
+    expect(await page.inputValue('#seed')).toBe('1993');
+    expect(await page.inputValue('#overrides')).toBe(OVERRIDES);
+    await fillNewRun({ seed: '1996', runId: 'e2e-seed-1996', tags: 'e2e' }, { path: '' });
     await page.waitForURL(`${dashboard.url}/runs/e2e-seed-1996`);
     await waitForStatus('RUN_STATUS_SUCCEEDED', 240_000);
+  }, 300_000);
 
+  it('lists both with their dataset and backbone, and compares them: A_t curves, the configuration diff, the paper-style table', async () => {
     await page.goto(dashboard.url);
     await page.getByTestId('runs-filter').fill('e2e');
+    for (const id of ['e2e-form', 'e2e-seed-1996']) {
+      const row = page.getByTestId(`run-row-${id}`);
+      expect(await row.getByTestId('run-dataset').textContent()).toBe('split-emoji');
+      expect(await row.getByTestId('run-backbone').textContent()).toBe('vit-emoji');
+    }
     await page.getByLabel('select e2e-form').check();
     await page.getByLabel('select e2e-seed-1996').check();
     await page.getByTestId('compare-selected').click();
@@ -185,21 +290,34 @@ describe('the dashboard against the real stack', () => {
     expect(await page.locator('[data-testid=compare-at-chart] .series').count()).toBe(2);
     const seedRow = page.locator('[data-testid=config-diff] tr', { hasText: /^seed/ });
     expect(await seedRow.textContent()).toBe('seed19931996');
-    const trainer = serviceClient('trainer', stack.address('trainer'));
-    const { runs } = await trainer.call<{ runs: { id: string; lastAcc: number; incAcc: number }[] }>(
-      'listRuns',
-      {},
-    );
-    trainer.close();
-    const ours = runs.filter((r) => r.id === 'e2e-form' || r.id === 'e2e-seed-1996');
-    const group = page.locator('[data-testid=selected-groups] tbody tr');
-    expect(await group.count()).toBe(1);
-    const cells = await group.locator('td').allTextContents();
-    expect(cells[0]).toBe('SLCA');
-    expect(cells[2]).toBe(formatMeanStd(meanStd(ours.map((r) => r.lastAcc))));
-    expect(cells[3]).toBe(formatMeanStd(meanStd(ours.map((r) => r.incAcc))));
-    expect(cells[4]).toBe('2');
-  }, 300_000);
+    const ours = (await listRuns()).filter((r) => r.id === 'e2e-form' || r.id === 'e2e-seed-1996');
+    expect(ours).toHaveLength(2);
+    for (const table of ['selected-groups', 'paper-table-embedded']) {
+      const group = page.locator(`[data-testid=${table}] tbody tr`);
+      expect(await group.count()).toBe(1);
+      expect(await group.getAttribute('data-configuration')).toBe(CONFIGURATION);
+      const cell = (col: string) => group.locator(`[data-col=${col}]`).textContent();
+      expect(await cell('method')).toBe('SLCA (initClasses=15, increment=15, stage1.epochs=1)');
+      expect(await cell('lastAcc')).toBe(formatMeanStd(meanStd(ours.map((r) => r.lastAcc))));
+      expect(await cell('incAcc')).toBe(formatMeanStd(meanStd(ours.map((r) => r.incAcc))));
+      // The paper publishes nothing for the embedded benchmark: its columns are there, with "–".
+      for (const col of ['lastAccPaper', 'lastAccDelta', 'incAccPaper', 'incAccDelta'])
+        expect(await cell(col)).toBe('–');
+      expect(await cell('seeds')).toBe('2 seeds');
+    }
+    expect(await page.locator('[data-testid=paper-table-embedded] th').allTextContents()).toEqual([
+      'Method',
+      'Configuration',
+      'Last-Acc (%)',
+      'paper',
+      'Δ',
+      'Inc-Acc (%)',
+      'paper',
+      'Δ',
+      'Seeds',
+      'Runs',
+    ]);
+  });
 
   it('signs out: pages then redirect to sign-in and the API answers 401', async () => {
     await page.goto(dashboard.url);

@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 
 /** Direct gRPC calls the browser tests check the pages against (the services' own answers). */
-export function serviceClient(service: 'trainer' | 'evaluator', address: string) {
+export function serviceClient(service: 'trainer' | 'evaluator' | 'splitter', address: string) {
   const definition = protoLoader.loadSync([PROTO_FILES[service]], {
     includeDirs: [protoRoot()],
     keepCase: false,
@@ -15,7 +15,9 @@ export function serviceClient(service: 'trainer' | 'evaluator', address: string)
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     slca: { v1: Record<string, grpc.ServiceClientConstructor> };
   };
-  const name = service === 'trainer' ? 'TrainerService' : 'EvaluatorService';
+  const name = { trainer: 'TrainerService', evaluator: 'EvaluatorService', splitter: 'SplitterService' }[
+    service
+  ];
   const client = new pkg.slca.v1[name](address, grpc.credentials.createInsecure());
   const call = <Res>(method: string, request: object): Promise<Res> =>
     new Promise((ok, fail) =>
