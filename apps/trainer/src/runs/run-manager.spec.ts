@@ -130,6 +130,16 @@ describe('RunManager', () => {
     process.off('unhandledRejection', onUnhandled);
   });
 
+  it('continues an orphaned run that a call read in before the recovery ran (a WatchRun racing the start)', async () => {
+    const t = setup([(input) => trainThroughHooks(input.hooks)]);
+    await putRunRecord(t.store, RUN, { ...stored(), status: RunStatus.RUN_STATUS_RUNNING });
+    // The server listens before it recovers: a client's read caches the record first.
+    expect((await t.manager.find(RUN)).status).toBe(RunStatus.RUN_STATUS_RUNNING);
+    expect(await t.manager.recover()).toEqual([RUN]);
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(t.manager.get(RUN).resumedCount).toBe(1);
+  });
+
   it('continues a run a previous trainer left queued, from its record, and records its success', async () => {
     const t = setup([(input) => trainThroughHooks(input.hooks)]);
     await putRunRecord(t.store, RUN, stored());

@@ -63,7 +63,10 @@ export class RunManager {
   /** Picks up the runs a previous trainer process left unfinished. */
   async recover(): Promise<string[]> {
     const resumed: string[] = [];
-    for (const record of await this.records.loadUnknown()) {
+    // Every record, including those a call read in while the server was already up (a WatchRun that
+    // came before this recovery): skipping them would leave their runs orphaned for good.
+    for (const record of await this.records.loadAll()) {
+      if (this.queue.active(record.id) || this.queue.queued().includes(record.id)) continue;
       if (ORPHANED.has(record.status)) {
         if (record.status !== RunStatus.RUN_STATUS_QUEUED) record.resumedCount += 1;
         record.status = RunStatus.RUN_STATUS_QUEUED;
