@@ -164,6 +164,8 @@ describe('the local stack', () => {
           stack.address('trainer'),
           '--evaluator',
           stack.address('evaluator'),
+          '--splitter',
+          stack.address('splitter'),
         ],
         ...[
           '--run-id',
