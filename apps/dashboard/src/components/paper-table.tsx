@@ -27,7 +27,7 @@ export function PaperTable({ groups, testId }: { groups: readonly ConfigGroup[];
         <tbody>
           {groups.map((g) => (
             <tr key={g.key} data-configuration={g.configurationId}>
-              <td data-col="method" title={g.changes.join('\n') || undefined}>
+              <td className="wrap" data-col="method" title={g.changes.join('\n') || undefined}>
                 {g.label}
               </td>
               <td data-col="configuration">
