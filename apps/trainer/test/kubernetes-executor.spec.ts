@@ -177,7 +177,9 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     api.finish(NAME, 'Complete');
 
     expect((await result).accuracies).toEqual([91.5, 80.25]);
-    expect(seen.prepared).toEqual([{ splitId: 'split-1', tasks: 2, backend: 'tensorflow', lineage: LINEAGE }]);
+    expect(seen.prepared).toEqual([
+      { splitId: 'split-1', tasks: 2, backend: 'tensorflow', lineage: LINEAGE },
+    ]);
     expect(seen.evaluated).toEqual([
       { task: 0, accuracy: 91.5, perTask: [91.5] },
       { task: 1, accuracy: 80.25, perTask: [85, 75.5] },
