@@ -12,8 +12,8 @@ safetensors and raw pickle files byte for byte; expected.json by value (prettier
 copy); the torch.save zips record by record (every record's bytes except `.data/serialization_id`, an id
 whose recipe is PyTorch's own and may change between versions); the legacy file, whose storage keys are
 memory addresses, by loading both copies with torch.load. It exits with status 1 naming every file that
-differs. torch-checkpoint.spec.ts runs it when /tmp/torchvenv exists and is reported as skipped (not
-passed) otherwise. The fixtures were made with torch 2.13.0+cpu.
+differs. The tests read the committed files and need no Python; run --check by hand after changing this
+script or upgrading PyTorch. The fixtures were made with torch 2.13.0+cpu.
 
 The weights are a closed-form rule (no random generator), so any PyTorch version makes the same values.
 Files (all tiny; the ViT is imageSize 8, patchSize 4, dim 8, depth 1, heads 2, mlpDim 16):
