@@ -277,7 +277,11 @@ describe('paper benchmarks through the platform', () => {
 
   it('refuses what does not exist or does not fit before storing anything', async () => {
     const trainer = new TrainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
-    const start = (runId: string, experiment: object) =>
+    const start = (
+      runId: string,
+      experiment: object,
+      more: { set?: string[]; validateOnly?: boolean } = {},
+    ) =>
       trainer.startRun({
         runId,
         benchmark: '',
@@ -288,8 +292,8 @@ describe('paper benchmarks through the platform', () => {
         tags: [],
         configOverridesJson: '',
         experimentJson: JSON.stringify({ extends: 'cifar100/in21k/slca', arch: TINY, ...experiment }),
-        set: [],
-        validateOnly: false,
+        set: more.set ?? [],
+        validateOnly: more.validateOnly ?? false,
       });
     try {
       const noDataset = await failure(start('bad-dataset', { dataset: 'nope', backbone: 'tiny' }));
@@ -314,24 +318,11 @@ describe('paper benchmarks through the platform', () => {
       for (const id of ['bad-dataset', 'bad-backbone', 'bad-fit', 'bad-arch', 'bad-key'])
         expect((await failure(trainer.getRun({ id }))).code).toBe(status.NOT_FOUND);
       // validate_only resolves and checks, and stores nothing either.
-      const { run } = await trainer.startRun({
-        runId: 'preview',
-        benchmark: '',
-        method: '',
-        seed: 0,
-        epochs: 0,
-        checkpointEvery: 0,
-        tags: [],
-        configOverridesJson: '',
-        experimentJson: JSON.stringify({
-          extends: 'cifar100/in21k/slca',
-          dataset: 'cifar-tiny',
-          backbone: 'tiny',
-          arch: TINY,
-        }),
-        set: ['stage1.epochs=2'],
-        validateOnly: true,
-      });
+      const { run } = await start(
+        'preview',
+        { dataset: 'cifar-tiny', backbone: 'tiny' },
+        { set: ['stage1.epochs=2'], validateOnly: true },
+      );
       expect(JSON.parse(present(run).configJson)).toMatchObject({
         dataset: 'cifar-tiny',
         stage1: { epochs: 2 },
