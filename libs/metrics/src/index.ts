@@ -13,3 +13,34 @@ export {
   type SummaryColumn,
 } from './markdown-table';
 export { FORMULAS, type FormulaDisplay } from './formulas';
+export {
+  confusionMatrix,
+  confusionByTask,
+  describeStabilityPlasticity,
+  oldNewAccuracy,
+  oldNewFromPredictions,
+  perClassAccuracy,
+  perClassAccuracyByTask,
+  stabilityPlasticity,
+  taskConfusion,
+  type ConfusionMatrix,
+  type OldNewRow,
+  type StabilityPlasticity,
+  type TaskPredictions,
+} from './class-views';
+export {
+  accuracyMatrixTable,
+  cellText,
+  confusionTable,
+  latexEscape,
+  oldNewTable,
+  perClassTable,
+  tableLatex,
+  tableMarkdown,
+  tableTexts,
+  type DataTable,
+  type LatexTableOptions,
+  type TableCell,
+  type TableColumn,
+  type TableTextOptions,
+} from './table-export';
