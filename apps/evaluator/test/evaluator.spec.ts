@@ -6,6 +6,7 @@ import {
   accuracyRowKey,
   accuracyRowsPrefix,
   modelPrefix,
+  predictionsKey,
   MODEL_FILE,
   putAccuracyRow,
   putDataset,
@@ -40,6 +41,7 @@ import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow } from '@slca/met
 import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePredictions } from '../src/evaluation/predictions';
 import {
   failure,
   present,
@@ -247,6 +249,15 @@ describe('evaluator over gRPC, as its own process', () => {
         accuracy: expected.accuracy,
         perTask: expected.perTask,
       });
+      // The predictions the row was counted from: every test image of tasks 0..task, in test-set order.
+      const predictions = decodePredictions(
+        await stack.store.get(predictionsKey(RUN, task)),
+        predictionsKey(RUN, task),
+      );
+      expect(predictions.task).toBe(task);
+      expect(predictions.labels).toEqual(expected.labels);
+      expect(predictions.predictions).toEqual(expected.predictions);
+      expect(predictions.labels).toHaveLength(4 * 2 * (task + 1));
       // Idempotent per (run, task).
       expect(await evaluate({ task, checkpointPrefix: modelPrefix(RUN, task) })).toEqual(response);
     }
@@ -267,6 +278,12 @@ describe('evaluator over gRPC, as its own process', () => {
       let matrix = emptyMatrix(split.tasks.length);
       for (const row of stored) matrix = setRow(matrix, row.task, row.perTask);
       const accuracies = stored.map((r) => r.accuracy);
+      const predictions = await Promise.all(
+        stored.map(async (r) => {
+          const p = await inProcess(models[r.task]);
+          return { task: r.task, labels: Array.from(p.labels), predicted: Array.from(p.predictions) };
+        }),
+      );
       expect(await metricsOf(RUN)).toEqual({
         runId: RUN,
         accuracyMatrix: stored.map((r) => ({ values: r.perTask })),
@@ -276,6 +293,10 @@ describe('evaluator over gRPC, as its own process', () => {
         forgetting: forgetting(matrix),
         bwt: bwt(matrix),
         complete,
+        // Three tasks of two classes, four test images per class.
+        classesPerTask: [2, 2, 2],
+        testImagesPerTask: [8, 8, 8],
+        predictions,
       });
     };
     await expectMetrics(false);
@@ -297,7 +318,22 @@ describe('evaluator over gRPC, as its own process', () => {
       (await stack.store.get(accuracyRowKey('run-other', 0))).toString('utf8'),
     ) as AccuracyRow;
     expect(kept).toEqual(other);
-    expect(await metricsOf('run-other')).toMatchObject({ accuracies: [0.125], complete: false });
+    // A row stored without predictions (as every row was before the evaluator kept them) still serves.
+    expect(await metricsOf('run-other')).toMatchObject({
+      accuracies: [0.125],
+      complete: false,
+      classesPerTask: [2, 2, 2],
+      predictions: [],
+    });
+  });
+
+  it('answers DATA_LOSS when stored predictions are malformed', async () => {
+    await registerRun('run-bad-predictions');
+    await putAccuracyRow(stack.store, 'run-bad-predictions', { task: 0, accuracy: 50, perTask: [50] });
+    await stack.store.put(predictionsKey('run-bad-predictions', 0), Buffer.from('{"format":"other"}'));
+    const error = await failure(metricsOf('run-bad-predictions'));
+    expect(error.code).toBe(status.DATA_LOSS);
+    expect(error.details).toContain(predictionsKey('run-bad-predictions', 0));
   });
 
   it('answers DATA_LOSS for a model whose stored bytes no longer match its manifest', async () => {

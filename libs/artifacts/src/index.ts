@@ -45,6 +45,8 @@ export {
   metricsPrefix,
   accuracyRowsPrefix,
   accuracyRowKey,
+  predictionsPrefix,
+  predictionsKey,
   metricsSummaryKey,
   trainHistoryPrefix,
   trainHistorySegmentKey,

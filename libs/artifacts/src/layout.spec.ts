@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors';
 import {
   accuracyRowKey,
+  predictionsKey,
   checkpointFileKey,
   checkpointManifestKey,
   checkpointPrefix,
@@ -52,6 +53,7 @@ describe('object layout', () => {
     expect(classStatsPrefix('r1', 42)).toBe('runs/r1/stats/00042/');
     expect(classStatsFileKey('r1', 0, 'cov.f32')).toBe('runs/r1/stats/00000/cov.f32');
     expect(accuracyRowKey('r1', 3)).toBe('runs/r1/metrics/accuracy/0003.json');
+    expect(predictionsKey('r1', 3)).toBe('runs/r1/metrics/predictions/0003.json');
     expect(metricsSummaryKey('r1')).toBe('runs/r1/metrics/summary.json');
     expect(logKey('r1', 'trainer.jsonl')).toBe('runs/r1/logs/trainer.jsonl');
   });
@@ -92,6 +94,7 @@ describe('object layout', () => {
     expect(invalid(() => checkpointPrefix('r1', 100_000_000)).field).toBe('checkpointSeq');
     expect(invalid(() => classStatsPrefix('r1', Number.NaN)).field).toBe('classId');
     expect(invalid(() => accuracyRowKey('r1', 10_000)).field).toBe('task');
+    expect(invalid(() => predictionsKey('r1', -1)).field).toBe('task');
     expect(invalid(() => logKey('r1', '../config.json')).field).toBe('logName');
     expect(invalid(() => validateSegment('kind', 42)).message).toContain('kind 42');
   });

@@ -12,6 +12,7 @@ import { InvalidArgumentError } from './errors';
  * runs/<runId>/checkpoints/<seq>/manifest.json   a checkpoint artifact; <seq> zero-padded, so key order = sequence order
  * runs/<runId>/stats/<classId>/manifest.json     per-class statistics artifact; <classId> zero-padded
  * runs/<runId>/metrics/accuracy/<task>.json      one accuracy-matrix row per task
+ * runs/<runId>/metrics/predictions/<task>.json   the predictions that row was counted from (class ids)
  * runs/<runId>/metrics/summary.json               Last-Acc, Inc-Acc, forgetting, BWT
  * runs/<runId>/history/<seq>.jsonl                training-history segment: the steps before checkpoint <seq>
  * runs/<runId>/metrics/train.jsonl                the whole history of runs stored before segments (read only)
@@ -212,6 +213,18 @@ export function accuracyRowsPrefix(runId: string): string {
 /** One row of the accuracy matrix: accuracy on every task seen so far, after training task `task`. */
 export function accuracyRowKey(runId: string, task: number): string {
   return `${accuracyRowsPrefix(runId)}${validateIndex('task', task, TASK_INDEX_DIGITS)}.json`;
+}
+
+export function predictionsPrefix(runId: string): string {
+  return `${metricsPrefix(runId)}predictions/`;
+}
+
+/**
+ * The predictions of the model after task `task` on the test images of every class seen then (true and
+ * predicted class ids, not images): what per-class accuracy and confusion matrices are computed from.
+ */
+export function predictionsKey(runId: string, task: number): string {
+  return `${predictionsPrefix(runId)}${validateIndex('task', task, TASK_INDEX_DIGITS)}.json`;
 }
 
 export function metricsSummaryKey(runId: string): string {

@@ -149,6 +149,7 @@ export {
   evaluateSeenClasses,
   extractFeatures,
   type TaskEvaluation,
+  type SeenClassesEvaluation,
   type SeenClassesInput,
   type FeatureOptions,
 } from './slca/evaluate';

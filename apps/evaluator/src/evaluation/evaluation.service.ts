@@ -41,6 +41,7 @@ import {
   type TransformDecoder,
 } from './test-sets';
 import { parseTestTransform } from './test-transform';
+import { getPredictions, putPredictions } from './predictions';
 
 /** Inject with `@Inject(TENSOR_BACKEND)`: the TensorFlow.js backend this process evaluates on. */
 export const TENSOR_BACKEND = Symbol('slca.evaluator.tensor-backend');
@@ -72,6 +73,8 @@ interface RunSetup {
   split: DatasetSplit;
   /** Classes per task as the run trains them (one task of every class for `joint`). */
   sizes: number[];
+  /** Test images of each of those tasks. */
+  testImages: number[];
   /** The test transform from source size, or null for a plain resize to `imageSize`. */
   testTransform: TestTransform | null;
 }
@@ -168,6 +171,12 @@ export class EvaluationService {
     });
     const row: AccuracyRow = { task, accuracy: evaluation.accuracy, perTask: evaluation.perTask };
     await putAccuracyRow(this.store, runId, row);
+    // The predictions the row was counted from: what per-class accuracy and confusion matrices need.
+    await putPredictions(this.store, runId, {
+      task,
+      labels: evaluation.labels,
+      predictions: evaluation.predictions,
+    });
     const key = accuracyRowKey(runId, task);
     const stored = await this.store.get(key);
     return {
@@ -181,7 +190,7 @@ export class EvaluationService {
 
   /** The rows evaluated so far (the prefix 0..F−1 the metrics are defined on) and the metrics of them. */
   async metrics(runId: string): Promise<RunMetrics> {
-    const { sizes } = await this.setup(runId);
+    const { sizes, testImages } = await this.setup(runId);
     const rows = (await listAccuracyRows(this.store, runId)).sort((a, b) => a.task - b.task);
     let matrix: AccuracyMatrix = emptyMatrix(sizes.length);
     const prefix: AccuracyRow[] = [];
@@ -196,6 +205,23 @@ export class EvaluationService {
     }
     const accuracies = prefix.map((row) => row.accuracy);
     const any = prefix.length > 0;
+    // Runs evaluated before the evaluator kept predictions have none; those that have them have them for
+    // every evaluated task from some point on, so the tasks present are listed as they are.
+    const predictions = [];
+    for (const row of prefix) {
+      let stored;
+      try {
+        stored = await getPredictions(this.store, runId, row.task);
+      } catch (error) {
+        throw dataLoss(`run ${runId}: stored predictions are malformed: ${(error as Error).message}`);
+      }
+      if (stored)
+        predictions.push({
+          task: stored.task,
+          labels: Array.from(stored.labels),
+          predicted: Array.from(stored.predictions),
+        });
+    }
     return {
       runId,
       accuracyMatrix: prefix.map((row) => ({ values: row.perTask })),
@@ -205,6 +231,9 @@ export class EvaluationService {
       forgetting: any ? forgetting(matrix) : 0,
       bwt: any ? bwt(matrix) : 0,
       complete: prefix.length === sizes.length,
+      classesPerTask: sizes,
+      testImagesPerTask: testImages,
+      predictions,
     };
   }
 
@@ -239,8 +268,12 @@ export class EvaluationService {
       throw error;
     }
     const taskSizes = split.tasks.map((t) => t.classes.length);
-    const sizes = experiment.method === 'joint' ? [taskSizes.reduce((a, b) => a + b, 0)] : taskSizes;
-    return { config, experiment, split, sizes, testTransform };
+    const taskTests = split.tasks.map((t) => t.test.length);
+    const joint = experiment.method === 'joint';
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const sizes = joint ? [sum(taskSizes)] : taskSizes;
+    const testImages = joint ? [sum(taskTests)] : taskTests;
+    return { config, experiment, split, sizes, testImages, testTransform };
   }
 
   /** The committed model at `prefix`, checked against its digest and against the task asked for. */

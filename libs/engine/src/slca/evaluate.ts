@@ -56,6 +56,14 @@ export interface TaskEvaluation {
   perTask: number[];
 }
 
+/** What `evaluateSeenClasses` measured, with the predictions it measured it from. */
+export interface SeenClassesEvaluation extends TaskEvaluation {
+  /** Class (in class-order space) of each evaluated test image: those of tasks 0..task, in test-set order. */
+  labels: Int32Array;
+  /** The predicted class of each of them (argmax over all seen classes), aligned with `labels`. */
+  predictions: Int32Array;
+}
+
 export interface SeenClassesInput extends FeatureOptions {
   device: ComputeDevice;
   backbone: Float32Array;
@@ -73,7 +81,7 @@ export interface SeenClassesInput extends FeatureOptions {
  * logits of all heads side by side, argmax over all seen classes. The trainer runs it in-process; the
  * evaluator service runs the same function on a checkpoint, so both give the same row.
  */
-export async function evaluateSeenClasses(input: SeenClassesInput): Promise<TaskEvaluation> {
+export async function evaluateSeenClasses(input: SeenClassesInput): Promise<SeenClassesEvaluation> {
   const { arch, sizes, task, testLabels } = input;
   const bounds = taskBoundaries(sizes);
   const seen = bounds[task].end;
@@ -102,11 +110,7 @@ export async function evaluateSeenClasses(input: SeenClassesInput): Promise<Task
     );
     return Int32Array.from(tf.argMax(logits, 1).dataSync());
   });
-  const evaluation = evaluatePredictions({
-    predictions,
-    labels: Int32Array.from(rows, (r) => testLabels[r]),
-    taskOfLabel,
-    task,
-  });
-  return { accuracy: evaluation.accuracy, perTask: evaluation.perTask };
+  const labels = Int32Array.from(rows, (r) => testLabels[r]);
+  const evaluation = evaluatePredictions({ predictions, labels, taskOfLabel, task });
+  return { accuracy: evaluation.accuracy, perTask: evaluation.perTask, labels, predictions };
 }
