@@ -289,6 +289,10 @@ export function buildProgram(): Command {
       '--no-pipeline',
       "skip the paper benchmarks' input-pipeline figures (decode + transforms at 224 px)",
     )
+    .option(
+      '--compare <peer>',
+      "'pytorch': run tools/bench/pytorch_bench.py in the same run (a Python with torch: $SLCA_PYTHON or python3) and print each pair and its ratio",
+    )
     .option('--json <file>', 'also write the figures as JSON')
     .addOption(backendOption())
     .action(benchCommand);

@@ -205,7 +205,6 @@ export {
   formatBenchReport,
   measureMatmul,
   executedForwardMacs,
-  PYTORCH_REFERENCE,
   type BenchOptions,
   type BenchReport,
   type ArchReport,
@@ -213,6 +212,16 @@ export {
   type Measurement,
   type BenchArchName,
 } from './bench/bench';
+export {
+  probeTorch,
+  parsePytorchOutput,
+  pairRows,
+  formatComparison,
+  PYTHON_ENV,
+  type Comparison,
+  type ComparisonPair,
+  type PythonProbe,
+} from './bench/compare';
 export {
   PAPER_CONFIG_VERSION,
   PAPER_SEEDS,

@@ -1,4 +1,11 @@
-import { BACKEND_REQUESTS, formatBenchReport, runBench, type BackendRequest } from '@slca/engine';
+import {
+  BACKEND_REQUESTS,
+  formatBenchReport,
+  probeTorch,
+  runBench,
+  type BackendRequest,
+  type PythonProbe,
+} from '@slca/engine';
 import { parseInteger, parseList, UsageError, writeJson } from '../io';
 
 export interface BenchFlags {
@@ -11,6 +18,23 @@ export interface BenchFlags {
   vitB16?: boolean;
   /** False with `--no-pipeline`: no input-pipeline figures (decode + docs/method.md §5.2 transforms). */
   pipeline?: boolean;
+  /** `pytorch`: measure PyTorch in the same run (tools/bench/pytorch_bench.py) and print the ratios. */
+  compare?: string;
+}
+
+/** The peers `--compare` knows. */
+export const COMPARE_PEERS = ['pytorch'] as const;
+
+/** Checks --compare; for `pytorch`, finds a Python that imports torch (or says why there is none). */
+export function parseCompare(
+  value: string | undefined,
+  probe: () => PythonProbe = probeTorch,
+): PythonProbe | undefined {
+  if (value === undefined) return undefined;
+  if (!(COMPARE_PEERS as readonly string[]).includes(value)) {
+    throw new UsageError(`--compare must be one of ${COMPARE_PEERS.join(', ')}, got '${value}'`);
+  }
+  return probe();
 }
 
 /**
@@ -24,7 +48,11 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
   const workers = parseList(flags.workers ?? '0,1,2', '--workers').map((w) =>
     parseInteger(w, '--workers', 0),
   );
+  const compare = parseCompare(flags.compare);
+  if (compare && !compare.available)
+    process.stderr.write(`bench: no PyTorch comparison: ${compare.reason}\n`);
   const report = await runBench({
+    compare,
     workers,
     backend: flags.backend as BackendRequest,
     step: flags.vitB16 === false ? undefined : 'vit-b16',

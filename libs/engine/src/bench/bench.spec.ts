@@ -26,7 +26,6 @@ describe('bench', () => {
       expect(run.train.imagesPerSecond).toBeGreaterThan(0);
       // effective GFLOP/s = img/s × nominal FLOPs per image
       expect(run.train.gflops).toBeCloseTo((run.train.imagesPerSecond * a.trainFlopsPerImage) / 1e9, 6);
-      expect(a.reference?.trainImagesPerSecond).toBe(197);
     }
     const text = formatBenchReport(report);
     expect(text).toContain('vit-bench-1block (all tokens)');

@@ -20,20 +20,22 @@ import {
   type VitArch,
 } from '../vit/arch';
 import { randomBackbone } from '../weights/vit-weights';
+import {
+  formatComparison,
+  pairRows,
+  runPytorchBench,
+  type Comparison,
+  type OurRow,
+  type PythonProbe,
+  type PytorchOutput,
+  type PytorchRequest,
+} from './compare';
 
 /*
  * `slca bench`: how fast this machine trains and runs the ViTs, in img/s and effective GFLOP/s, with the
  * in-thread device and with worker pools. FLOPs are always those of the full nominal model (2 FLOPs per
  * multiply–accumulate of forwardMacs; training = 3 × forward), whatever the kernels actually execute.
  */
-
-/** PyTorch 2 on one CPU thread of the same machine, 1-block ViT, batch 32 (docs/ENVIRONMENT.md). */
-export const PYTORCH_REFERENCE = {
-  arch: 'vit-bench-1block',
-  source: 'PyTorch CPU, 1 thread, batch 32, same machine',
-  trainImagesPerSecond: 197,
-  forwardImagesPerSecond: 530,
-} as const;
 
 export type BenchArchName = keyof typeof VIT_PRESETS;
 
@@ -69,6 +71,14 @@ export interface BenchOptions {
   step?: 'vit-b16' | StepBenchOptions;
   /** Also measure the paper benchmarks' input pipeline (decode + docs/method.md §5.2 transforms). */
   pipeline?: boolean;
+  /**
+   * Run tools/bench/pytorch_bench.py in this run beside the engine's rows (probeTorch finds the Python): the
+   * "(all tokens)" rows and the large-model step (then computed for every token too) get PyTorch partners
+   * at the same thread count. A probe that found no torch is recorded as such: no ratios.
+   */
+  compare?: PythonProbe;
+  /** Where the PyTorch script is (default: tools/bench/pytorch_bench.py of this checkout). */
+  compareScript?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -89,6 +99,8 @@ export interface StepBenchOptions {
   warmupSteps?: number;
   /** Timed steps; the median is reported (default 1). */
   steps?: number;
+  /** Compute every token of the last block, as PyTorch does (default false: CLS only). */
+  allTokens?: boolean;
 }
 
 /**
@@ -136,14 +148,6 @@ export interface ArchReport {
   runs: DeviceRun[];
   /** 2-worker over 1-worker img/s, when both were measured. */
   scaling?: { train: number; forward: number };
-  reference?: {
-    source: string;
-    trainImagesPerSecond: number;
-    forwardImagesPerSecond: number;
-    /** Best measured img/s over the reference (the target for training is ≥ 0.5). */
-    trainRatio: number;
-    forwardRatio: number;
-  };
 }
 
 /** Median over the timed steps of one large-model step (see StepBenchOptions). */
@@ -185,6 +189,8 @@ export interface StepReport {
   shards: number;
   warmupSteps: number;
   steps: number;
+  /** Every token of the last block computed (as PyTorch does), not the CLS token only. */
+  allTokens: boolean;
   runs: StepRun[];
   /** The process's resident-set high-water mark (getrusage) after the last run, bytes. */
   processMaxRssBytes: number;
@@ -210,6 +216,8 @@ export interface BenchReport {
   step?: StepReport;
   /** The input pipeline of the paper benchmarks, when asked for (BenchOptions.pipeline). */
   pipeline?: PipelineReport;
+  /** The PyTorch comparison, when asked for (BenchOptions.compare). */
+  comparison?: Comparison;
   notes: string[];
   startedAt: string;
   wallSeconds: number;
@@ -383,7 +391,15 @@ async function benchArch(
   o: Required<
     Omit<
       BenchOptions,
-      'arches' | 'allTokenArches' | 'backend' | 'onProgress' | 'skipMatmul' | 'step' | 'pipeline'
+      | 'arches'
+      | 'allTokenArches'
+      | 'backend'
+      | 'onProgress'
+      | 'skipMatmul'
+      | 'step'
+      | 'pipeline'
+      | 'compare'
+      | 'compareScript'
     >
   >,
   progress: (m: string) => void,
@@ -440,17 +456,6 @@ async function benchArch(
     report.scaling = {
       train: two.train.imagesPerSecond / one.train.imagesPerSecond,
       forward: two.forward.imagesPerSecond / one.forward.imagesPerSecond,
-    };
-  }
-  if (name === PYTORCH_REFERENCE.arch && runs.length > 0) {
-    const bestTrain = Math.max(...runs.map((r) => r.train.imagesPerSecond));
-    const bestForward = Math.max(...runs.map((r) => r.forward.imagesPerSecond));
-    report.reference = {
-      source: PYTORCH_REFERENCE.source,
-      trainImagesPerSecond: PYTORCH_REFERENCE.trainImagesPerSecond,
-      forwardImagesPerSecond: PYTORCH_REFERENCE.forwardImagesPerSecond,
-      trainRatio: bestTrain / PYTORCH_REFERENCE.trainImagesPerSecond,
-      forwardRatio: bestForward / PYTORCH_REFERENCE.forwardImagesPerSecond,
     };
   }
   return report;
@@ -523,7 +528,7 @@ async function benchStep(
   const macs = forwardMacs(arch);
   const forwardFlops = 2 * macs;
   const trainFlops = 3 * forwardFlops;
-  const model = benchModel(arch, classes, false);
+  const model = benchModel(arch, classes, options.allTokens ?? false);
   const shards = randomShards(arch, batch, shardCount, classes);
   const chunks = shards.map((s) => ({ patches: s.patches, count: s.count }));
   const runs: StepRun[] = [];
@@ -574,6 +579,7 @@ async function benchStep(
     shards: shardCount,
     warmupSteps,
     steps,
+    allTokens: options.allTokens ?? false,
     runs,
     // getrusage reports kilobytes on Linux.
     processMaxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -619,15 +625,88 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     reports.push(await benchArch(name, backend, o, progress));
     if (allTokenArches.includes(name)) reports.push(await benchArch(name, backend, o, progress, true));
   }
-  const step = options.step
-    ? await benchStep(
-        options.step === 'vit-b16' ? VIT_B16_STEP : options.step,
-        o.workers,
-        o.classes,
-        backend,
-        progress,
-      )
+  const compare = options.compare;
+  const torchRun = (request: PytorchRequest): Promise<PytorchOutput> | undefined =>
+    compare?.available
+      ? runPytorchBench(compare.python, request, { script: options.compareScript, onProgress: progress })
+      : undefined;
+  // PyTorch right after the engine's rows, under the same load: every token computed, as its model does.
+  const threadsOf = (workers: number) => Math.max(1, workers);
+  const compared = reports.filter((r) => r.executedForwardMacsPerImage === r.forwardMacsPerImage);
+  const torchRows =
+    compared.length > 0
+      ? await torchRun({
+          batch: o.batch,
+          classes: o.classes,
+          seconds: o.seconds,
+          repeats: o.repeats,
+          warmupSteps: o.warmupSteps,
+          threads: [...new Set(o.workers.map(threadsOf))],
+          arches: compared.map((r) => ({ name: r.name, arch: r.arch })),
+        })
+      : undefined;
+  const stepOptions: StepBenchOptions | undefined = options.step
+    ? {
+        ...(options.step === 'vit-b16' ? VIT_B16_STEP : options.step),
+        ...(compare?.available ? { allTokens: true } : {}),
+      }
     : undefined;
+  const step = stepOptions
+    ? await benchStep(stepOptions, o.workers, o.classes, backend, progress)
+    : undefined;
+  // The large step in a process of its own, so that its peak RSS is that of the step alone.
+  const torchSteps: PytorchOutput[] = [];
+  if (step && compare?.available) {
+    for (const run of step.runs) {
+      const out = await torchRun({
+        batch: step.batch,
+        classes: o.classes,
+        seconds: o.seconds,
+        repeats: 1,
+        warmupSteps: 0,
+        threads: [],
+        arches: [],
+        step: {
+          name: step.name,
+          arch: step.arch,
+          batch: step.batch,
+          threads: threadsOf(run.workers),
+          warmupSteps: step.warmupSteps,
+          steps: step.steps,
+        },
+      });
+      if (out) torchSteps.push(out);
+    }
+  }
+  let comparison: Comparison | undefined;
+  if (compare) {
+    const ours: OurRow[] = [
+      ...compared.flatMap((r) =>
+        r.runs.map((run) => ({
+          name: r.name,
+          device: run.device,
+          threads: threadsOf(run.workers),
+          trainImagesPerSecond: run.train.imagesPerSecond,
+          forwardImagesPerSecond: run.forward.imagesPerSecond,
+        })),
+      ),
+      ...(step?.allTokens
+        ? step.runs.map((run) => ({
+            name: step.name,
+            device: run.device,
+            threads: threadsOf(run.workers),
+            trainImagesPerSecond: run.train.imagesPerSecond,
+            forwardImagesPerSecond: run.forward.imagesPerSecond,
+            peakRssBytes: run.peakRssBytes,
+          }))
+        : []),
+    ];
+    const theirs = [...(torchRows?.rows ?? []), ...torchSteps.flatMap((t) => (t.step ? [t.step] : []))];
+    const version = torchRows ?? torchSteps[0];
+    comparison = compare.available
+      ? { torch: version?.torch ?? compare.torch, python: compare.python, pairs: pairRows(ours, theirs) }
+      : { python: compare.python, unavailable: compare.reason, pairs: [] };
+  }
   if (options.pipeline) progress('input pipeline (decode + docs/method.md §5.2 transforms at 224 px)');
   const pipeline = options.pipeline ? await benchInputPipeline() : undefined;
   return {
@@ -647,9 +726,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     arches: reports,
     step,
     pipeline,
+    comparison,
     notes: [
       'Effective GFLOP/s count the full nominal model: forward = 2 × forwardMacs per image, training = 3 × forward.',
-      'Rows marked "(all tokens)" compute every token of the last block, as PyTorch does: the like-for-like comparison with the reference. ' +
+      'Rows marked "(all tokens)" compute every token of the last block, as PyTorch does: the like-for-like comparison with PyTorch (--compare pytorch). ' +
         'Elsewhere work is skipped: the last block is computed for the CLS token only (keys and values for every token; query, ' +
         'attention, projection and MLP for CLS alone), since nothing else reaches the feature. The features and ' +
         'gradients are those of the full model; the nominal GFLOP/s can therefore exceed what the kernels execute ' +
@@ -659,7 +739,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       ...(step
         ? [
             `The ${step.name} step row times single steps (${step.warmupSteps} warm-up, median of ${step.steps} timed) with random weights ` +
-              `(randomBackbone) and random images, batch ${step.batch} in ${step.shards} shards, CLS-only last block; ` +
+              `(randomBackbone) and random images, batch ${step.batch} in ${step.shards} shards, ${step.allTokens ? 'every token of the last block' : 'CLS-only last block'}; ` +
               'peak RSS is that of the whole process (main thread and workers).',
           ]
         : []),
@@ -776,16 +856,10 @@ export function formatBenchReport(report: BenchReport): string {
         `scaling 2 workers / 1 worker: train ${fmt(a.scaling.train, 2)}×, forward ${fmt(a.scaling.forward, 2)}×`,
       );
     }
-    if (a.reference) {
-      lines.push(
-        `reference (${a.reference.source}): train ${a.reference.trainImagesPerSecond} img/s, forward ` +
-          `${a.reference.forwardImagesPerSecond} img/s; best here: train ${fmt(a.reference.trainRatio, 2)}×, ` +
-          `forward ${fmt(a.reference.forwardRatio, 2)}× of PyTorch`,
-      );
-    }
   }
   if (report.step) lines.push('', ...formatStep(report.step));
   if (report.pipeline) lines.push('', ...formatPipeline(report.pipeline));
+  if (report.comparison) lines.push('', ...formatComparison(report.comparison));
   lines.push('');
   for (const n of report.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
