@@ -22,6 +22,10 @@ async function main(): Promise<void> {
   });
   const storeConfig = storeConfigFromEnv(process.env);
   const logger = createLogger({ service: 'evaluator', secrets: [storeConfig.secretKey] });
+  // A bug that leaves a promise unhandled is logged; it does not end the service.
+  process.on('unhandledRejection', (error) =>
+    logger.error('unhandled rejection (a bug: please report it); the evaluator goes on', { error }),
+  );
   logger.info('configuration', { config, store: storeConfig });
   const store = new MinioObjectStore(storeConfig);
   await store.ensureBucket();

@@ -5,6 +5,7 @@ import { createLogger, loadConfig, secretValues, startGrpcService } from '@slca/
 import { TRAINER_CONFIG } from './config';
 import { InProcessExecutor } from './execution/executor';
 import { createKubernetesExecutor, jobSettingsFrom } from './execution/kubernetes-executor';
+import { OutageGate, WaitStopped } from './execution/outages';
 import { connectPeers, runJob } from './job';
 import { RunManager } from './runs/run-manager';
 import { RunsModule } from './runs/runs.module';
@@ -38,7 +39,16 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     checkpointEvery: config.SLCA_CHECKPOINT_EVERY,
     concurrency: config.SLCA_TRAINER_CONCURRENCY,
     executor,
+    dependencies: {
+      splitter: config.SLCA_SPLITTER_ADDRESS,
+      'stats-store': config.SLCA_STATS_STORE_ADDRESS,
+      evaluator: config.SLCA_EVALUATOR_ADDRESS,
+    },
   });
+  // A bug that leaves a promise unhandled is logged; it does not take the runs of this process down.
+  process.on('unhandledRejection', (error) =>
+    logger.error('unhandled rejection (a bug: please report it); the trainer goes on', { error }),
+  );
 
   const service = await startGrpcService({
     name: 'trainer',
@@ -58,12 +68,27 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       },
     ],
   });
+  const stopping = new AbortController();
   service.beforeShutdown(async () => {
+    stopping.abort();
     await manager.shutdown();
     peers.close();
   });
   logger.info('listening', { address: service.address, executor: executor.kind });
-  await manager.recover();
+  // The runs a previous trainer left are continued once the store answers, however long that takes.
+  const recovery = new OutageGate({
+    signal: stopping.signal,
+    addresses: { 'object-store': store.description },
+    onChange: (waitingFor, error) =>
+      waitingFor
+        ? logger.warn(`waiting for ${waitingFor} to continue the runs a previous trainer left`, { error })
+        : logger.info('the object store answers again'),
+  });
+  await recovery
+    .call('object-store', () => manager.recover())
+    .catch((error: unknown) => {
+      if (!(error instanceof WaitStopped)) throw error;
+    });
 }
 
 if (require.main === module) {

@@ -36,9 +36,10 @@ import {
   type ProgressEvent,
 } from '@slca/engine';
 import type { Logger } from '@slca/service-kit';
+import { codeVersion } from './code-version';
+import { OutageGate, type DependencyAddresses } from './outages';
 import type { Peers } from './peers';
 import { RemoteStatistics } from './remote-statistics';
-import { codeVersion } from './code-version';
 import { experimentOfRecord } from './run-spec';
 
 /** Checkpoints kept per run: the newest, and the one before it in case the newest is being read. */
@@ -54,6 +55,8 @@ export interface ExecutionHooks {
     reason: CheckpointReason;
   }): Promise<void>;
   onEvaluated(info: { task: number; accuracy: number; perTask: number[] }): Promise<void>;
+  /** What the run waits for ("the evaluator at …"), '' when it no longer waits (see OutageGate). */
+  onWaiting?(waitingFor: string): void;
   log(message: string): void;
 }
 
@@ -71,6 +74,29 @@ export interface ExecutionInput {
   signal: AbortSignal;
   logger: Logger;
   hooks: ExecutionHooks;
+  /** Where the peers are, for the run's status while it waits for one. */
+  dependencies?: DependencyAddresses;
+}
+
+/**
+ * The gate every call of a run to the store and the peers goes through: an outage pauses the run (its
+ * status names what it waits for, and the log says when it started and ended) instead of failing it.
+ */
+export function outageGate(input: Pick<ExecutionInput, 'signal' | 'hooks' | 'dependencies' | 'store'>) {
+  const { hooks } = input;
+  return new OutageGate({
+    signal: input.signal,
+    addresses: { 'object-store': input.store.description, ...input.dependencies },
+    onChange: (waitingFor, error) => {
+      hooks.onWaiting?.(waitingFor);
+      if (waitingFor)
+        hooks.log(
+          `waiting for ${waitingFor} (${(error as Error | undefined)?.message ?? 'no answer'}); ` +
+            'the run continues when it answers',
+        );
+      else hooks.log('every dependency answers again; the run continues');
+    },
+  });
 }
 
 /**
@@ -80,7 +106,9 @@ export interface ExecutionInput {
  * same code the CLI runs in-process.
  */
 export async function executeRun(input: ExecutionInput): Promise<ExperimentResult> {
-  const { runId, store, peers, hooks } = input;
+  const { runId, peers, hooks } = input;
+  const gate = outageGate(input);
+  const store = gate.store(input.store);
   const experiment = experimentOfRecord(JSON.stringify(input.config));
   const config = configOf(experiment);
   const { dataset: datasetName, backbone: backboneName } = experiment;
@@ -89,20 +117,22 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
   hooks.log(`preparing: dataset ${datasetName}, backbone ${backboneName}, the split for seed ${config.seed}`);
   const registered =
     datasetName === EMBEDDED_DATASET_NAME
-      ? await peers.importEmbedded({ name: datasetName }, runId)
-      : await peers.getDataset({ name: datasetName }, runId);
+      ? await gate.call('splitter', () => peers.importEmbedded({ name: datasetName }, runId))
+      : await gate.call('splitter', () => peers.getDataset({ name: datasetName }, runId));
   const classes = registered.dataset?.classes.length ?? 0;
   checkDatasetFits(experiment, { name: datasetName, classes });
   // Joint training is one task holding every class: its split says so, so the evaluator cuts it the same way.
   const joint = config.method === 'joint';
-  const { split } = await peers.createSplit(
-    {
-      dataset: datasetName,
-      seed: config.seed,
-      initClasses: joint ? classes : config.initClasses,
-      increment: joint ? classes : config.increment,
-    },
-    runId,
+  const { split } = await gate.call('splitter', () =>
+    peers.createSplit(
+      {
+        dataset: datasetName,
+        seed: config.seed,
+        initClasses: joint ? classes : config.initClasses,
+        increment: joint ? classes : config.increment,
+      },
+      runId,
+    ),
   );
   if (!split) throw new Error(`the splitter returned no split for ${datasetName}`);
   const expected = classOrder(classes, config.seed);
@@ -112,7 +142,9 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
 
   // The backbone: looked up through the splitter (which registers the embedded one on first use), read
   // from the object store, checked against its digest and the experiment's architecture.
-  const { backbone: described } = await peers.getBackbone({ name: backboneName }, runId);
+  const { backbone: described } = await gate.call('splitter', () =>
+    peers.getBackbone({ name: backboneName }, runId),
+  );
   const storedBackbone = await getBackbone(store, backboneName);
   if (described && described.digest !== storedBackbone.record.digest)
     throw new Error(`backbone ${backboneName}: the splitter and the object store disagree on its digest`);
@@ -186,7 +218,7 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     },
     resumeFrom,
     signal: input.signal,
-    statistics: new RemoteStatistics(runId, store, peers),
+    statistics: new RemoteStatistics(runId, store, peers, gate),
     checkpoint: {
       every: input.checkpointEvery,
       save: async (state, reason) => {
@@ -210,7 +242,10 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     evaluate: async ({ task, backbone, finalNormEps, heads }) => {
       const model = encodeEvalModel({ task, backbone, finalNormEps, heads: [...heads] });
       await putModel(store, runId, task, model, { task });
-      const res = await peers.evaluate({ runId, task, checkpointPrefix: modelPrefix(runId, task) });
+      // Only the evaluation is repeated while the evaluator is away: the task's training is done.
+      const res = await gate.call('evaluator', () =>
+        peers.evaluate({ runId, task, checkpointPrefix: modelPrefix(runId, task) }),
+      );
       await hooks.onEvaluated({ task, accuracy: res.accuracy, perTask: res.perTask });
       return { accuracy: res.accuracy, perTask: res.perTask };
     },

@@ -1,6 +1,7 @@
 import type { ObjectStore } from '@slca/artifacts';
 import type { ExperimentConfig } from '@slca/engine';
 import type { Logger } from '@slca/service-kit';
+import type { DependencyAddresses } from '../execution/outages';
 import type { Peers } from '../execution/peers';
 import type { ExecutionHooks, ExecutionInput } from '../execution/run-execution';
 import type { RunRecord } from './run-record';
@@ -12,6 +13,8 @@ export interface ExecutionContext {
   logger: Logger;
   signal: AbortSignal;
   hooks: ExecutionHooks;
+  /** Where the peers are, named in the run's status while it waits for one. */
+  dependencies?: DependencyAddresses;
 }
 
 /**
@@ -31,5 +34,6 @@ export function executionInput(record: RunRecord, context: ExecutionContext): Ex
     signal: context.signal,
     logger: context.logger,
     hooks: context.hooks,
+    dependencies: context.dependencies,
   };
 }

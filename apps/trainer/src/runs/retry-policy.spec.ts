@@ -28,20 +28,25 @@ describe('isTransient', () => {
 });
 
 describe('RetryPolicy', () => {
-  it('pauses 5, 15 and 45 s by default, then gives up', () => {
+  it('pauses 5, 15 and 45 s by default, then every 60 s for as long as the outage lasts', () => {
     const policy = new RetryPolicy();
-    expect(TRANSIENT_RETRY_DELAYS_MS).toEqual([5_000, 15_000, 45_000]);
-    expect([1, 2, 3, 4].map(() => policy.nextDelay('r', unavailable))).toEqual([
+    expect(TRANSIENT_RETRY_DELAYS_MS).toEqual([5_000, 15_000, 45_000, 60_000]);
+    expect([...Array(100).keys()].map(() => policy.nextDelay('r', unavailable))).toEqual([
       5_000,
       15_000,
       45_000,
-      undefined,
+      ...Array<number>(97).fill(60_000),
     ]);
-    expect(policy.failureCount('r')).toBe(3);
+    expect(policy.failureCount('r')).toBe(100);
+  });
+
+  it('with a limit, gives up after that many failures in a row', () => {
+    const policy = new RetryPolicy([10, 20], undefined, 3);
+    expect([1, 2, 3, 4].map(() => policy.nextDelay('r', unavailable))).toEqual([10, 20, 20, undefined]);
   });
 
   it('counts each run on its own and does not count failures it will not retry', () => {
-    const policy = new RetryPolicy([10, 20]);
+    const policy = new RetryPolicy([10, 20], undefined, 2);
     expect(policy.nextDelay('a', unavailable)).toBe(10);
     expect(policy.nextDelay('a', new Error('a bug'))).toBeUndefined();
     expect(policy.failureCount('a')).toBe(1);
@@ -51,7 +56,7 @@ describe('RetryPolicy', () => {
   });
 
   it('starts the schedule again after a success', () => {
-    const policy = new RetryPolicy([10, 20]);
+    const policy = new RetryPolicy([10, 20], undefined, 2);
     policy.nextDelay('a', unavailable);
     policy.nextDelay('a', unavailable);
     policy.succeeded('a');

@@ -9,8 +9,12 @@ export const realTimers: Schedule = (fn, ms) => {
   return () => clearTimeout(timer);
 };
 
-/** Pauses before a run continues on its own after a transient failure; more failures than this fail it. */
-export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [5_000, 15_000, 45_000];
+/**
+ * Pauses before a run continues on its own after a transient failure; after the last, it keeps that pause
+ * for as long as the failures last (an outage of any length is a pause, not a failure). Calls inside a
+ * run wait out outages themselves (OutageGate), so this covers what fails outside them.
+ */
+export const TRANSIENT_RETRY_DELAYS_MS: readonly number[] = [5_000, 15_000, 45_000, 60_000];
 
 /** UNAVAILABLE or DEADLINE_EXCEEDED from a peer, or the object store unreachable: worth another try. */
 export function isTransient(error: unknown): boolean {
@@ -20,8 +24,8 @@ export function isTransient(error: unknown): boolean {
 
 /**
  * When a failed run is tried again by itself: transient failures only, after the next pause of the
- * schedule, and no more often than the schedule is long. Counts each run's transient failures since its
- * last success, and owns the timers of the retries it scheduled.
+ * schedule (its last pause repeats), at most `limit` times in a row. Counts each run's transient failures
+ * since its last success, and owns the timers of the retries it scheduled.
  */
 export class RetryPolicy {
   private readonly failures = new Map<string, number>();
@@ -30,6 +34,8 @@ export class RetryPolicy {
   constructor(
     private readonly delaysMs: readonly number[] = TRANSIENT_RETRY_DELAYS_MS,
     private readonly schedule: Schedule = realTimers,
+    /** Transient failures in a row retried before the run fails (default: no limit). */
+    private readonly limit = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Transient failures of `runId` counted so far. */
@@ -39,13 +45,13 @@ export class RetryPolicy {
 
   /**
    * After `runId` failed with `error`: the pause before it is tried again (counting this failure), or
-   * undefined when it should fail for good (not transient, or out of retries).
+   * undefined when it should fail for good (not transient, or past the limit).
    */
   nextDelay(runId: string, error: unknown): number | undefined {
     const attempt = this.failureCount(runId);
-    if (!isTransient(error) || attempt >= this.delaysMs.length) return undefined;
+    if (!isTransient(error) || attempt >= this.limit || this.delaysMs.length === 0) return undefined;
     this.failures.set(runId, attempt + 1);
-    return this.delaysMs[attempt];
+    return this.delaysMs[Math.min(attempt, this.delaysMs.length - 1)];
   }
 
   /** Runs `retry` after `ms`, replacing a retry of the same run not yet due. */

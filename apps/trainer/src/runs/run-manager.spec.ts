@@ -4,6 +4,7 @@ import { ExperimentStopped, type ExperimentResult, type ExperimentState } from '
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlakyStore, manualSchedule, recordingLogger, settle } from '../../test/run-fakes';
 import type { RunExecutor } from '../execution/executor';
+import { WaitStopped } from '../execution/outages';
 import type { Peers } from '../execution/peers';
 import type { ExecutionHooks, ExecutionInput } from '../execution/run-execution';
 import { RunManager } from './run-manager';
@@ -251,29 +252,78 @@ describe('RunManager', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('fails a run whose transient failures outlast the retries', async () => {
+  it('continues a run for as long as its transient failures last; running again, it shows no old error', async () => {
+    const seenWhileRunning: { status: RunStatus; error: string }[] = [];
+    const splitterDown = async () => {
+      const { status, error } = t.manager.get(RUN);
+      seenWhileRunning.push({ status, error });
+      throw Object.assign(new Error('splitter unavailable'), { code: 14 });
+    };
     const t = setup([
-      async () => {
-        throw Object.assign(new Error('splitter unavailable'), { code: 14 });
-      },
-      async () => {
-        throw Object.assign(new Error('splitter unavailable'), { code: 14 });
+      ...Array(6).fill(splitterDown),
+      async (input: ExecutionInput) => {
+        const { status, error } = t.manager.get(RUN);
+        seenWhileRunning.push({ status, error });
+        return trainThroughHooks(input.hooks);
       },
     ]);
     await putRunRecord(t.store, RUN, stored());
     await t.manager.recover();
-    await t.until(
-      'the run is interrupted',
-      () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_INTERRUPTED,
-    );
-    t.timers.fire();
-    await t.until('the run fails', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_FAILED);
-    await settle();
-    expect(await t.record()).toMatchObject({
-      status: RunStatus.RUN_STATUS_FAILED,
-      error: 'splitter unavailable',
+    for (let failure = 1; failure <= 6; failure += 1) {
+      await t.until(
+        `failure ${failure}`,
+        () => t.inputs.length === failure && t.manager.get(RUN).status === RunStatus.RUN_STATUS_INTERRUPTED,
+      );
+      expect(t.manager.get(RUN).error).toBe('splitter unavailable');
+      // More failures than any fixed schedule: the pause repeats, the run is never failed for it.
+      expect(t.timers.pending()).toContain(5);
+      t.timers.fire();
+    }
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(t.inputs).toHaveLength(7);
+    expect(seenWhileRunning).toEqual(Array(7).fill({ status: RunStatus.RUN_STATUS_RUNNING, error: '' }));
+    expect(t.manager.get(RUN)).toMatchObject({ error: '', resumedCount: 6 });
+  });
+
+  it('a run waiting for a dependency says which in its state, and stops saying it when that answers', async () => {
+    let release!: () => void;
+    const t = setup([
+      async (input) => {
+        input.hooks.onWaiting?.('the evaluator at 127.0.0.1:50054');
+        await new Promise<void>((done) => (release = done));
+        input.hooks.onWaiting?.('');
+        return trainThroughHooks(input.hooks);
+      },
+    ]);
+    await putRunRecord(t.store, RUN, stored());
+    await t.manager.recover();
+    await t.until('it waits', () => t.manager.get(RUN).waitingFor !== '' && !!release);
+    expect(t.manager.get(RUN)).toMatchObject({
+      status: RunStatus.RUN_STATUS_RUNNING,
+      waitingFor: 'the evaluator at 127.0.0.1:50054',
     });
-    expect(t.inputs).toHaveLength(2);
+    expect(t.events.at(-1)?.state?.waitingFor).toBe('the evaluator at 127.0.0.1:50054');
+    release();
+    await t.until('the run succeeds', () => t.manager.get(RUN).status === RunStatus.RUN_STATUS_SUCCEEDED);
+    expect(t.manager.get(RUN).waitingFor).toBe('');
+    expect(t.events.filter((e) => e.state).at(-1)?.state?.waitingFor).toBe('');
+  });
+
+  it('a run stopped while it waits for a dependency is interrupted, not failed', async () => {
+    const t = setup([
+      (input) =>
+        new Promise<ExperimentResult>((_, reject) =>
+          input.signal.addEventListener('abort', () =>
+            reject(new WaitStopped('the evaluator at 127.0.0.1:50054')),
+          ),
+        ),
+    ]);
+    await putRunRecord(t.store, RUN, stored());
+    await t.manager.recover();
+    await settle();
+    await t.manager.shutdown();
+    expect(t.manager.get(RUN).status).toBe(RunStatus.RUN_STATUS_INTERRUPTED);
+    expect(unhandled).toEqual([]);
   });
 
   it('cancel stops an active run with the cancelled status; shutdown leaves the others interrupted', async () => {

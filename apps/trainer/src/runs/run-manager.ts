@@ -5,8 +5,9 @@ import { canonicalJson } from '@slca/data';
 import { configOf, ExperimentStopped } from '@slca/engine';
 import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
+import { WaitStopped, type DependencyAddresses } from '../execution/outages';
 import type { Peers } from '../execution/peers';
-import type { ExecutionHooks } from '../execution/run-execution';
+import { outageGate, type ExecutionHooks } from '../execution/run-execution';
 import { checkRunInputs } from '../execution/run-inputs';
 import { experimentOfRecord, runSpecFrom, type RunRequest } from '../execution/run-spec';
 import { executionInput } from './execution-input';
@@ -32,6 +33,8 @@ export interface RunManagerOptions {
   retryDelaysMs?: readonly number[];
   /** Timers of retries and of record writes the store refused (tests pass their own). */
   schedule?: Schedule;
+  /** Where the peers are, named in a run's status while it waits for one. */
+  dependencies?: DependencyAddresses;
 }
 
 /**
@@ -218,19 +221,25 @@ export class RunManager {
   private async execute(id: string, active: ActiveRun): Promise<void> {
     const record = this.get(id);
     record.status = RunStatus.RUN_STATUS_RUNNING;
+    // The failure that interrupted it is over: a running run shows no error, only what it may wait for.
+    record.error = '';
+    record.waitingFor = '';
     record.startedAtMs ||= Date.now();
     await this.persist(record);
+    const hooks = this.hooks(record);
+    const input = executionInput(record, {
+      store: this.options.store,
+      peers: this.options.peers,
+      logger: this.options.logger,
+      signal: active.stop.signal,
+      hooks,
+      dependencies: this.options.dependencies,
+    });
     try {
-      const result = await this.executor.execute(
-        executionInput(record, {
-          store: this.options.store,
-          peers: this.options.peers,
-          logger: this.options.logger,
-          signal: active.stop.signal,
-          hooks: this.hooks(record),
-        }),
+      const result = await this.executor.execute(input);
+      const metrics = await outageGate(input).call('evaluator', () =>
+        this.options.peers.metrics({ runId: id }),
       );
-      const metrics = await this.options.peers.metrics({ runId: id });
       const summary = metrics.metrics;
       if (!summary?.complete) throw new Error(`the evaluator has not seen every task of run ${id}`);
       if (summary.accuracies.join() !== result.accuracies.join())
@@ -253,7 +262,13 @@ export class RunManager {
     } catch (error) {
       this.ended(record, active, error);
     }
+    record.waitingFor = '';
     await this.persist(record);
+    await this.flushLog(id);
+  }
+
+  /** Writes the run's log, or keeps it for the next flush when the store fails. Never rejects. */
+  private async flushLog(id: string): Promise<void> {
     await this.logs.flush(id).catch((error: unknown) =>
       this.options.logger.warn('could not write the run log; keeping it for the next flush', {
         runId: id,
@@ -269,6 +284,10 @@ export class RunManager {
     if (error instanceof ExperimentStopped) {
       record.status = active.reason ?? RunStatus.RUN_STATUS_INTERRUPTED;
       this.log(id, `stopped (${record.status}) at ${error.message.replace('run stopped at ', '')}`);
+    } else if (error instanceof WaitStopped || active.stop.signal.aborted) {
+      // Asked to stop while it waited for a dependency: it continues from its latest checkpoint.
+      record.status = active.reason ?? RunStatus.RUN_STATUS_INTERRUPTED;
+      this.log(id, `stopped (${record.status}) ${(error as Error).message}`);
     } else if (!this.queue.closing && (delay = this.retries.nextDelay(id, error)) !== undefined) {
       // A peer or the store was briefly unreachable: continue from the latest checkpoint shortly.
       record.status = RunStatus.RUN_STATUS_INTERRUPTED;
@@ -301,14 +320,16 @@ export class RunManager {
         const event = progress.event(e);
         if (event) this.events.emit(id, event);
       },
+      // The record is written, or kept to write when the store answers again: training never waits on it
+      // (the checkpoints themselves are found by listing the store).
       onPrepared: async ({ splitId, tasks, backend, lineage }) => {
         Object.assign(record, { splitId, tasks, backend, lineage });
-        await this.save(record);
+        await this.persist(record);
       },
       onCheckpoint: async ({ prefix, seq, state, reason }) => {
         record.latestCheckpoint = prefix;
         record.checkpointSeq = seq;
-        await this.save(record);
+        await this.persist(record);
         this.events.emit(id, {
           checkpoint: { prefix, task: state.task, epoch: state.epoch, step: state.step },
         });
@@ -317,10 +338,14 @@ export class RunManager {
       onEvaluated: async ({ task, accuracy, perTask }) => {
         record.tasksDone = task + 1;
         record.accuracies = [...record.accuracies.slice(0, task), accuracy];
-        await this.save(record);
+        await this.persist(record);
         this.events.emit(id, { evaluated: { task, accuracy, perTask } });
         this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
-        await this.logs.flush(id);
+        await this.flushLog(id);
+      },
+      onWaiting: (waitingFor) => {
+        record.waitingFor = waitingFor;
+        void this.persist(record);
       },
       log: (message) => this.log(id, message),
     };

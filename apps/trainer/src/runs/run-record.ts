@@ -27,6 +27,8 @@ export interface RunRecord {
   resumedCount: number;
   /** What the run runs on (absent in records written before lineage was kept). */
   lineage?: RunLineage;
+  /** What the running run waits for ("the object store at …"); empty or absent when it waits for nothing. */
+  waitingFor?: string;
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -65,5 +67,6 @@ export function toRun(r: RunRecord): Run {
     latestCheckpoint: r.latestCheckpoint,
     resumedCount: r.resumedCount,
     lineage: r.lineage,
+    waitingFor: r.waitingFor ?? '',
   };
 }
