@@ -34,6 +34,8 @@ export interface LocalS3 {
   config: StoreConfig;
   /** The child's process id. */
   pid: number;
+  /** Settles with the child's exit code (null when a signal ended it) whenever it ends, asked to or not. */
+  exited: Promise<number | null>;
   /**
    * Closes the server and waits for the child to exit; resolves with its exit code (0 after a clean
    * shutdown; null when it had to be killed). Safe to call more than once.
@@ -91,6 +93,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
+  // A child that ends by itself (killed, crashed) needs no killing at exit: restarts leave no listeners behind.
+  void exited.then(() => process.removeListener('exit', killOnExit));
 
   let port: number;
   try {
@@ -118,7 +122,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     return stopped;
   };
   if (child.pid === undefined) throw new Error('the local S3 child has no pid');
-  return { endpoint, port, accessKey, secretKey, config, pid: child.pid, stop };
+  return { endpoint, port, accessKey, secretKey, config, pid: child.pid, exited, stop };
 }
 
 function awaitReady(

@@ -51,6 +51,8 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
     ports: DEFAULT_PORTS,
     s3Port: 9000,
     dashboard: { ...credentials, port: 3000 },
+    // A process that dies is started again (with backoff); say so, as `kubectl get pods` would show it.
+    onSupervisor: (message) => process.stderr.write(`stack: ${message}\n`),
   });
   // Everything a tool needs to reach this stack (addresses, keys), readable by this user only.
   const envFile = join(dataDir, 'stack.env');
