@@ -2,6 +2,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
 import { EvaluatorClient, SplitterClient, TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
+import { isUnreachable, waitToReconnect } from './reconnect';
 
 /** A service refused a request; the message is the service's own (status name and details). */
 export class RemoteError extends Error {
@@ -55,37 +56,58 @@ export interface RemoteRunResult {
 }
 
 /**
- * Follows a run's event stream with a progress bar until it ends (reconnecting if the trainer restarts),
- * and returns its final state.
+ * Follows a run's event stream with a progress bar until it ends, and returns its final state. A trainer
+ * that does not answer (stopped, restarting, unreachable) is reported with a countdown and tried again
+ * until it does: its successor continues the run. What the run waits for is printed as it changes.
  */
 export async function followRun(
   trainer: TrainerClient,
   id: string,
   label: string,
   signal?: AbortSignal,
+  address = trainer.address ?? 'the trainer',
 ): Promise<Run> {
   const progress = new ExperimentProgress(label);
   let last: Run | undefined;
+  let failures = 0;
+  let waitingFor = '';
+  const what = `the trainer at ${address}`;
+  const unreachable = async (error: unknown) => {
+    if (signal?.aborted) throw error;
+    if (!isUnreachable(error)) throw new RemoteError(error);
+    failures += 1;
+    await waitToReconnect({ what, error, attempt: failures, signal });
+  };
+  const seen = (run: Run) => {
+    last = run;
+    if ((run.waitingFor ?? '') !== waitingFor) {
+      waitingFor = run.waitingFor ?? '';
+      process.stderr.write(
+        waitingFor ? `\nrun ${id} waits for ${waitingFor}\n` : `\nrun ${id} no longer waits\n`,
+      );
+    }
+  };
   try {
     for (;;) {
       try {
         for await (const { event } of trainer.watchRun({ id }, { signal })) {
           if (!event) continue;
-          if (event.state) last = event.state;
+          if (failures > 0) {
+            process.stderr.write(`slca: ${what} answers again\n`);
+            failures = 0;
+          }
+          if (event.state) seen(event.state);
           if (event.train) progress.update({ phase: 'train', ...event.train });
           if (event.evaluated)
             progress.update({ phase: 'evaluate', tasks: last?.tasks ?? 0, ...event.evaluated });
         }
+        const { run } = await trainer.getRun({ id }, { signal });
+        if (run) seen(run);
       } catch (error) {
-        if (signal?.aborted) throw error;
-        // Only a trainer that went away (restart, rollout) is worth waiting for: its successor continues
-        // the run. Anything else (no such run, a bad id) is the answer.
-        if ((error as { code?: unknown }).code !== grpcStatus.UNAVAILABLE) throw new RemoteError(error);
-        await new Promise((r) => setTimeout(r, 1_000));
+        // Only a trainer that went away is worth waiting for; anything else (no such run, a bad id) is the answer.
+        await unreachable(error);
         continue;
       }
-      const { run } = await trainer.getRun({ id }, { signal });
-      last = run ?? last;
       if (!last || last.status !== RunStatus.RUN_STATUS_INTERRUPTED) break;
     }
   } finally {

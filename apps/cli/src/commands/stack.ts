@@ -122,9 +122,11 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
 }
 
 export async function watchCommand(runId: string, flags: { trainer: string }): Promise<void> {
-  const trainer = new TrainerClient({ address: flags.trainer ?? DEFAULT_TRAINER });
+  const address = flags.trainer ?? DEFAULT_TRAINER;
+  const trainer = new TrainerClient({ address });
   try {
-    const run = await followRun(trainer, runId, runId);
+    process.stderr.write(`watching run ${runId} on the trainer at ${address}\n`);
+    const run = await followRun(trainer, runId, runId, undefined, address);
     process.stdout.write(
       `${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}; A_t ${run.accuracies.map((a) => a.toFixed(2)).join(', ')}\n`,
     );

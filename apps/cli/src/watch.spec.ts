@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_FILES, protoRoot } from '@slca/contracts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../test/run-cli';
+
+/** A port nothing listens on (taken from the kernel, then let go). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A trainer that knows one finished run: enough for `watch` to follow it to its end. */
+async function fakeTrainer(port: number): Promise<grpc.Server> {
+  const definition = protoLoader.loadSync(PROTO_FILES.trainer, {
+    includeDirs: [protoRoot()],
+    longs: Number,
+    enums: String,
+    defaults: true,
+  });
+  const proto = grpc.loadPackageDefinition(definition) as unknown as {
+    slca: { v1: { TrainerService: { service: grpc.ServiceDefinition } } };
+  };
+  const run = { id: 'r-1', status: 'RUN_STATUS_SUCCEEDED', tasks: 2, tasksDone: 2, accuracies: [80, 70] };
+  const server = new grpc.Server();
+  server.addService(proto.slca.v1.TrainerService.service, {
+    watchRun: (call: grpc.ServerWritableStream<{ id: string }, unknown>) => {
+      call.write({ event: { runId: call.request.id, atMs: 1, state: run } });
+      call.end();
+    },
+    getRun: (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, { run }),
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  return server;
+}
+
+const servers: grpc.Server[] = [];
+afterAll(() => {
+  for (const s of servers) s.forceShutdown();
+});
+
+describe('slca watch against a trainer that does not answer', () => {
+  it('says so with a countdown, keeps trying, and follows the run once the trainer is there', async () => {
+    const port = await freePort();
+    const cli = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'apps/cli/src/main.ts'),
+        'watch',
+        'r-1',
+        '--trainer',
+        `127.0.0.1:${port}`,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          FORCE_COLOR: '0',
+          TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    let stdout = '';
+    cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((done) => cli.once('exit', (code) => done(code)));
+    // Two failed tries, each reported with the time to the next: it is trying, not hanging.
+    await new Promise<void>((resolve, reject) => {
+      cli.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if ((stderr.match(/trying again in \d+ s/g) ?? []).length >= 2) resolve();
+      });
+      void exited.then((code) => reject(new Error(`watch exited (${code}) early:\n${stderr}`)));
+    });
+    expect(stderr).toContain(`watching run r-1 on the trainer at 127.0.0.1:${port}`);
+    expect(stderr).toMatch(
+      new RegExp(
+        `slca: the trainer at 127\\.0\\.0\\.1:${port} does not answer \\(UNAVAILABLE: .*\\); trying again in 1 s \\(try 1\\)`,
+      ),
+    );
+    expect(stderr).toMatch(/trying again in 2 s \(try 2\)/);
+
+    servers.push(await fakeTrainer(port));
+    expect(await exited).toBe(0);
+    expect(stdout).toBe('r-1: RUN_STATUS_SUCCEEDED; A_t 80.00, 70.00\n');
+    expect(stderr).toContain(`slca: the trainer at 127.0.0.1:${port} answers again`);
+  }, 120_000);
+});
