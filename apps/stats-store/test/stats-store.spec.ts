@@ -1,5 +1,12 @@
 import { status } from '@grpc/grpc-js';
-import { classStatsFileKey, samplesKey, sha256Hex, statsPrefix, uploadKey } from '@slca/artifacts';
+import {
+  classStatsFileKey,
+  putRunRecord,
+  samplesKey,
+  sha256Hex,
+  statsPrefix,
+  uploadKey,
+} from '@slca/artifacts';
 import {
   type ClassStatisticsRef,
   type GetClassStatisticsResponse,
@@ -38,6 +45,8 @@ beforeAll(async () => {
   stack = await startStack();
   service = await startServiceUnderTest('stats-store', stack, 30_000);
   client = service.client;
+  // The trainer writes a run's record before the run trains; statistics are kept only for such a run.
+  await putRunRecord(stack.store, RUN, { id: RUN });
   // The same backend the service picked, so samples drawn here compare bit for bit.
   await initBackend('auto');
 }, 60_000);
@@ -128,6 +137,14 @@ describe('stats-store over gRPC, as its own process', () => {
     expect(error.code).toBe(status.ALREADY_EXISTS);
     expect(await committed()).toEqual(before);
     expect(new Uint8Array(await stack.store.get(present(first.object).key))).toEqual(statsBytes(3));
+  });
+
+  it('refuses statistics for a run that does not exist with FAILED_PRECONDITION, storing nothing', async () => {
+    const request = await upload(2, statsBytes(2), 'no-such-run');
+    const error = await failure(call('PutClassStatistics', request));
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    expect(error.details).toBe('run no-such-run does not exist: statistics are kept only for a started run');
+    expect(await stack.store.list(statsPrefix('no-such-run'))).toEqual([]);
   });
 
   it('answers INVALID_ARGUMENT naming the field for malformed requests, storing nothing', async () => {

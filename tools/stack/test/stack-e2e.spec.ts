@@ -293,21 +293,28 @@ describe('the local stack', () => {
     expect((await matrixOf('e2e-cancel'))?.accuracies).toEqual(inProcess.accuracies);
   }, 300_000);
 
-  it('the evaluator dying mid-run costs a pause, not the run: it finishes with the same numbers', async () => {
+  it('the evaluator dying mid-run costs a pause, not the run: only the evaluation waits, and the run finishes with the same numbers', async () => {
     const client = trainer();
     await client.startRun(request('e2e-peer'));
     client.close();
     await watch('e2e-peer', (e) => !!e.train && e.train.task === 0 && e.train.step >= 2);
     const port = stack.address('evaluator').split(':').at(-1) as string;
     expect(await stack.kill('evaluator', 'SIGKILL')).toBe('SIGKILL');
-    // Down for longer than the trainer's own retries last, so the run has to be continued from a checkpoint.
-    const down = watch('e2e-peer', (e) => e.state?.status === RunStatus.RUN_STATUS_INTERRUPTED);
-    await down;
+    // The run trains on and then waits at its first evaluation, saying for what; it is not interrupted.
+    const waiting = await watch('e2e-peer', (e) => !!e.state?.waitingFor);
+    const paused = waiting.filter((e) => e.state).at(-1)?.state;
+    expect(paused?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
+    expect(paused?.waitingFor).toBe(`the evaluator at 127.0.0.1:${port}`);
     await stack.startService('evaluator', { SLCA_EVALUATOR_PORT: port });
     const events = await watch('e2e-peer');
     const final = events.filter((e) => e.state).at(-1)?.state;
     expect(final?.status).toBe(RunStatus.RUN_STATUS_SUCCEEDED);
-    expect(final?.resumedCount).toBeGreaterThanOrEqual(1);
+    expect(final?.waitingFor).toBe('');
+    expect(final?.error).toBe('');
+    // Nothing was trained again: no restart from a checkpoint, no step of the first task after the wait.
+    expect(final?.resumedCount).toBe(0);
+    expect(events.some((e) => e.train && e.train.task === 0)).toBe(false);
+    expect(events.every((e) => e.state?.status !== RunStatus.RUN_STATUS_INTERRUPTED)).toBe(true);
     expect((await matrixOf('e2e-peer'))?.accuracies).toEqual(inProcess.accuracies);
   }, 300_000);
 
@@ -330,6 +337,25 @@ describe('the local stack', () => {
       expect(await store.list('runs/e2e-bad/')).toEqual([]);
 
       expect((await status(client.getRun({ id: 'nope' }))).code).toBe(grpc.status.NOT_FOUND);
+      // A negative seed arrives as uint32 (4294967295) and is refused, not run as another seed.
+      const negative = await status(client.startRun({ ...request('e2e-bad'), seed: 4294967295 }));
+      expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(negative.details).toMatch(/^seed: .*\(a negative seed, -1, sent as uint32\?\)$/);
+      // A malformed id is named as the request's field, with the trailer, on every call that takes one.
+      for (const call of [
+        () => client.getRun({ id: 'Bad/Id' }),
+        () => client.cancelRun({ id: 'Bad/Id' }),
+        () => client.resumeRun({ id: 'Bad/Id' }),
+        () => client.getRunArtifacts({ id: 'Bad/Id' }),
+      ]) {
+        const error = (await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as grpc.ServiceError;
+        expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(error.details).toMatch(/^id: "Bad\/Id" must match /);
+        expect(error.metadata.get('x-invalid-field')).toEqual(['id']);
+      }
       expect((await status(client.resumeRun({ id: 'e2e-a' }))).code).toBe(grpc.status.FAILED_PRECONDITION);
       expect((await status(client.cancelRun({ id: 'e2e-a' }))).code).toBe(grpc.status.FAILED_PRECONDITION);
       const clash = await status(client.startRun({ ...request('e2e-a'), seed: 7 }));

@@ -8,6 +8,7 @@ import {
   listClassStatistics,
   putClassStatistics,
   readArtifactManifest,
+  runRecordKey,
   samplesKey,
   sha256Hex,
   STATS_FILE,
@@ -73,6 +74,10 @@ export class StatisticsStoreService {
    */
   async put(request: PutStatistics): Promise<ClassStatisticsRef> {
     const { runId, classLabel, task, count, dim, upload } = request;
+    // Statistics belong to a run the trainer has started (its record is written before it trains). Not
+    // NOT_FOUND: the call asks for nothing that is missing; it is the system's state that does not allow it.
+    if (!(await this.store.exists(runRecordKey(runId))))
+      throw failedPrecondition(`run ${runId} does not exist: statistics are kept only for a started run`);
     const prefix = classStatsPrefix(runId, classLabel);
     if (await artifactExists(this.store, prefix)) {
       const committed = await readArtifactManifest<StatisticsMeta>(this.store, prefix);

@@ -47,6 +47,18 @@ describe('runSpecFrom: a StartRun request becomes a run', () => {
     [{ benchmark: 'cifar100', method: 'slca-noln' }, 'method'],
     [{ method: 'ewc' }, 'method'],
     [{ seed: -1 }, 'seed'],
+    [{ seed: 4294967295 }, 'seed'],
+    [{ seed: 2 ** 31 }, 'seed'],
+    [{ seed: 1.5 }, 'seed'],
+    [
+      {
+        seed: 4294967295,
+        benchmark: '',
+        method: '',
+        experimentJson: '{"extends":"embedded/vit-emoji/slca"}',
+      },
+      'seed',
+    ],
     [{ epochs: 1.5 }, 'epochs'],
     [{ checkpointEvery: -3 }, 'checkpoint_every'],
     [{ tags: ['ok', ''] }, 'tags'],
@@ -60,6 +72,14 @@ describe('runSpecFrom: a StartRun request becomes a run', () => {
     expect(() => runSpecFrom(request(over as Partial<RunRequest>), defaults)).toThrow(
       expect.objectContaining({ field, code: 'invalid_argument' }),
     );
+  });
+
+  it('refuses a negative seed that arrives as uint32 (−1 → 4294967295), saying what it likely was', () => {
+    expect(() => runSpecFrom(request({ seed: 4294967295 }), defaults)).toThrow(
+      'seed: must be an integer in [0, 2^31 − 1] (larger seeds go in experiment_json), got 4294967295 ' +
+        '(a negative seed, -1, sent as uint32?)',
+    );
+    expect(runSpecFrom(request({ seed: 2 ** 31 - 1 }), defaults).seed).toBe(2 ** 31 - 1);
   });
 
   it('names the exact setting that is wrong', () => {

@@ -28,6 +28,13 @@ export class RunSpecError extends Error {
   }
 }
 
+/**
+ * The largest seed the request's `seed` field takes. The field is a uint32 on the wire, where a client's
+ * −1 arrives as 4294967295: no value from 2^31 up is taken from it, so a negative seed is refused rather
+ * than run as another one. Larger seeds (up to 2^32 − 1) go in `experiment_json`, whose JSON keeps the sign.
+ */
+export const MAX_REQUEST_SEED = 0x7fffffff;
+
 /** A catalogue benchmark id, as run records name it. */
 export type Benchmark = ExperimentSpec['benchmark'];
 
@@ -119,8 +126,6 @@ function legacyExperiment(req: RunRequest): ExperimentSpec {
       `unknown method "${req.method}" for ${benchmark.id}; known: ${benchmark.methods.join(', ')}`,
     );
   const method = req.method as Method;
-  if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 0xffffffff)
-    throw new RunSpecError('seed', `must be an integer in [0, 2^32), got ${req.seed}`);
   const base = configurationSpec(configurationId(benchmark.id, benchmark.backbones[0], method), req.seed);
   let config = configOf(base);
   if (req.epochs > 0) {
@@ -162,6 +167,16 @@ export function runSpecFrom(
   const runId = req.runId || defaults.newId();
   const idProblem = runIdProblem(runId);
   if (idProblem) throw new RunSpecError('run_id', idProblem);
+  if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > MAX_REQUEST_SEED) {
+    const asUint32 =
+      Number.isInteger(req.seed) && req.seed > MAX_REQUEST_SEED && req.seed <= 0xffffffff
+        ? ` (a negative seed, ${req.seed - 2 ** 32}, sent as uint32?)`
+        : '';
+    throw new RunSpecError(
+      'seed',
+      `must be an integer in [0, 2^31 − 1] (larger seeds go in experiment_json), got ${req.seed}${asUint32}`,
+    );
+  }
   if (!Number.isInteger(req.epochs) || req.epochs < 0)
     throw new RunSpecError('epochs', `must be 0 (the default) or a positive integer, got ${req.epochs}`);
   if (!Number.isInteger(req.checkpointEvery) || req.checkpointEvery < 0)

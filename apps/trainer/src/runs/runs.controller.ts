@@ -18,6 +18,7 @@ import {
   type WatchRunRequest,
   type WatchRunResponse,
 } from '@slca/contracts';
+import { runIdProblem } from '@slca/engine';
 import { invalidArgument } from '@slca/service-kit';
 import { Observable } from 'rxjs';
 import { catalogResponse } from '../catalog/catalog';
@@ -27,8 +28,14 @@ import { TERMINAL, toRun } from './run-record';
 
 export const RUN_MANAGER = Symbol('run-manager');
 
+/**
+ * A run id from a request, checked here so that a refusal names the request's field (`id`, with the
+ * x-invalid-field trailer), not the name the object layout gives it inside the code (`runId`).
+ */
 function requireId(id: string, field = 'id'): string {
   if (!id) throw invalidArgument(field, 'is required');
+  const problem = runIdProblem(id);
+  if (problem) throw invalidArgument(field, problem);
   return id;
 }
 
