@@ -70,10 +70,11 @@ const depConstraints = [
       'layer:service-kit',
     ],
   },
-  // The dashboard reads the contracts, the metrics' formulas and the object layout; no Nest.
+  // The dashboard reads the contracts, the metrics' formulas and the object layout, and calls the services
+  // through the generated clients (`@slca/service-kit/client`); no Nest (see the import rule below).
   {
     sourceTag: 'scope:dashboard',
-    onlyDependOnLibsWithTags: ['layer:contracts', 'layer:metrics', 'layer:artifacts'],
+    onlyDependOnLibsWithTags: ['layer:contracts', 'layer:metrics', 'layer:artifacts', 'layer:service-kit'],
     bannedExternalImports: ['@nestjs/*'],
   },
   {

@@ -20,6 +20,29 @@ export default [
   ...baseConfig,
   { ignores: ['.next/**', 'next-env.d.ts'] },
   {
+    // The entry points of service-kit and contracts load NestJS; the dashboard takes their Nest-free ones.
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@slca/service-kit',
+              message: 'It loads NestJS: import the clients from @slca/service-kit/client.',
+            },
+            {
+              name: '@slca/contracts',
+              allowTypeImports: true,
+              message:
+                'Its runtime entry loads NestJS: import types only, or values from @slca/contracts/grpc.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts', 'src/**/*.tsx'],
     rules: {
       'no-restricted-syntax': [

@@ -7,9 +7,15 @@ const workspaceRoot = resolve(process.cwd(), '..', '..');
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: ['@slca/metrics', '@slca/artifacts', '@slca/data'],
+  transpilePackages: [
+    '@slca/metrics',
+    '@slca/artifacts',
+    '@slca/data',
+    '@slca/service-kit',
+    '@slca/contracts',
+  ],
   // Native or dynamically loading server packages stay plain `require`s at run time.
-  serverExternalPackages: ['@grpc/grpc-js', '@grpc/proto-loader', 'minio', 'sharp'],
+  serverExternalPackages: ['@grpc/grpc-js', '@grpc/proto-loader', 'grpc-health-check', 'minio', 'sharp'],
   turbopack: { root: workspaceRoot },
   outputFileTracingRoot: workspaceRoot,
   // The Nx `typecheck` target type-checks the project (tests included); the build does not repeat it.

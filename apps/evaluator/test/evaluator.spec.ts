@@ -17,11 +17,7 @@ import {
   writeArtifact,
   type AccuracyRow,
 } from '@slca/artifacts';
-import {
-  type EvaluateCheckpointRequest,
-  type EvaluateCheckpointResponse,
-  type GetRunMetricsResponse,
-} from '@slca/contracts';
+import { type EvaluateCheckpointRequest } from '@slca/contracts';
 import { buildSplit, Mt19937, readFolderDataset, remapLabels, type DatasetSplit } from '@slca/data';
 import {
   DEFAULT_ALIGNMENT,
@@ -38,7 +34,7 @@ import {
   type VitArch,
 } from '@slca/engine';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow } from '@slca/metrics';
-import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePredictions } from '../src/evaluation/predictions';
@@ -82,8 +78,8 @@ const experiment: ExperimentConfig = {
 };
 
 let stack: Stack;
-let service: ServiceUnderTest;
-let client: GrpcClient;
+let service: ServiceUnderTest<'evaluator'>;
+let client: ServiceUnderTest<'evaluator'>['client'];
 let split: DatasetSplit;
 let test: ImageSet;
 const models: EvalModel[] = [];
@@ -182,14 +178,13 @@ afterAll(async () => {
 });
 
 const evaluate = (request: Partial<EvaluateCheckpointRequest>) =>
-  client.unary<object, EvaluateCheckpointResponse>('EvaluateCheckpoint', {
+  client.evaluateCheckpoint({
     runId: RUN,
     task: 0,
     checkpointPrefix: modelPrefix(RUN, 0),
     ...request,
   });
-const metricsOf = async (runId: string) =>
-  present((await client.unary<object, GetRunMetricsResponse>('GetRunMetrics', { runId })).metrics);
+const metricsOf = async (runId: string) => present((await client.getRunMetrics({ runId })).metrics);
 
 async function expectInvalid(promise: Promise<unknown>, field: string) {
   const error = await failure(promise);

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { getBackbone } from '@slca/artifacts';
-import type { GetBackboneResponse, ListBackbonesResponse, RegisterBackboneResponse } from '@slca/contracts';
+
 import { backboneFromBytes, EMBEDDED_ARCH, loadEmbeddedBackbone, prepareBackbone } from '@slca/engine';
-import { INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
+import { INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failure,
@@ -20,8 +20,8 @@ const fixtures = resolve(__dirname, '../../../libs/engine/test/fixtures/torch');
 const tinyArch = JSON.stringify({ imageSize: 8, patchSize: 4, dim: 8, depth: 1, heads: 2, mlpDim: 16 });
 
 let stack: ObjectStoreFixture;
-let service: ServiceUnderTest;
-let client: GrpcClient;
+let service: ServiceUnderTest<'splitter'>;
+let client: ServiceUnderTest<'splitter'>['client'];
 let dir: string;
 
 beforeAll(async () => {
@@ -36,14 +36,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const call = <Res extends object>(method: string, request: object) =>
-  client.unary<object, Res>(method, request);
 const register = (name: string, path: string, arch = tinyArch) =>
-  call<RegisterBackboneResponse>('RegisterBackbone', { name, arch, path });
+  client.registerBackbone({ name, arch, path });
 
 describe('the backbone registry over gRPC', () => {
   it('registers the embedded backbone by itself; its stored weights are the shipped values bit for bit', async () => {
-    const { backbone } = await call<GetBackboneResponse>('GetBackbone', { name: 'vit-emoji' });
+    const { backbone } = await client.getBackbone({ name: 'vit-emoji' });
     const stored = present(backbone);
     expect(stored.archName).toBe('vit-emoji');
     const bytes = await (await getBackbone(stack.store, 'vit-emoji')).read();
@@ -70,7 +68,7 @@ describe('the backbone registry over gRPC', () => {
     expect(
       present((await register('tiny-torch', join(fixtures, 'vit-tiny.pt'))).backbone).registeredAtMs,
     ).toBe(fromTorch.registeredAtMs);
-    const { backbones } = await call<ListBackbonesResponse>('ListBackbones', {});
+    const { backbones } = await client.listBackbones({});
     expect(backbones.map((b) => b.name)).toEqual(
       expect.arrayContaining(['tiny-moco', 'tiny-st', 'tiny-torch', 'vit-emoji']),
     );
@@ -104,16 +102,16 @@ describe('the backbone registry over gRPC', () => {
       status.INVALID_ARGUMENT,
     );
     for (const name of ['tiny-wide', 'evil', 'junk', 'tiny-bad', 'tiny-rel'])
-      expect((await failure(call('GetBackbone', { name }))).code).toBe(status.NOT_FOUND);
+      expect((await failure(client.getBackbone({ name }))).code).toBe(status.NOT_FOUND);
   });
 
   it('other weights under a registered name are ALREADY_EXISTS, and the stored weights stay', async () => {
     const other = join(dir, 'other.safetensors');
     copyFileSync(join(fixtures, 'vit-tiny-f16.safetensors'), other);
-    const before = present((await call<GetBackboneResponse>('GetBackbone', { name: 'tiny-st' })).backbone);
+    const before = present((await client.getBackbone({ name: 'tiny-st' })).backbone);
     const clash = await failure(register('tiny-st', other));
     expect(clash.code).toBe(status.ALREADY_EXISTS);
-    const after = present((await call<GetBackboneResponse>('GetBackbone', { name: 'tiny-st' })).backbone);
+    const after = present((await client.getBackbone({ name: 'tiny-st' })).backbone);
     expect(after.digest).toBe(before.digest);
   });
 });

@@ -4,16 +4,9 @@ import { status } from '@grpc/grpc-js';
 import { sha256Hex, splitFileKey } from '@slca/artifacts';
 import {
   type CreateSplitRequest,
-  type CreateSplitResponse,
   type Dataset,
-  type GetDatasetResponse,
-  type GetSplitResponse,
   type ImportBenchmarkDatasetRequest,
-  type ImportBenchmarkDatasetResponse,
-  type ImportEmbeddedDatasetResponse,
   type ImportFolderDatasetRequest,
-  type ImportFolderDatasetResponse,
-  type ListDatasetsResponse,
 } from '@slca/contracts';
 import {
   buildSplit,
@@ -24,7 +17,7 @@ import {
   type ImportFormat,
 } from '@slca/data';
 import { EMBEDDED_ARCH } from '@slca/engine';
-import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -37,8 +30,8 @@ import {
 } from '@slca/stack';
 
 let stack: Stack;
-let service: ServiceUnderTest;
-let client: GrpcClient;
+let service: ServiceUnderTest<'splitter'>;
+let client: ServiceUnderTest<'splitter'>['client'];
 /** The service's TMPDIR, to see that benchmark imports leave no temporary folder behind. */
 let serviceTmp: string;
 
@@ -57,9 +50,6 @@ afterAll(async () => {
   // SIGTERM drains and exits cleanly.
   expect(code).toBe(0);
 });
-
-const call = <Res extends object>(method: string, request: object) =>
-  client.unary<object, Res>(method, request);
 
 /** A tiny PNG whose colour encodes (class, index), so every file differs. */
 const png = (c: number, i: number) =>
@@ -169,7 +159,7 @@ describe('splitter over gRPC, as its own process', () => {
   it('refuses bad folder imports with the field named, and stores nothing', async () => {
     const good = await writeFolder(join(stack.directory, 'good'), ['apple', 'pear']);
     const request = (over: Partial<ImportFolderDatasetRequest>) =>
-      call('ImportFolderDataset', { name: 'fruit', path: good, imageSize: 8, ...over });
+      client.importFolderDataset({ name: 'fruit', path: good, imageSize: 8, ...over });
     await expectInvalid(request({ name: '' }), 'name');
     await expectInvalid(request({ name: 'Fruit/../x' }), 'name');
     await expectInvalid(request({ path: '' }), 'path');
@@ -197,7 +187,7 @@ describe('splitter over gRPC, as its own process', () => {
   let fruit: Dataset;
   it('imports a folder dataset, idempotently, and refuses other files under the same name', async () => {
     const dir = await writeFolder(join(stack.directory, 'fruit'), ['apple', 'pear', 'plum', 'fig'], 3, 2);
-    const response = await call<ImportFolderDatasetResponse>('ImportFolderDataset', {
+    const response = await client.importFolderDataset({
       name: 'fruit',
       path: dir,
       imageSize: 16,
@@ -219,7 +209,7 @@ describe('splitter over gRPC, as its own process', () => {
     for (const file of present(fruit.artifact).files.slice(0, 3))
       expect(sha256Hex(await stack.store.get(file.key))).toBe(file.sha256);
 
-    const again = await call<ImportFolderDatasetResponse>('ImportFolderDataset', {
+    const again = await client.importFolderDataset({
       name: 'fruit',
       path: dir,
       imageSize: 16,
@@ -230,23 +220,21 @@ describe('splitter over gRPC, as its own process', () => {
 
     const other = await writeFolder(join(stack.directory, 'other'), ['apple', 'pear']);
     const before = await storedKeys('datasets/');
-    const error = await failure(call('ImportFolderDataset', { name: 'fruit', path: other, imageSize: 16 }));
+    const error = await failure(client.importFolderDataset({ name: 'fruit', path: other, imageSize: 16 }));
     expect(error.code).toBe(status.ALREADY_EXISTS);
     expect(await storedKeys('datasets/')).toEqual(before);
   });
 
   it('gets and lists datasets; NOT_FOUND for an unknown one', async () => {
-    expect((await call<GetDatasetResponse>('GetDataset', { name: 'fruit' })).dataset).toEqual(fruit);
-    expect((await call<ListDatasetsResponse>('ListDatasets', {})).datasets.map((d) => d.name)).toContain(
-      'fruit',
-    );
-    expect((await failure(call('GetDataset', { name: 'nope' }))).code).toBe(status.NOT_FOUND);
-    await expectInvalid(call('GetDataset', { name: '' }), 'name');
+    expect((await client.getDataset({ name: 'fruit' })).dataset).toEqual(fruit);
+    expect((await client.listDatasets({})).datasets.map((d) => d.name)).toContain('fruit');
+    expect((await failure(client.getDataset({ name: 'nope' }))).code).toBe(status.NOT_FOUND);
+    await expectInvalid(client.getDataset({ name: '' }), 'name');
   });
 
   it('creates a split as buildSplit cuts it, idempotently; refuses bad sizes and unknown datasets', async () => {
     const request: CreateSplitRequest = { dataset: 'fruit', seed: 1993, initClasses: 2, increment: 1 };
-    const { split } = await call<CreateSplitResponse>('CreateSplit', request);
+    const { split } = await client.createSplit(request);
     const manifest = await readFolderDataset(join(stack.directory, 'fruit'), 'fruit', { imageSize: 16 });
     const expected = buildSplit(manifest, 1993, 2, 1);
     expect(split).toMatchObject({
@@ -264,32 +252,32 @@ describe('splitter over gRPC, as its own process', () => {
       })),
     );
     expect(present(present(split).artifact).prefix).toBe(`splits/${expected.id}`);
-    expect((await call<CreateSplitResponse>('CreateSplit', request)).split).toEqual(split);
-    expect((await call<GetSplitResponse>('GetSplit', { id: expected.id })).split).toEqual(split);
+    expect((await client.createSplit(request)).split).toEqual(split);
+    expect((await client.getSplit({ id: expected.id })).split).toEqual(split);
 
     const before = await storedKeys('splits/');
-    await expectInvalid(call('CreateSplit', { ...request, initClasses: 0 }), 'init_classes');
-    await expectInvalid(call('CreateSplit', { ...request, initClasses: -3 }), 'init_classes');
-    await expectInvalid(call('CreateSplit', { ...request, initClasses: 5 }), 'init_classes', /4 classes/);
-    await expectInvalid(call('CreateSplit', { ...request, increment: 0 }), 'increment');
-    await expectInvalid(call('CreateSplit', { ...request, increment: 9 }), 'increment', /4 classes/);
-    await expectInvalid(call('CreateSplit', { ...request, dataset: 'Fruit' }), 'dataset');
-    expect((await failure(call('CreateSplit', { ...request, dataset: 'nope' }))).code).toBe(status.NOT_FOUND);
+    await expectInvalid(client.createSplit({ ...request, initClasses: 0 }), 'init_classes');
+    await expectInvalid(client.createSplit({ ...request, initClasses: -3 }), 'init_classes');
+    await expectInvalid(client.createSplit({ ...request, initClasses: 5 }), 'init_classes', /4 classes/);
+    await expectInvalid(client.createSplit({ ...request, increment: 0 }), 'increment');
+    await expectInvalid(client.createSplit({ ...request, increment: 9 }), 'increment', /4 classes/);
+    await expectInvalid(client.createSplit({ ...request, dataset: 'Fruit' }), 'dataset');
+    expect((await failure(client.createSplit({ ...request, dataset: 'nope' }))).code).toBe(status.NOT_FOUND);
     expect(await storedKeys('splits/')).toEqual(before);
 
-    expect((await failure(call('GetSplit', { id: 'fruit.seed1.init1.inc1' }))).code).toBe(status.NOT_FOUND);
-    await expectInvalid(call('GetSplit', { id: '' }), 'id');
+    expect((await failure(client.getSplit({ id: 'fruit.seed1.init1.inc1' }))).code).toBe(status.NOT_FOUND);
+    await expectInvalid(client.getSplit({ id: '' }), 'id');
   });
 
   it('answers DATA_LOSS when a stored split no longer matches its manifest', async () => {
-    const { split } = await call<CreateSplitResponse>('CreateSplit', {
+    const { split } = await client.createSplit({
       dataset: 'fruit',
       seed: 7,
       initClasses: 1,
       increment: 1,
     });
     await stack.store.put(splitFileKey(present(split).id, 'split.json'), Buffer.from('{"tampered":true}\n'));
-    const error = await failure(call('GetSplit', { id: present(split).id }));
+    const error = await failure(client.getSplit({ id: present(split).id }));
     expect(error.code).toBe(status.DATA_LOSS);
     expect(error.details).toContain('split.json');
   });
@@ -298,7 +286,7 @@ describe('splitter over gRPC, as its own process', () => {
   it('imports a CIFAR-100 binary release and a CUB-200-2011 folder as the library does; lists, gets and splits them', async () => {
     const cifarDir = writeCifar(join(stack.directory, 'cifar-100-binary'));
     const importCifar = () =>
-      call<ImportBenchmarkDatasetResponse>('ImportBenchmarkDataset', {
+      client.importBenchmarkDataset({
         name: 'cifar-tiny',
         format: 'cifar100',
         path: cifarDir,
@@ -324,7 +312,7 @@ describe('splitter over gRPC, as its own process', () => {
 
     const cubDir = await writeCub(join(stack.directory, 'CUB_200_2011'));
     const importCub = () =>
-      call<ImportBenchmarkDatasetResponse>('ImportBenchmarkDataset', {
+      client.importBenchmarkDataset({
         name: 'cub-tiny',
         format: 'cub200',
         path: cubDir,
@@ -354,16 +342,16 @@ describe('splitter over gRPC, as its own process', () => {
     expect((await importCifar()).dataset).toEqual(cifar);
     expect((await importCub()).dataset).toEqual(cub);
 
-    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cifar-tiny' })).dataset).toEqual(cifar);
-    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cub-tiny' })).dataset).toEqual(cub);
-    const listed = (await call<ListDatasetsResponse>('ListDatasets', {})).datasets;
+    expect((await client.getDataset({ name: 'cifar-tiny' })).dataset).toEqual(cifar);
+    expect((await client.getDataset({ name: 'cub-tiny' })).dataset).toEqual(cub);
+    const listed = (await client.listDatasets({})).datasets;
     expect(listed.filter((d) => d.name.endsWith('-tiny'))).toEqual([cifar, cub]);
 
     for (const [dataset, manifest, init, increment] of [
       ['cifar-tiny', cifarManifest, 10, 10],
       ['cub-tiny', cubManifest, 1, 1],
     ] as const) {
-      const { split } = await call<CreateSplitResponse>('CreateSplit', {
+      const { split } = await client.createSplit({
         dataset,
         seed: 1993,
         initClasses: init,
@@ -381,9 +369,9 @@ describe('splitter over gRPC, as its own process', () => {
   it("refuses bad benchmark imports with the field named and the importer's message, and stores nothing", async () => {
     const cifarDir = join(stack.directory, 'cifar-100-binary');
     const request = (over: Partial<ImportBenchmarkDatasetRequest>) =>
-      call('ImportBenchmarkDataset', { name: 'cifar-bad', format: 'cifar100', path: cifarDir, ...over });
+      client.importBenchmarkDataset({ name: 'cifar-bad', format: 'cifar100', path: cifarDir, ...over });
     const before = await storedKeys('datasets/');
-    const listedBefore = (await call<ListDatasetsResponse>('ListDatasets', {})).datasets;
+    const listedBefore = (await client.listDatasets({})).datasets;
 
     await expectInvalid(
       request({ format: 'mnist' }),
@@ -419,14 +407,14 @@ describe('splitter over gRPC, as its own process', () => {
     expect(error.code).toBe(status.ALREADY_EXISTS);
 
     expect(await storedKeys('datasets/')).toEqual(before);
-    expect((await call<ListDatasetsResponse>('ListDatasets', {})).datasets).toEqual(listedBefore);
-    expect((await call<GetDatasetResponse>('GetDataset', { name: 'cifar-tiny' })).dataset).toEqual(cifar);
+    expect((await client.listDatasets({})).datasets).toEqual(listedBefore);
+    expect((await client.getDataset({ name: 'cifar-tiny' })).dataset).toEqual(cifar);
     expect(readdirSync(serviceTmp).filter((f) => f.startsWith('slca-import-'))).toEqual([]);
   });
 
   it('imports the embedded benchmark once, at the size the engine decodes it, then again for free', async () => {
     const started = performance.now();
-    const { dataset } = await call<ImportEmbeddedDatasetResponse>('ImportEmbeddedDataset', {});
+    const { dataset } = await client.importEmbeddedDataset({});
     const firstMs = performance.now() - started;
     const shipped = loadSplitEmojiManifest();
     expect(dataset).toMatchObject({
@@ -439,7 +427,7 @@ describe('splitter over gRPC, as its own process', () => {
     expect(present(dataset).classes.every((c) => c.trainCount > 0 && c.testCount > 0)).toBe(true);
 
     const again = performance.now();
-    expect((await call<ImportEmbeddedDatasetResponse>('ImportEmbeddedDataset', {})).dataset).toEqual(dataset);
+    expect((await client.importEmbeddedDataset({})).dataset).toEqual(dataset);
     const secondMs = performance.now() - again;
     console.log(
       `embedded import: ${present(present(dataset).artifact).files.length} objects in ${Math.round(firstMs)} ms; again in ${Math.round(secondMs)} ms`,

@@ -7,14 +7,7 @@ import {
   statsPrefix,
   uploadKey,
 } from '@slca/artifacts';
-import {
-  type ClassStatisticsRef,
-  type GetClassStatisticsResponse,
-  type ListClassStatisticsResponse,
-  type PutClassStatisticsRequest,
-  type PutClassStatisticsResponse,
-  type SampleFeaturesResponse,
-} from '@slca/contracts';
+import { type ClassStatisticsRef, type PutClassStatisticsRequest } from '@slca/contracts';
 import { Mt19937 } from '@slca/data';
 import {
   classStatistics,
@@ -23,7 +16,7 @@ import {
   initBackend,
   sampleClass,
 } from '@slca/engine';
-import { checkHealth, INVALID_FIELD_METADATA_KEY, type GrpcClient } from '@slca/service-kit';
+import { checkHealth, INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failure,
@@ -38,8 +31,8 @@ const RUN = 'run-stats';
 const DIM = 4;
 
 let stack: Stack;
-let service: ServiceUnderTest;
-let client: GrpcClient;
+let service: ServiceUnderTest<'stats-store'>;
+let client: ServiceUnderTest<'stats-store'>['client'];
 
 beforeAll(async () => {
   stack = await startStack();
@@ -56,9 +49,6 @@ afterAll(async () => {
   await stack?.close();
   expect(code).toBe(0);
 });
-
-const call = <Res extends object>(method: string, request: object) =>
-  client.unary<object, Res>(method, request);
 
 /** Statistics of `label` from 12 seeded random feature rows, as the engine computes and encodes them. */
 function statsBytes(label: number, seed = label): Uint8Array {
@@ -103,7 +93,7 @@ describe('stats-store over gRPC, as its own process', () => {
   it('commits an upload after checking it, removes the upload, and accepts the same digest again', async () => {
     const bytes = statsBytes(3);
     const request = await upload(3, bytes);
-    const { statistics } = await call<PutClassStatisticsResponse>('PutClassStatistics', request);
+    const { statistics } = await client.putClassStatistics(request);
     first = present(statistics);
     expect(first).toEqual({
       runId: RUN,
@@ -117,23 +107,20 @@ describe('stats-store over gRPC, as its own process', () => {
     expect(await stack.store.exists(present(request.upload).key)).toBe(false);
 
     // A retry after success (upload already gone) and a fresh upload of the same bytes both pass.
-    expect((await call<PutClassStatisticsResponse>('PutClassStatistics', request)).statistics).toEqual(first);
+    expect((await client.putClassStatistics(request)).statistics).toEqual(first);
     const again = await upload(3, bytes);
-    expect((await call<PutClassStatisticsResponse>('PutClassStatistics', again)).statistics).toEqual(first);
+    expect((await client.putClassStatistics(again)).statistics).toEqual(first);
     expect(await stack.store.exists(present(again.upload).key)).toBe(false);
 
-    expect(
-      (await call<GetClassStatisticsResponse>('GetClassStatistics', { runId: RUN, classLabel: 3 }))
-        .statistics,
-    ).toEqual(first);
-    await call('PutClassStatistics', await upload(1, statsBytes(1)));
-    const listed = await call<ListClassStatisticsResponse>('ListClassStatistics', { runId: RUN });
+    expect((await client.getClassStatistics({ runId: RUN, classLabel: 3 })).statistics).toEqual(first);
+    await client.putClassStatistics(await upload(1, statsBytes(1)));
+    const listed = await client.listClassStatistics({ runId: RUN });
     expect(listed.statistics.map((s) => s.classLabel)).toEqual([1, 3]);
   });
 
   it('refuses different statistics for a committed class with ALREADY_EXISTS', async () => {
     const before = await committed();
-    const error = await failure(call('PutClassStatistics', await upload(3, statsBytes(3, 99))));
+    const error = await failure(client.putClassStatistics(await upload(3, statsBytes(3, 99))));
     expect(error.code).toBe(status.ALREADY_EXISTS);
     expect(await committed()).toEqual(before);
     expect(new Uint8Array(await stack.store.get(present(first.object).key))).toEqual(statsBytes(3));
@@ -141,7 +128,7 @@ describe('stats-store over gRPC, as its own process', () => {
 
   it('refuses statistics for a run that does not exist with FAILED_PRECONDITION, storing nothing', async () => {
     const request = await upload(2, statsBytes(2), 'no-such-run');
-    const error = await failure(call('PutClassStatistics', request));
+    const error = await failure(client.putClassStatistics(request));
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(error.details).toBe('run no-such-run does not exist: statistics are kept only for a started run');
     expect(await stack.store.list(statsPrefix('no-such-run'))).toEqual([]);
@@ -150,8 +137,7 @@ describe('stats-store over gRPC, as its own process', () => {
   it('answers INVALID_ARGUMENT naming the field for malformed requests, storing nothing', async () => {
     const before = await committed();
     const good = await upload(5, statsBytes(5));
-    const put = (over: Partial<PutClassStatisticsRequest>) =>
-      call('PutClassStatistics', { ...good, ...over });
+    const put = (over: Partial<PutClassStatisticsRequest>) => client.putClassStatistics({ ...good, ...over });
     await expectInvalid(put({ runId: '' }), 'run_id');
     await expectInvalid(put({ runId: 'Run/1' }), 'run_id');
     await expectInvalid(put({ classLabel: -1 }), 'class_label');
@@ -179,21 +165,21 @@ describe('stats-store over gRPC, as its own process', () => {
     const asymmetric = new Float64Array(statsBytes(6).slice().buffer);
     asymmetric[DIM + 1] += 0.5; // covariance[0][1] no longer equals covariance[1][0]
     await expectInvalid(
-      call('PutClassStatistics', await upload(6, new Uint8Array(asymmetric.buffer))),
+      client.putClassStatistics(await upload(6, new Uint8Array(asymmetric.buffer))),
       'upload',
       /class 6: covariance is not symmetric/,
     );
     const indefinite = new Float64Array(DIM + DIM * DIM);
     for (let i = 0; i < DIM; i++) indefinite[DIM + i * DIM + i] = i === 2 ? -1 : 1;
     await expectInvalid(
-      call('PutClassStatistics', await upload(7, new Uint8Array(indefinite.buffer))),
+      client.putClassStatistics(await upload(7, new Uint8Array(indefinite.buffer))),
       'upload',
       /class 7/,
     );
     const nonFinite = new Float64Array(statsBytes(8).slice().buffer);
     nonFinite[0] = Number.NaN;
     await expectInvalid(
-      call('PutClassStatistics', await upload(8, new Uint8Array(nonFinite.buffer))),
+      client.putClassStatistics(await upload(8, new Uint8Array(nonFinite.buffer))),
       'upload',
       /class 8: non-finite/,
     );
@@ -206,15 +192,15 @@ describe('stats-store over gRPC, as its own process', () => {
     const tampered = Buffer.from(statsBytes(9));
     tampered[0] ^= 1;
     await stack.store.put(present(request.upload).key, tampered);
-    const error = await failure(call('PutClassStatistics', request));
+    const error = await failure(client.putClassStatistics(request));
     expect(error.code).toBe(status.DATA_LOSS);
     expect(error.details).toContain(present(request.upload).key);
     expect(error.details).toContain(present(request.upload).sha256);
     expect(error.details).toContain(sha256Hex(tampered));
 
     await stack.store.remove(present(request.upload).key);
-    expect((await failure(call('PutClassStatistics', request))).code).toBe(status.NOT_FOUND);
-    expect((await failure(call('GetClassStatistics', { runId: RUN, classLabel: 9 }))).code).toBe(
+    expect((await failure(client.putClassStatistics(request))).code).toBe(status.NOT_FOUND);
+    expect((await failure(client.getClassStatistics({ runId: RUN, classLabel: 9 }))).code).toBe(
       status.NOT_FOUND,
     );
     expect(await committed()).toEqual(before);
@@ -224,7 +210,7 @@ describe('stats-store over gRPC, as its own process', () => {
     const labels = [3, 1];
     const perClass = 5;
     const seed = 1993;
-    const response = await call<SampleFeaturesResponse>('SampleFeatures', {
+    const response = await client.sampleFeatures({
       runId: RUN,
       classLabels: labels,
       samplesPerClass: perClass,
@@ -257,13 +243,13 @@ describe('stats-store over gRPC, as its own process', () => {
     expect((await stack.store.get(present(response.samples).key)).equals(expectedBytes)).toBe(true);
     // The same draw again lands on the same object.
     expect(
-      await call('SampleFeatures', { runId: RUN, classLabels: labels, samplesPerClass: perClass, seed }),
+      await client.sampleFeatures({ runId: RUN, classLabels: labels, samplesPerClass: perClass, seed }),
     ).toEqual(response);
   });
 
   it('refuses bad sample requests and answers DATA_LOSS when stored statistics were tampered with', async () => {
     const sample = (over: object) =>
-      call('SampleFeatures', { runId: RUN, classLabels: [1, 3], samplesPerClass: 4, seed: 1, ...over });
+      client.sampleFeatures({ runId: RUN, classLabels: [1, 3], samplesPerClass: 4, seed: 1, ...over });
     await expectInvalid(sample({ classLabels: [] }), 'class_labels');
     await expectInvalid(sample({ classLabels: [1, 1] }), 'class_labels', /twice/);
     await expectInvalid(sample({ samplesPerClass: 0 }), 'samples_per_class');
@@ -277,7 +263,7 @@ describe('stats-store over gRPC, as its own process', () => {
     const error = await failure(sample({}));
     expect(error.code).toBe(status.DATA_LOSS);
     expect(error.details).toContain(key);
-    expect((await failure(call('GetClassStatistics', { runId: RUN, classLabel: 1 }))).code).toBe(
+    expect((await failure(client.getClassStatistics({ runId: RUN, classLabel: 1 }))).code).toBe(
       status.DATA_LOSS,
     );
   });

@@ -1,12 +1,13 @@
 import { getRunRecord, MinioObjectStore, storeConfigFromEnv, type ObjectStore } from '@slca/artifacts';
-import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { ExperimentStopped, type ProgressEvent } from '@slca/engine';
 import {
   callContext,
-  createGrpcClient,
   createLogger,
+  evaluatorClient,
   loadConfig,
   secretValues,
+  splitterClient,
+  statisticsClient,
   type ConfigOf,
   type Logger,
 } from '@slca/service-kit';
@@ -30,19 +31,11 @@ const PROGRESS_EVERY_MS = 2_000;
 
 /** The clients of the other services, with the trainer's deadlines. */
 export function connectPeers(config: ConfigOf<typeof TRAINER_CONFIG>): Peers {
-  const includeDirs = [protoRoot()];
-  const client = (file: string, service: string, address: string) =>
-    createGrpcClient({
-      protoPath: file,
-      includeDirs,
-      service,
-      address,
-      deadlineMs: config.SLCA_PEER_DEADLINE,
-    });
+  const options = (address: string) => ({ address, deadlineMs: config.SLCA_PEER_DEADLINE });
   return new Peers(
-    client(PROTO_FILES.splitter, 'slca.v1.SplitterService', config.SLCA_SPLITTER_ADDRESS),
-    client(PROTO_FILES.statistics, 'slca.v1.StatisticsService', config.SLCA_STATS_STORE_ADDRESS),
-    client(PROTO_FILES.evaluator, 'slca.v1.EvaluatorService', config.SLCA_EVALUATOR_ADDRESS),
+    splitterClient(options(config.SLCA_SPLITTER_ADDRESS)),
+    statisticsClient(options(config.SLCA_STATS_STORE_ADDRESS)),
+    evaluatorClient(options(config.SLCA_EVALUATOR_ADDRESS)),
     { importMs: config.SLCA_IMPORT_DEADLINE, evaluateMs: config.SLCA_IMPORT_DEADLINE },
   );
 }

@@ -52,9 +52,10 @@ let kubeApi: BatchV1Api;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'slca-k8s-experiment-'));
   fixture = await startObjectStore();
-  for (const name of ['splitter', 'stats-store', 'evaluator'] as const)
-    services.push(await startServiceUnderTest(name, fixture, 60_000));
-  const [splitter, stats, evaluator] = services;
+  const splitter = await startServiceUnderTest('splitter', fixture, 60_000);
+  const stats = await startServiceUnderTest('stats-store', fixture, 60_000);
+  const evaluator = await startServiceUnderTest('evaluator', fixture, 60_000);
+  services.push(splitter, stats, evaluator);
   env = {
     ...fixture.env,
     SLCA_SPLITTER_ADDRESS: splitter.address,
@@ -62,12 +63,12 @@ beforeAll(async () => {
     SLCA_EVALUATOR_ADDRESS: evaluator.address,
     SLCA_TRAINER_WORKERS: '0',
   };
-  await splitter.client.unary('ImportBenchmarkDataset', {
+  await splitter.client.importBenchmarkDataset({
     name: 'cifar-k8s',
     format: 'cifar100',
     path: writeCifar100Release(dir),
   });
-  await splitter.client.unary('RegisterBackbone', {
+  await splitter.client.registerBackbone({
     name: 'tiny',
     arch: JSON.stringify(TINY),
     path: join(REPO_ROOT, 'libs/engine/test/fixtures/torch/vit-tiny.pt'),

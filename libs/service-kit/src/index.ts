@@ -25,13 +25,10 @@ export {
   type GrpcErrorStatus,
 } from './errors';
 export {
-  callContext,
   createLogger,
   GrpcCallInterceptor,
   NestJsonLogger,
-  RUN_ID_METADATA_KEY,
   runIdOf,
-  type CallContext,
   type LogFields,
   type Logger,
   type LoggerOptions,
@@ -44,19 +41,8 @@ export {
   type DependencyResult,
   type ServingStatus,
 } from './health';
-export {
-  backoffDelayMs,
-  checkHealth,
-  createGrpcClient,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_RETRY_POLICY,
-  GrpcClient,
-  isServiceError,
-  PROTO_LOADER_OPTIONS,
-  type CallOptions,
-  type GrpcClientOptions,
-  type RetryPolicy,
-} from './client';
+export * from './client-entry';
+export { PROTO_LOADER_OPTIONS } from './client';
 export {
   DEFAULT_PROTO_PACKAGE,
   SERVICE_HEALTH,
@@ -68,4 +54,3 @@ export {
   type ShutdownHook,
   type ShutdownHooks,
 } from './server';
-export { TrainerClient, EvaluatorClient, SplitterClient, type SlcaClientOptions } from './slca-clients';

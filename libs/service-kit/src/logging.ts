@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import {
   type CallHandler,
@@ -8,24 +7,13 @@ import {
 } from '@nestjs/common';
 import { tap, type Observable } from 'rxjs';
 import { REDACTED } from './config';
+import { callContext, RUN_ID_METADATA_KEY, type CallContext } from './call-context';
 import { callPath, toGrpcStatus } from './errors';
+
+export { callContext, RUN_ID_METADATA_KEY, type CallContext };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** The gRPC metadata key that carries the run id from caller to callee. */
-export const RUN_ID_METADATA_KEY = 'x-run-id';
-
-export interface CallContext {
-  readonly runId?: string;
-  readonly method?: string;
-}
-
-/**
- * The call being served, for code far from the handler (library callbacks, nested clients). Set by
- * {@link GrpcCallInterceptor}; empty outside a call.
- */
-export const callContext = new AsyncLocalStorage<CallContext>();
 
 export type LogFields = Record<string, unknown>;
 

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metadata } from '@grpc/grpc-js';
+import { loadSync, type ServiceDefinition } from '@grpc/proto-loader';
 import { Controller, Inject, Module, type DynamicModule } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { finalize, interval, map, take, tap, type Observable } from 'rxjs';
 import {
   alreadyExists,
@@ -13,9 +14,11 @@ import {
   runIdOf,
   SERVICE_LOGGER,
   SHUTDOWN_HOOKS,
+  toGrpcStatus,
   unavailable,
   type Logger,
   type ShutdownHooks,
+  PROTO_LOADER_OPTIONS,
 } from '../src/index';
 
 export const ECHO_PROTO = `${__dirname}/echo.proto`;
@@ -107,13 +110,95 @@ class EchoController {
   }
 }
 
+@Controller()
+class CollectController {
+  /**
+   * Counts the chunks of a client stream, reading the call as a Node stream (Nest's GrpcStreamCall); refuses
+   * the stream after `failAfter` chunks.
+   */
+  @GrpcStreamCall('Echo', 'Collect')
+  collect(
+    call: AsyncIterable<{ chunk: Buffer; failAfter: number }>,
+    callback: (error: unknown, reply?: { chunks: number; bytes: number }) => void,
+  ): void {
+    void (async () => {
+      const total = { chunks: 0, bytes: 0 };
+      for await (const request of call) {
+        if (request.failAfter > 0 && total.chunks >= request.failAfter)
+          return callback(toGrpcStatus(invalidArgument('chunk', `more than ${request.failAfter} chunks`)));
+        total.chunks++;
+        total.bytes += request.chunk.length;
+      }
+      callback(null, total);
+    })().catch((error: unknown) => callback(error));
+  }
+}
+
 @Module({})
 export class EchoModule {
   static with(probe: Probe): DynamicModule {
     return {
       module: EchoModule,
-      controllers: [EchoController],
+      controllers: [EchoController, CollectController],
       providers: [{ provide: PROBE, useValue: probe }],
     };
   }
 }
+
+type Codec<T extends object> = {
+  encode(message: T): { finish(): Uint8Array };
+  fromPartial(object: Partial<T>): T;
+  decode(input: Uint8Array): T;
+};
+
+/**
+ * The Echo service in the shape ts-proto's generic definitions have, built from the .proto with
+ * proto-loader's serialisers: the test stand-in for a generated definition.
+ */
+function echoDefinition() {
+  const loaded = loadSync(ECHO_PROTO, { ...PROTO_LOADER_OPTIONS });
+  const service = loaded[ECHO_SERVICE] as ServiceDefinition;
+  const codec = <T extends object>(name: string, side: 'request' | 'response'): Codec<T> => {
+    const m = service[name];
+    return {
+      encode: (message) => ({
+        finish: () => (side === 'response' ? m.responseSerialize(message) : m.requestSerialize(message)),
+      }),
+      fromPartial: (object) => object as T,
+      decode: (input) =>
+        (side === 'response'
+          ? m.responseDeserialize(Buffer.from(input))
+          : m.requestDeserialize(Buffer.from(input))) as T,
+    };
+  };
+  const method = <Req extends object, Res extends object, RS extends boolean, SS extends boolean>(
+    name: string,
+    requestStream: RS,
+    responseStream: SS,
+  ) => ({
+    name,
+    requestType: codec<Req>(name, 'request'),
+    requestStream,
+    responseType: codec<Res>(name, 'response'),
+    responseStream,
+    options: { idempotencyLevel: service[name].options.idempotency_level } as { idempotencyLevel?: string },
+  });
+  return {
+    name: 'Echo',
+    fullName: ECHO_SERVICE,
+    methods: {
+      echo: method<EchoRequest, EchoReply, false, false>('Echo', false, false),
+      slow: method<{ delayMs: number; tag: string }, EchoReply, false, false>('Slow', false, false),
+      fail: method<{ kind: string; field: string }, EchoReply, false, false>('Fail', false, false),
+      count: method<{ to: number; intervalMs: number }, { n: number }, false, true>('Count', false, true),
+      collect: method<
+        { chunk: Uint8Array; failAfter: number },
+        { chunks: number; bytes: number },
+        true,
+        false
+      >('Collect', true, false),
+    },
+  } as const;
+}
+
+export const ECHO_DEFINITION = echoDefinition();

@@ -4,26 +4,28 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   checkHealth,
-  createGrpcClient,
+  createServiceClient,
   createLogger,
   INVALID_FIELD_METADATA_KEY,
   startGrpcService,
-  type GrpcClient,
+  type CallOptions,
+  type ServiceClient,
   type GrpcService,
   type GrpcServiceOptions,
 } from '../src/index';
 import {
+  ECHO_DEFINITION,
   ECHO_PACKAGE,
   ECHO_PROTO,
   ECHO_SERVICE,
   EchoModule,
   Probe,
-  type EchoReply,
   type EchoRequest,
 } from './echo.module';
 
 const running: GrpcService[] = [];
-const clients: GrpcClient[] = [];
+type EchoClient = ServiceClient<typeof ECHO_DEFINITION>;
+const clients: EchoClient[] = [];
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
@@ -47,9 +49,7 @@ async function startEcho(overrides: Partial<GrpcServiceOptions> = {}, probe = ne
 }
 
 function clientFor(address: string, extra: { maxMessageBytes?: number; runId?: string } = {}) {
-  const client = createGrpcClient({
-    protoPath: ECHO_PROTO,
-    service: ECHO_SERVICE,
+  const client = createServiceClient(ECHO_DEFINITION, {
     address,
     deadlineMs: 5_000,
     ...extra,
@@ -58,8 +58,8 @@ function clientFor(address: string, extra: { maxMessageBytes?: number; runId?: s
   return client;
 }
 
-const echo = (client: GrpcClient, request: Partial<EchoRequest>, options = {}) =>
-  client.unary<Partial<EchoRequest>, EchoReply>('Echo', request, options);
+const echo = (client: EchoClient, request: Partial<EchoRequest>, options: CallOptions = {}) =>
+  client.echo(request, options);
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
   try {
@@ -197,7 +197,7 @@ describe('startGrpcService', () => {
   it('lets an in-flight call finish on stop, runs the hooks, then closes the port', async () => {
     const { service, probe, client } = await startEcho({ drainTimeoutMs: 5_000 });
     service.beforeShutdown(() => probe.events.push('checkpoint written'));
-    const inFlight = client.unary<object, EchoReply>('Slow', { delayMs: 600, tag: 'a' });
+    const inFlight = client.slow({ delayMs: 600, tag: 'a' });
     await until(() => probe.events.includes('slow a started'));
     const stopping = service.stop();
     await stopping;
@@ -216,7 +216,7 @@ describe('startGrpcService', () => {
 
   it('cuts calls that outlive the drain deadline', async () => {
     const { service, probe, client } = await startEcho({ drainTimeoutMs: 200 });
-    const inFlight = failure(client.unary('Slow', { delayMs: 4_000, tag: 'b' }));
+    const inFlight = failure(client.slow({ delayMs: 4_000, tag: 'b' }));
     await until(() => probe.events.includes('slow b started'));
     const started = Date.now();
     await service.stop();
@@ -241,23 +241,19 @@ describe('GrpcClient', () => {
   it('fails a call slower than its deadline with DEADLINE_EXCEEDED', async () => {
     const { client } = await startEcho();
     const started = Date.now();
-    const error = await failure(client.unary('Slow', { delayMs: 3_000, tag: 'c' }, { deadlineMs: 200 }));
+    const error = await failure(client.slow({ delayMs: 3_000, tag: 'c' }, { deadlineMs: 200 }));
     expect(error.code).toBe(status.DEADLINE_EXCEEDED);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('applies the client default deadline when a call names none', async () => {
     const { service } = await startEcho();
-    const hasty = createGrpcClient({
-      protoPath: ECHO_PROTO,
-      service: ECHO_SERVICE,
+    const hasty = createServiceClient(ECHO_DEFINITION, {
       address: service.address,
       deadlineMs: 150,
     });
     clients.push(hasty);
-    expect((await failure(hasty.unary('Slow', { delayMs: 3_000, tag: 'd' }))).code).toBe(
-      status.DEADLINE_EXCEEDED,
-    );
+    expect((await failure(hasty.slow({ delayMs: 3_000, tag: 'd' }))).code).toBe(status.DEADLINE_EXCEEDED);
   });
 
   /** A port that was just bound and released: nothing listens there until the test starts a server. */
@@ -318,14 +314,27 @@ describe('GrpcClient', () => {
     const { client } = await startEcho();
     const attempts: (number | undefined)[] = [];
     const error = await failure(
-      client.unary(
-        'Fail',
+      client.fail(
         { kind: 'not_found' },
         { idempotent: true, onAttempt: (_n: number, e?: ServiceError) => attempts.push(e?.code) },
       ),
     );
     expect(error.code).toBe(status.NOT_FOUND);
     expect(attempts).toEqual([status.NOT_FOUND]);
+  });
+
+  it('retries by default what the .proto marks idempotent (Fail: NO_SIDE_EFFECTS), unless the call opts out', async () => {
+    const { client } = await startEcho();
+    const attempts: (number | undefined)[] = [];
+    const onAttempt = (_n: number, e?: ServiceError) => attempts.push(e?.code);
+    const retry = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 2 };
+    expect((await failure(client.fail({ kind: 'unavailable' }, { retry, onAttempt }))).code).toBe(
+      status.UNAVAILABLE,
+    );
+    expect(attempts).toEqual([status.UNAVAILABLE, status.UNAVAILABLE, status.UNAVAILABLE]);
+    attempts.length = 0;
+    await failure(client.fail({ kind: 'unavailable' }, { retry, onAttempt, idempotent: false }));
+    expect(attempts).toEqual([status.UNAVAILABLE]);
   });
 
   it('sends the run id in x-run-id; the handler and its log lines see it', async () => {
@@ -349,15 +358,14 @@ describe('GrpcClient', () => {
   it('streams server messages as an async iterator', async () => {
     const { client } = await startEcho();
     const seen: number[] = [];
-    for await (const { n } of client.stream<object, { n: number }>('Count', { to: 5, intervalMs: 5 }))
-      seen.push(n);
+    for await (const { n } of client.count({ to: 5, intervalMs: 5 })) seen.push(n);
     expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('cancels the server stream when the consumer leaves the loop', async () => {
     const { client, probe } = await startEcho();
     const seen: number[] = [];
-    for await (const { n } of client.stream<object, { n: number }>('Count', { to: 10_000, intervalMs: 10 })) {
+    for await (const { n } of client.count({ to: 10_000, intervalMs: 10 })) {
       seen.push(n);
       if (n === 3) break;
     }
@@ -374,8 +382,7 @@ describe('GrpcClient', () => {
     const seen: number[] = [];
     const error = await failure(
       (async () => {
-        for await (const { n } of client.stream<object, { n: number }>(
-          'Count',
+        for await (const { n } of client.count(
           { to: 10_000, intervalMs: 10 },
           { signal: controller.signal },
         )) {
@@ -387,6 +394,28 @@ describe('GrpcClient', () => {
     expect(error.code).toBe(status.CANCELLED);
     await until(() => probe.streamsFinalized === 1);
     expect(seen.length).toBeLessThan(5);
+  });
+});
+
+describe('client streams', () => {
+  it('writes every request of an iterable and resolves with the answer', async () => {
+    const { client } = await startEcho();
+    const chunks = Array.from({ length: 5 }, (_, i) => ({ chunk: new Uint8Array(1024 * 1024).fill(i) }));
+    await expect(client.collect(chunks)).resolves.toEqual({ chunks: 5, bytes: 5 * 1024 * 1024 });
+    await expect(client.collect([])).resolves.toEqual({ chunks: 0, bytes: 0 });
+  });
+
+  it('stops reading the source once the server has refused the stream', async () => {
+    const { client } = await startEcho();
+    let produced = 0;
+    async function* many() {
+      for (; produced < 1_000; produced++) yield { chunk: new Uint8Array(256 * 1024), failAfter: 2 };
+    }
+    const error = await failure(client.collect(many()));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toBe('chunk: more than 2 chunks');
+    // Backpressure and the early answer keep the producer far from the end of its 256 MiB.
+    expect(produced).toBeLessThan(1_000);
   });
 });
 
@@ -405,19 +434,19 @@ describe('errors over the wire', () => {
 
   it.each(cases)('%s arrives as status %i with its details', async (kind, code, details) => {
     const { client } = await startEcho();
-    const error = await failure(client.unary('Fail', { kind, field: 'learningRate' }));
+    const error = await failure(client.fail({ kind, field: 'learningRate' }));
     expect({ code: error.code, details: error.details }).toEqual({ code, details });
   });
 
   it('names the invalid field in a trailer too', async () => {
     const { client } = await startEcho();
-    const error = await failure(client.unary('Fail', { kind: 'invalid_argument', field: 'seed' }));
+    const error = await failure(client.fail({ kind: 'invalid_argument', field: 'seed' }));
     expect(error.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual(['seed']);
   });
 
   it('logs an unexpected error server-side instead of sending its text', async () => {
     const { client, lines } = await startEcho();
-    const error = await failure(client.unary('Fail', { kind: 'unexpected', field: 'hunter2' }));
+    const error = await failure(client.fail({ kind: 'unexpected', field: 'hunter2' }));
     expect(error.details).not.toContain('hunter2');
     expect(lines.some((l) => l.includes('secret-bearing internal failure: hunter2'))).toBe(true);
   });

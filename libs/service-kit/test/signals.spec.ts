@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
-import { createGrpcClient } from '../src/index';
-import { ECHO_PROTO, ECHO_SERVICE } from './echo.module';
+import { createServiceClient } from '../src/index';
+import { ECHO_DEFINITION } from './echo.module';
 
 const workspace = join(__dirname, '../../..');
 let child: ChildProcess | undefined;
@@ -36,13 +36,11 @@ it('on SIGTERM: NOT_SERVING, hook, in-flight call completes, exit 0', async () =
 
   const { address } = await logged('listening');
   expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
-  const client = createGrpcClient({
-    protoPath: ECHO_PROTO,
-    service: ECHO_SERVICE,
+  const client = createServiceClient(ECHO_DEFINITION, {
     address: String(address),
     deadlineMs: 10_000,
   });
-  const inFlight = client.unary<object, { text: string }>('Slow', { delayMs: 800, tag: 'last' });
+  const inFlight = client.slow({ delayMs: 800, tag: 'last' });
   await logged('slow call started');
   const signalled = Date.now();
   server.kill('SIGTERM');

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceError } from '@grpc/grpc-js';
 import { MinioObjectStore, startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
-import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import { createGrpcClient, type GrpcClient } from '@slca/service-kit';
+import { SERVICE_DEFINITIONS } from '@slca/contracts/grpc';
+import { createServiceClient, type ServiceClient } from '@slca/service-kit';
 
 /** The workspace whose services are run: beside these sources, or the current directory (bundled CLI). */
 export const REPO_ROOT =
@@ -139,44 +139,31 @@ export function present<T>(value: T | undefined | null, what = 'field'): T {
 
 /** The gRPC service each app serves, and the variable that sets its port. */
 export const SERVICE_CONTRACTS = {
-  splitter: {
-    proto: PROTO_FILES.splitter,
-    service: 'slca.v1.SplitterService',
-    portEnv: 'SLCA_SPLITTER_PORT',
-  },
-  trainer: { proto: PROTO_FILES.trainer, service: 'slca.v1.TrainerService', portEnv: 'SLCA_TRAINER_PORT' },
-  'stats-store': {
-    proto: PROTO_FILES.statistics,
-    service: 'slca.v1.StatisticsService',
-    portEnv: 'SLCA_STATS_STORE_PORT',
-  },
-  evaluator: {
-    proto: PROTO_FILES.evaluator,
-    service: 'slca.v1.EvaluatorService',
-    portEnv: 'SLCA_EVALUATOR_PORT',
-  },
+  splitter: { definition: SERVICE_DEFINITIONS.splitter, portEnv: 'SLCA_SPLITTER_PORT' },
+  trainer: { definition: SERVICE_DEFINITIONS.trainer, portEnv: 'SLCA_TRAINER_PORT' },
+  'stats-store': { definition: SERVICE_DEFINITIONS.statistics, portEnv: 'SLCA_STATS_STORE_PORT' },
+  evaluator: { definition: SERVICE_DEFINITIONS.evaluator, portEnv: 'SLCA_EVALUATOR_PORT' },
 } as const;
+type Contracts = typeof SERVICE_CONTRACTS;
+export type ServiceApp = keyof Contracts;
 
-export interface ServiceUnderTest extends ServiceProcess {
+export interface ServiceUnderTest<A extends ServiceApp = ServiceApp> extends ServiceProcess {
   /** A client of the app's service (deadline `deadlineMs`), closed by `stop()`. */
-  client: GrpcClient;
+  client: ServiceClient<Contracts[A]['definition']>;
 }
 
 /**
  * One service as its own process on a free port, using `store`, with a client for it: what every
  * service's tests start with. `stop()` closes the client, sends SIGTERM and gives the exit code.
  */
-export async function startServiceUnderTest(
-  app: keyof typeof SERVICE_CONTRACTS,
+export async function startServiceUnderTest<A extends ServiceApp>(
+  app: A,
   store: ObjectStoreFixture,
   deadlineMs = 30_000,
-): Promise<ServiceUnderTest> {
+): Promise<ServiceUnderTest<A>> {
   const contract = SERVICE_CONTRACTS[app];
   const process = await spawnService(app, { env: { [contract.portEnv]: '0', ...store.env } });
-  const client = createGrpcClient({
-    protoPath: contract.proto,
-    includeDirs: [protoRoot()],
-    service: contract.service,
+  const client = createServiceClient(contract.definition as Contracts[A]['definition'], {
     address: process.address,
     deadlineMs,
   });

@@ -3,12 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import type {
-  GetBackboneResponse,
-  ImportBenchmarkDatasetResponse,
-  RegisterBackboneResponse,
-} from '@slca/contracts';
-import { SplitterClient, TrainerClient } from '@slca/service-kit';
+
+import { splitterClient, trainerClient } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failure, present, REPO_ROOT, Stack, writeCifar100Release, writeCub200Release } from '../src';
 
@@ -42,7 +38,7 @@ function cli(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const splitter = () => new SplitterClient({ address: stack.address('splitter'), deadlineMs: 120_000 }).grpc;
+const splitter = () => splitterClient({ address: stack.address('splitter'), deadlineMs: 120_000 });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'slca-experiments-'));
@@ -57,7 +53,7 @@ beforeAll(async () => {
       ['cifar-tiny', 'cifar100', cifar],
       ['cub-tiny', 'cub200', cub],
     ] as const) {
-      await client.unary<object, ImportBenchmarkDatasetResponse>('ImportBenchmarkDataset', {
+      await client.importBenchmarkDataset({
         name,
         format,
         path,
@@ -77,12 +73,12 @@ beforeAll(async () => {
       expect(local.status, local.stderr).toBe(0);
     }
     // The service registers the safetensors copy, the CLI's local registry the torch.save file: one digest.
-    await client.unary<object, RegisterBackboneResponse>('RegisterBackbone', {
+    await client.registerBackbone({
       name: 'tiny',
       arch: JSON.stringify(TINY),
       path: join(FIXTURES, 'vit-tiny.safetensors'),
     });
-    await client.unary<object, RegisterBackboneResponse>('RegisterBackbone', {
+    await client.registerBackbone({
       name: 'tiny-moco',
       arch: JSON.stringify(TINY),
       path: join(FIXTURES, 'vit-tiny-moco.pth.tar'),
@@ -175,12 +171,8 @@ describe('paper benchmarks through the platform', () => {
   it('the two registrations of one backbone (safetensors, MoCo v3 torch.save) have one digest', async () => {
     const client = splitter();
     try {
-      const a = present(
-        (await client.unary<object, GetBackboneResponse>('GetBackbone', { name: 'tiny' })).backbone,
-      );
-      const b = present(
-        (await client.unary<object, GetBackboneResponse>('GetBackbone', { name: 'tiny-moco' })).backbone,
-      );
+      const a = present((await client.getBackbone({ name: 'tiny' })).backbone);
+      const b = present((await client.getBackbone({ name: 'tiny-moco' })).backbone);
       expect(b.digest).toBe(a.digest);
       expect(b.sourceFormat).toBe('torch');
     } finally {
@@ -276,7 +268,7 @@ describe('paper benchmarks through the platform', () => {
   }, 600_000);
 
   it('refuses what does not exist or does not fit before storing anything', async () => {
-    const trainer = new TrainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+    const trainer = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
     const start = (
       runId: string,
       experiment: object,

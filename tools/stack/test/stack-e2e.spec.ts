@@ -14,7 +14,7 @@ import {
   configOf,
   type ExperimentResult,
 } from '@slca/engine';
-import { checkHealth, EvaluatorClient, TrainerClient } from '@slca/service-kit';
+import { checkHealth, evaluatorClient, trainerClient } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../src/service-process';
 import { Stack } from '../src/stack';
@@ -43,7 +43,7 @@ let stack: Stack;
 let store: ObjectStore;
 const logs: string[] = [];
 
-const trainer = () => new TrainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+const trainer = () => trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
 
 /** Follows a run until `until` says stop (or it ends); returns every event seen. */
 async function watch(id: string, until: (e: RunEvent) => boolean = () => false): Promise<RunEvent[]> {
@@ -62,7 +62,7 @@ async function watch(id: string, until: (e: RunEvent) => boolean = () => false):
 }
 
 async function matrixOf(runId: string) {
-  const evaluator = new EvaluatorClient({ address: stack.address('evaluator') });
+  const evaluator = evaluatorClient({ address: stack.address('evaluator') });
   try {
     const { metrics } = await evaluator.getRunMetrics({ runId });
     return metrics;

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { FileObjectStore, getBackbone, listBackbones, type BackboneRecord } from '@slca/artifacts';
 import { backboneNameProblem } from '@slca/engine';
-import { SplitterClient } from '@slca/service-kit';
+import { splitterClient } from '@slca/service-kit';
 import { parseArchFlag, registerLocalBackbone } from '../experiments';
 import { UsageError } from '../io';
 import { RemoteError } from './remote';
@@ -51,7 +51,7 @@ export async function backboneRegisterCommand(flags: BackboneRegisterFlags): Pro
   if (problem) throw new UsageError(`--name ${problem}`);
   if (flags.remote) {
     if (flags.arch.trim() === '') throw new UsageError('--arch is required');
-    const splitter = new SplitterClient({ address: flags.splitter });
+    const splitter = splitterClient({ address: flags.splitter });
     try {
       const path = isAbsolute(flags.file) ? flags.file : resolve(flags.file);
       const { backbone } = await splitter
@@ -83,9 +83,9 @@ export interface BackboneListFlags {
 export async function backboneListCommand(flags: BackboneListFlags): Promise<void> {
   let rows: Row[];
   if (flags.remote) {
-    const splitter = new SplitterClient({ address: flags.splitter });
+    const splitter = splitterClient({ address: flags.splitter });
     try {
-      const { backbones } = await splitter.listBackbones().catch((error: unknown) => {
+      const { backbones } = await splitter.listBackbones({}).catch((error: unknown) => {
         throw new RemoteError(error);
       });
       rows = backbones.map((b) => ({ ...b, arch: b.archJson }));

@@ -1,6 +1,6 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
-import { EvaluatorClient, SplitterClient, TrainerClient } from '@slca/service-kit';
+import { evaluatorClient, splitterClient, trainerClient, type TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
 import { isUnreachable, waitToReconnect } from './reconnect';
 
@@ -118,9 +118,9 @@ export async function followRun(
 }
 
 export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunResult> {
-  const trainer = new TrainerClient({ address: options.trainer });
-  const evaluator = new EvaluatorClient({ address: options.evaluator });
-  const splitter = new SplitterClient({ address: options.splitter });
+  const trainer = trainerClient({ address: options.trainer });
+  const evaluator = evaluatorClient({ address: options.evaluator });
+  const splitter = splitterClient({ address: options.splitter });
   try {
     const { run } = await trainer
       .startRun({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TrainerClient } from '@slca/service-kit';
+import { trainerClient } from '@slca/service-kit';
 import { DEFAULT_PORTS, Stack } from '@slca/stack';
 import { checkWritable, parseInteger, writeJson } from '../io';
 import { DEFAULT_TRAINER, followRun, remoteRun, type RemoteRunResult } from './remote';
@@ -123,7 +123,7 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
 
 export async function watchCommand(runId: string, flags: { trainer: string }): Promise<void> {
   const address = flags.trainer ?? DEFAULT_TRAINER;
-  const trainer = new TrainerClient({ address });
+  const trainer = trainerClient({ address });
   try {
     process.stderr.write(`watching run ${runId} on the trainer at ${address}\n`);
     const run = await followRun(trainer, runId, runId, undefined, address);

@@ -28,7 +28,6 @@ describe('dashboard configuration', () => {
     const config = loadConfig(VALID);
     expect(config.trainerAddress).toBe('127.0.0.1:50052');
     expect(config.deadlineMs).toBe(10_000);
-    expect(config.protoRoot).toMatch(/libs\/contracts\/proto$/);
     expect(JSON.stringify(config)).not.toContain('secret-key');
   });
 

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { StoreConfig, StoreConfigError } from '@slca/artifacts';
 
 /** One problem with the dashboard's environment, named after its variable. */
@@ -29,21 +27,10 @@ export interface DashboardConfig {
   sessionTtlMs: number;
   /** Deadline of every unary gRPC call. */
   deadlineMs: number;
-  protoRoot: string;
 }
 
 const ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const MIN_SECRET_LENGTH = 32;
-/** The .proto file every service's root must hold; checks that a proto root is the contracts' folder. */
-const TRAINER_PROTO = 'slca/v1/trainer.proto';
-
-function findProtoRoot(start: string): string | undefined {
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'libs', 'contracts', 'proto');
-    if (existsSync(join(candidate, TRAINER_PROTO))) return candidate;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
 
 /**
  * Reads and validates the dashboard's environment. Addresses of the three services it calls, the object
@@ -109,14 +96,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deadlineMs = positiveMs('SLCA_DASHBOARD_DEADLINE_MS', 10_000, 100);
   const sessionTtlMs = positiveMs('SLCA_DASHBOARD_SESSION_TTL_MS', 12 * 3600_000, 60_000);
 
-  let protoRoot = env.SLCA_PROTO_ROOT?.trim() || findProtoRoot(process.cwd());
-  if (protoRoot === undefined) {
-    problem('SLCA_PROTO_ROOT', 'not set, and no libs/contracts/proto folder above the working directory');
-    protoRoot = '';
-  } else if (!existsSync(join(protoRoot, TRAINER_PROTO))) {
-    problem('SLCA_PROTO_ROOT', `${JSON.stringify(protoRoot)} does not hold ${TRAINER_PROTO}`);
-  }
-
   if (problems.length > 0 || store === undefined) throw new DashboardConfigError(problems);
   return {
     trainerAddress,
@@ -127,7 +106,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionSecret,
     sessionTtlMs,
     deadlineMs,
-    protoRoot,
   };
 }
 
