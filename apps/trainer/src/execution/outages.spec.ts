@@ -93,6 +93,22 @@ describe('OutageGate', () => {
     expect(changes.at(-1)).toBe('');
   });
 
+  it('still makes the calls of a stopped run (a shutdown writes its checkpoint), but no longer waits', async () => {
+    const { g, changes, controller, pauses } = gate();
+    controller.abort();
+    expect(await g.call('object-store', async () => 'written')).toBe('written');
+    let calls = 0;
+    const error = await g
+      .call('object-store', async () => {
+        calls += 1;
+        throw storeDown();
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaitStopped);
+    expect(calls).toBe(1);
+    expect([changes, pauses]).toEqual([[], []]);
+  });
+
   it('waits while any dependency is down and names one of them; reports once per change', async () => {
     const { g, changes } = gate();
     let evaluatorUp = false;

@@ -86,11 +86,13 @@ export class OutageGate {
     let waited = false;
     try {
       for (let attempt = 0; ; attempt++) {
-        if (signal.aborted) throw new WaitStopped(describeDependency(dependency, this.options.addresses));
+        // A stopped run still makes its calls (the checkpoint a shutdown writes goes through here); it only
+        // no longer waits for a dependency that does not answer.
         try {
           return await fn();
         } catch (error) {
           if (!isTransient(error)) throw error;
+          if (signal.aborted) throw new WaitStopped(describeDependency(dependency, this.options.addresses));
           if (!waited) {
             waited = true;
             const calls = (this.waiting.get(dependency)?.calls ?? 0) + 1;
