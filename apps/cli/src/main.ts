@@ -290,6 +290,11 @@ export function buildProgram(): Command {
       "skip the paper benchmarks' input-pipeline figures (decode + transforms at 224 px)",
     )
     .option(
+      '--device <name>',
+      "compute device: wasm (tfjs-wasm, portable) or onnx (forward passes on onnxruntime-node's native CPU kernels, gradients on wasm)",
+      'wasm',
+    )
+    .option(
       '--compare <peer>',
       "'pytorch': run tools/bench/pytorch_bench.py in the same run (a Python with torch: $SLCA_PYTHON or python3) and print each pair and its ratio",
     )

@@ -213,6 +213,15 @@ export {
   type BenchArchName,
 } from './bench/bench';
 export {
+  openComputeDevice,
+  describeDevice,
+  parseDeviceName,
+  onnxAvailable,
+  DEVICE_NAMES,
+  type DeviceName,
+  type DeviceInfo,
+} from './compute/open-device';
+export {
   probeTorch,
   parsePytorchOutput,
   pairRows,

@@ -1,9 +1,11 @@
 import {
   BACKEND_REQUESTS,
+  DEVICE_NAMES,
   formatBenchReport,
   probeTorch,
   runBench,
   type BackendRequest,
+  type DeviceName,
   type PythonProbe,
 } from '@slca/engine';
 import { parseInteger, parseList, UsageError, writeJson } from '../io';
@@ -20,6 +22,17 @@ export interface BenchFlags {
   pipeline?: boolean;
   /** `pytorch`: measure PyTorch in the same run (tools/bench/pytorch_bench.py) and print the ratios. */
   compare?: string;
+  /** Compute device (default wasm). */
+  device?: string;
+}
+
+/** Checks --device. */
+export function parseDevice(value: string | undefined): DeviceName {
+  const v = value ?? 'wasm';
+  if (!(DEVICE_NAMES as readonly string[]).includes(v)) {
+    throw new UsageError(`--device must be one of ${DEVICE_NAMES.join(', ')}, got '${v}'`);
+  }
+  return v as DeviceName;
 }
 
 /** The peers `--compare` knows. */
@@ -48,11 +61,13 @@ export async function benchCommand(flags: BenchFlags): Promise<void> {
   const workers = parseList(flags.workers ?? '0,1,2', '--workers').map((w) =>
     parseInteger(w, '--workers', 0),
   );
+  const device = parseDevice(flags.device);
   const compare = parseCompare(flags.compare);
   if (compare && !compare.available)
     process.stderr.write(`bench: no PyTorch comparison: ${compare.reason}\n`);
   const report = await runBench({
     compare,
+    device,
     workers,
     backend: flags.backend as BackendRequest,
     step: flags.vitB16 === false ? undefined : 'vit-b16',

@@ -32,6 +32,27 @@ describe('bench', () => {
     expect(text).toContain('executes the full nominal model');
   });
 
+  it('measures the onnx device and records it in the report', async () => {
+    const report = await runBench({
+      workers: [0],
+      seconds: 0.05,
+      repeats: 1,
+      warmupSteps: 1,
+      arches: ['vit-bench-1block'],
+      allTokenArches: [],
+      skipMatmul: true,
+      device: 'onnx',
+    });
+    expect(report.device).toEqual({
+      name: 'onnx',
+      forward: 'onnxruntime-node (CPU EP)',
+      gradients: 'tfjs-wasm',
+    });
+    expect(report.arches[0].runs[0].device).toBe('LocalDevice (main thread), onnx');
+    expect(report.arches[0].runs[0].forward.imagesPerSecond).toBeGreaterThan(0);
+    expect(formatBenchReport(report)).toContain('device onnx: forward on onnxruntime-node (CPU EP)');
+  });
+
   it('times single training steps of a (tiny) large-model row and formats it', async () => {
     const tiny: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32 };
     const report = await runBench({

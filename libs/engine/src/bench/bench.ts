@@ -4,9 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Mt19937 } from '@slca/data';
 import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
 import type { ComputeDevice } from '../compute/device';
-import { LocalDevice } from '../compute/local-device';
 import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch, type ModelSpec } from '../compute/model-step';
-import { WorkerPool } from '../compute/worker-pool';
+import { describeDevice, openComputeDevice, type DeviceInfo, type DeviceName } from '../compute/open-device';
 import { newHead } from '../slca/heads';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { Sgd } from '../train/sgd';
@@ -57,6 +56,8 @@ export interface BenchOptions {
   /** Classes of the trained head (default 10). */
   classes?: number;
   backend?: BackendRequest;
+  /** The compute device (default 'wasm'; 'onnx' runs forward passes on onnxruntime: compute/open-device.ts). */
+  device?: DeviceName;
   /**
    * Architectures to measure a second time computing every token of the last block, as PyTorch/timm do:
    * the like-for-like comparison with the PyTorch reference (default: vit-bench-1block).
@@ -198,6 +199,8 @@ export interface StepReport {
 
 export interface BenchReport {
   backend: BackendInfo;
+  /** The compute device measured (--device): where forward and training passes run. */
+  device: { name: DeviceName; forward: string; gradients: string };
   cpus: number;
   /** 1-, 5-, 15-minute load averages when the bench started and ended. */
   loadAverage: { start: number[]; end: number[] };
@@ -320,12 +323,14 @@ function syntheticShards(arch: VitArch, batch: number, shards: number, classes: 
   return out;
 }
 
-async function openDevice(workers: number, backend: BackendInfo): Promise<ComputeDevice> {
-  return workers > 0 ? WorkerPool.create(workers, backend.name) : new LocalDevice();
-}
-
-function deviceName(workers: number): string {
-  return workers === 0 ? 'LocalDevice (main thread)' : `WorkerPool(${workers})`;
+async function openDevice(
+  workers: number,
+  backend: BackendInfo,
+  name: DeviceName,
+): Promise<{ device: ComputeDevice; label: string; info: DeviceInfo }> {
+  const { device, info } = await openComputeDevice(name, workers, backend.name);
+  const where = workers === 0 ? 'LocalDevice (main thread)' : `WorkerPool(${workers})`;
+  return { device, info, label: name === 'wasm' ? where : `${where}, ${name}` };
 }
 
 interface BenchModel {
@@ -416,7 +421,7 @@ async function benchArch(
   const runs: DeviceRun[] = [];
   for (const workers of o.workers) {
     progress(`${label}: ${workers === 0 ? 'in-thread' : `${workers} worker(s)`}`);
-    const device = await openDevice(workers, backend);
+    const { device, label: deviceLabel } = await openDevice(workers, backend, o.device);
     try {
       const train = await installTraining(device, model, shards, o.batch);
       const trainStep = async () => {
@@ -429,7 +434,7 @@ async function benchArch(
       const forwardSamples = await timeRepeats(forwardStep, o.batch, o);
       runs.push({
         workers,
-        device: deviceName(workers),
+        device: deviceLabel,
         train: measurement(trainSamples, trainFlops),
         forward: measurement(forwardSamples, forwardFlops),
       });
@@ -506,6 +511,7 @@ async function benchStep(
   classes: number,
   backend: BackendInfo,
   progress: (m: string) => void,
+  deviceChoice: DeviceName,
 ): Promise<StepReport> {
   const { name, arch } =
     typeof options.arch === 'string'
@@ -539,7 +545,7 @@ async function benchStep(
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
     };
     const sampler = setInterval(sample, 100);
-    const device = await openDevice(workers, backend);
+    const { device, label: deviceLabel } = await openDevice(workers, backend, deviceChoice);
     try {
       const train = await installTraining(device, model, shards, batch);
       let loss = Number.NaN;
@@ -555,7 +561,7 @@ async function benchStep(
       const forwardSeconds = await timeSteps(forwardStep, warmupSteps, steps);
       runs.push({
         workers,
-        device: deviceName(workers),
+        device: deviceLabel,
         train: stepMeasurement(trainSeconds, batch, trainFlops),
         forward: stepMeasurement(forwardSeconds, batch, forwardFlops),
         loss,
@@ -603,6 +609,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     batch: options.batch ?? 32,
     shards: options.shards ?? 2,
     classes: options.classes ?? 10,
+    device: options.device ?? 'wasm',
   };
   if (o.workers.length === 0) throw new Error('bench: no worker counts to measure');
   for (const w of o.workers) {
@@ -652,7 +659,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
     : undefined;
   const step = stepOptions
-    ? await benchStep(stepOptions, o.workers, o.classes, backend, progress)
+    ? await benchStep(stepOptions, o.workers, o.classes, backend, progress, o.device)
     : undefined;
   // The large step in a process of its own, so that its peak RSS is that of the step alone.
   const torchSteps: PytorchOutput[] = [];
@@ -709,8 +716,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   if (options.pipeline) progress('input pipeline (decode + docs/method.md §5.2 transforms at 224 px)');
   const pipeline = options.pipeline ? await benchInputPipeline() : undefined;
+  const deviceInfo = describeDevice(o.device, 0, backend.name);
   return {
     backend,
+    device: { name: deviceInfo.name, forward: deviceInfo.forward, gradients: deviceInfo.gradients },
     cpus: cpus().length,
     loadAverage: { start: loadStart, end: loadavg() },
     node: process.version,
@@ -815,6 +824,9 @@ export function formatBenchReport(report: BenchReport): string {
   lines.push(
     `backend ${b.name}${b.simd !== undefined ? ` (simd ${b.simd ? 'on' : 'off'}, threads ${b.threads ? 'on' : 'off'})` : ''}` +
       `, ${report.cpus} CPUs, node ${report.node}`,
+  );
+  lines.push(
+    `device ${report.device.name}: forward on ${report.device.forward}, training gradients on ${report.device.gradients}`,
   );
   lines.push(
     `load average ${report.loadAverage.start.map((x) => fmt(x, 2)).join(' ')} at start, ` +

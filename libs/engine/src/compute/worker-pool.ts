@@ -3,7 +3,7 @@ import type { BackendName } from '../backend';
 import { spawnModuleWorker } from './spawn-worker';
 import type { ComputeDevice } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { ForwardEngine, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 /**
  * The worker entry: the TypeScript source through tsx's require hook (development, tests), or the compiled
@@ -47,10 +47,15 @@ export class WorkerPool implements ComputeDevice {
     return this.threads.length;
   }
 
-  static async create(workers: number, backend: BackendName): Promise<WorkerPool> {
+  /** `forward: 'onnx'` runs forward passes on onnxruntime in each worker (the `onnx` device). */
+  static async create(
+    workers: number,
+    backend: BackendName,
+    options: { forward?: ForwardEngine } = {},
+  ): Promise<WorkerPool> {
     if (!Number.isInteger(workers) || workers < 1)
       throw new Error(`workers must be a positive integer, got ${workers}`);
-    const threads = Array.from({ length: workers }, () => spawnWorker({ backend }));
+    const threads = Array.from({ length: workers }, () => spawnWorker({ backend, forward: options.forward }));
     await Promise.all(
       threads.map(
         (w) =>

@@ -36,6 +36,11 @@ export type FromWorker =
   | { type: 'done'; id: number; losses?: number[]; features?: Float32Array }
   | { type: 'error'; id: number; message: string };
 
+/** Where a device's forward passes run: tfjs (the backend) or onnxruntime (the `onnx` device). */
+export type ForwardEngine = 'tfjs' | 'onnx';
+
 export interface WorkerInit {
   backend: BackendName;
+  /** Default 'tfjs'. */
+  forward?: ForwardEngine;
 }

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { ParamLayout } from '../train/params';
 import { featuresOf, gradientsInto, tensorsFrom, weightedSumRange, type ModelSpec } from './model-step';
+import { OnnxForward } from './onnx-forward';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
@@ -14,6 +15,15 @@ let spec: ModelSpec | undefined;
 let layout: ParamLayout | undefined;
 let values: Float32Array | undefined;
 let cached: { version: number; tensors: Record<string, tf.Tensor> } | undefined;
+/** The `onnx` device's forward pass, and its copy of the parameters at one version. */
+let onnx: OnnxForward | undefined;
+let onnxValues: { version: number; values: Float32Array } | undefined;
+
+function onnxValuesAt(version: number): Float32Array {
+  if (!values) throw new Error('no model installed in the worker');
+  if (onnxValues?.version !== version) onnxValues = { version, values: OnnxForward.feedable(values) };
+  return onnxValues.values;
+}
 
 function paramsAt(version: number): Record<string, tf.Tensor> {
   if (!spec || !layout || !values) throw new Error('no model installed in the worker');
@@ -64,6 +74,7 @@ function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {
 async function main() {
   const init = workerData as WorkerInit;
   const info = await initBackend(init.backend);
+  if (init.forward === 'onnx') onnx = new OnnxForward();
   port.on('message', (msg: ToWorker) => {
     const id = msg.type === 'model' ? -1 : msg.id;
     try {
@@ -73,10 +84,21 @@ async function main() {
         values = msg.values;
         if (cached) tf.dispose(Object.values(cached.tensors));
         cached = undefined;
+        onnxValues = undefined;
+        if (onnx) {
+          const forward = onnx;
+          forward.setModel(msg.spec).catch((e) => reply({ type: 'error', id: -1, message: String(e) }));
+        }
       } else if (!spec || !layout) {
         throw new Error('no model installed in the worker');
       } else if (msg.type === 'grad') {
         reply({ type: 'done', id, losses: gradientStep(spec, layout, msg) });
+      } else if (onnx) {
+        const features = onnx.features(onnxValuesAt(msg.version), msg.patches, msg.count);
+        features.then(
+          (f) => reply({ type: 'done', id, features: f }, [f.buffer as ArrayBuffer]),
+          (e) => reply({ type: 'error', id, message: e instanceof Error ? e.message : String(e) }),
+        );
       } else {
         // featuresOf returns a fresh array of its own: hand its buffer over instead of copying it.
         const features = featuresOf(spec, paramsAt(msg.version), msg.patches, msg.count);

@@ -1,0 +1,102 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { ParamLayout } from '../train/params';
+import { numPatches, patchInputDim } from '../vit/arch';
+import type { ModelSpec } from './model-step';
+import { encodeModel } from './onnx-model';
+import { vitFeatureGraph } from './onnx-vit';
+
+export type Ort = typeof import('onnxruntime-node');
+
+/** onnxruntime-node when it is installed and its native library loads on this machine; else why not. */
+export function loadOnnxRuntime(): { ort: Ort } | { error: string } {
+  try {
+    // A computed require keeps bundlers from resolving an optional native package.
+    const load = require;
+    return { ort: load('onnxruntime-node') as Ort };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+/** onnxruntime-node, or an error naming the device and why it cannot run here. */
+export function requireOnnxRuntime(): Ort {
+  const loaded = loadOnnxRuntime();
+  if ('error' in loaded)
+    throw new Error(`device 'onnx': onnxruntime-node is not usable here (${loaded.error})`);
+  return loaded.ort;
+}
+
+/**
+ * The ViT's forward pass on onnxruntime's CPU execution provider, in the calling thread: one
+ * single-threaded session per chunk size (onnx-vit.ts's graph), parameters fed from a copy of the flat
+ * buffer (onnxruntime-node refuses tensors over a SharedArrayBuffer). Single-threaded sessions make a
+ * chunk's features independent of how many threads run chunks side by side.
+ */
+export class OnnxForward {
+  private spec?: ModelSpec;
+  private layout?: ParamLayout;
+  private readonly sessions = new Map<number, Promise<InferenceSession>>();
+
+  constructor(private readonly ort: Ort = requireOnnxRuntime()) {}
+
+  /** Installs the model at once (later calls see it); resolves when the old sessions are released. */
+  setModel(spec: ModelSpec): Promise<void> {
+    const released = this.release();
+    this.spec = spec;
+    this.layout = new ParamLayout(spec.layout);
+    return released;
+  }
+
+  private session(spec: ModelSpec, count: number): Promise<InferenceSession> {
+    let s = this.sessions.get(count);
+    if (!s) {
+      const model = encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps));
+      s = this.ort.InferenceSession.create(model, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+      this.sessions.set(count, s);
+    }
+    return s;
+  }
+
+  /** A non-shared copy of the parameters when they live in a SharedArrayBuffer (one per parameter version). */
+  static feedable(values: Float32Array): Float32Array {
+    return values.buffer instanceof SharedArrayBuffer ? values.slice() : values;
+  }
+
+  /** CLS features [count, dim] of patchified images; `values` must not be shared (see feedable). */
+  async features(values: Float32Array, patches: Float32Array, count: number): Promise<Float32Array> {
+    const { spec, layout } = this;
+    if (!spec || !layout) throw new Error('onnx forward: no model installed');
+    const session = await this.session(spec, count);
+    const feeds: Record<string, Tensor> = {
+      patches: new this.ort.Tensor('float32', patches, [
+        count,
+        numPatches(spec.arch),
+        patchInputDim(spec.arch),
+      ]),
+    };
+    for (const name of session.inputNames) {
+      if (name === 'patches') continue;
+      const slot = layout.slot(name);
+      feeds[name] = new this.ort.Tensor(
+        'float32',
+        values.subarray(slot.offset, slot.offset + slot.size),
+        slot.shape,
+      );
+    }
+    const result = await session.run(feeds);
+    const out = Float32Array.from(result.features.data as Float32Array);
+    for (const t of Object.values(result)) t.dispose();
+    return out;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s).release();
+  }
+}
