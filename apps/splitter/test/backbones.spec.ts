@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { getBackbone } from '@slca/artifacts';
-
+import { backboneUploadKey, getBackbone } from '@slca/artifacts';
 import { backboneFromBytes, EMBEDDED_ARCH, loadEmbeddedBackbone, prepareBackbone } from '@slca/engine';
 import { INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,52 @@ describe('the backbone registry over gRPC', () => {
     );
     for (const name of ['tiny-wide', 'evil', 'junk', 'tiny-bad', 'tiny-rel'])
       expect((await failure(client.getBackbone({ name }))).code).toBe(status.NOT_FOUND);
+  });
+
+  it('registers weights a client put under uploads/backbones/ after checking size and SHA-256, then removes the upload', async () => {
+    const bytes = readFileSync(join(fixtures, 'vit-tiny-moco.pth.tar'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const put = async (id: string) => {
+      const key = backboneUploadKey(id, 'vit-tiny-moco.pth.tar');
+      await stack.store.put(key, new Uint8Array(bytes));
+      return key;
+    };
+    const upload = (name: string, ref: { key: string; size?: number; sha256?: string }, path = '') =>
+      client.registerBackbone({
+        name,
+        arch: tinyArch,
+        path,
+        upload: { size: bytes.length, sha256, ...ref },
+      });
+    const key = await put('u1');
+    const fromUpload = present((await upload('tiny-uploaded', { key })).backbone);
+    expect(fromUpload.sourceFile).toBe('vit-tiny-moco.pth.tar');
+    expect(fromUpload.sourceSha256).toBe(sha256);
+    expect(fromUpload.digest).toBe(prepareBackbone(new Uint8Array(bytes), JSON.parse(tinyArch), 'x').digest);
+    expect(await stack.store.exists(key)).toBe(false);
+
+    // Refused: the upload's digest or size is not the request's, the key is outside the uploads, the upload
+    // is missing, or a path is given as well. Each names its field; nothing is registered, no upload stays.
+    const refusals: [() => Promise<unknown>, string][] = [
+      [async () => upload('up-sha', { key: await put('u2'), sha256: '0'.repeat(64) }), 'upload.sha256'],
+      [async () => upload('up-size', { key: await put('u3'), size: 5 }), 'upload.size'],
+      [async () => upload('up-key', { key: 'backbones/vit-emoji/manifest.json' }), 'upload.key'],
+      [async () => upload('up-both', { key: await put('u5') }, join(fixtures, 'vit-tiny.pt')), 'path'],
+    ];
+    for (const [call, field] of refusals) {
+      const error = await failure(call());
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual([field]);
+    }
+    const missing = await failure(upload('up-missing', { key: backboneUploadKey('u4', 'gone.pt') }));
+    expect(missing.code).toBe(status.NOT_FOUND);
+    expect(missing.details).toBe('no upload uploads/backbones/u4/gone.pt in the object store');
+    for (const name of ['up-sha', 'up-size', 'up-key', 'up-missing'])
+      expect((await failure(client.getBackbone({ name }))).code).toBe(status.NOT_FOUND);
+    // The refused uploads are removed too; the one sent with a path as well was never read, and stays.
+    expect(await stack.store.list('uploads/backbones/')).toEqual([
+      backboneUploadKey('u5', 'vit-tiny-moco.pth.tar'),
+    ]);
   });
 
   it('other weights under a registered name are ALREADY_EXISTS, and the stored weights stay', async () => {

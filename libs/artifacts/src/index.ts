@@ -54,6 +54,9 @@ export {
   legacyTrainHistoryKey,
   logsPrefix,
   logKey,
+  BACKBONE_UPLOADS_PREFIX,
+  backboneUploadKey,
+  parseBackboneUploadKey,
 } from './layout';
 export { type ObjectStore, type ObjectInfo, type PutOptions, validateKey } from './store';
 export { MemoryObjectStore } from './memory-store';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors';
 import {
+  backboneUploadKey,
+  parseBackboneUploadKey,
   accuracyRowKey,
   predictionsKey,
   checkpointFileKey,
@@ -84,6 +86,23 @@ describe('object layout', () => {
     expect(error.value).toBe(runId);
     expect(error.message).toContain('runId');
     expect(error.message).toContain(JSON.stringify(runId));
+  });
+
+  it('keeps backbone uploads under uploads/backbones/<uploadId>/<file> and reads only such keys back', () => {
+    expect(backboneUploadKey('a1b2', 'vit-b-300ep.pth.tar')).toBe(
+      'uploads/backbones/a1b2/vit-b-300ep.pth.tar',
+    );
+    expect(parseBackboneUploadKey('uploads/backbones/a1b2/vit.pt')).toEqual({
+      uploadId: 'a1b2',
+      file: 'vit.pt',
+    });
+    for (const key of [
+      'backbones/vit-emoji/manifest.json',
+      'uploads/backbones/a1b2',
+      'uploads/backbones/a/b/c',
+    ])
+      expect(() => parseBackboneUploadKey(key)).toThrow(InvalidArgumentError);
+    expect(() => backboneUploadKey('..', 'x.pt')).toThrow(InvalidArgumentError);
   });
 
   it('names the field for each kind of segment', () => {

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from './errors';
  * datasets/<name>/manifest.json + files          a dataset artifact
  * splits/<splitId>/manifest.json + files         a split artifact (class order, tasks, file lists)
  * backbones/<name>/manifest.json + files         a registered backbone (timm-named safetensors + its record)
+ * uploads/backbones/<uploadId>/<file>            a weights file put by a client for RegisterBackbone to read
  * runs/<runId>/config.json                        the run's configuration, written once at start
  * runs/<runId>/checkpoints/<seq>/manifest.json   a checkpoint artifact; <seq> zero-padded, so key order = sequence order
  * runs/<runId>/stats/<classId>/manifest.json     per-class statistics artifact; <classId> zero-padded
@@ -139,6 +140,28 @@ export const BACKBONES_PREFIX = 'backbones/';
 
 export function backbonePrefix(name: string): string {
   return `${BACKBONES_PREFIX}${validateSegment('backboneName', name)}/`;
+}
+
+// Uploads
+
+/**
+ * Where a client with no path on the splitter's host (the dashboard) puts a weights file for
+ * RegisterBackbone to read; the splitter removes each upload once it has read it.
+ */
+export const BACKBONE_UPLOADS_PREFIX = 'uploads/backbones/';
+
+export function backboneUploadKey(uploadId: string, file: string): string {
+  return `${BACKBONE_UPLOADS_PREFIX}${validateSegment('uploadId', uploadId)}/${validateSegment('file', file)}`;
+}
+
+/** The upload id and file name of an upload's key; InvalidArgumentError for a key outside the uploads. */
+export function parseBackboneUploadKey(key: string): { uploadId: string; file: string } {
+  const parts = key.startsWith(BACKBONE_UPLOADS_PREFIX)
+    ? key.slice(BACKBONE_UPLOADS_PREFIX.length).split('/')
+    : [];
+  if (parts.length !== 2)
+    throw new InvalidArgumentError('key', key, `must be ${BACKBONE_UPLOADS_PREFIX}<uploadId>/<file>`);
+  return { uploadId: validateSegment('uploadId', parts[0]), file: validateSegment('file', parts[1]) };
 }
 
 // Runs

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
@@ -6,11 +7,12 @@ import {
   getBackbone,
   isArtifactError,
   listBackbones,
+  parseBackboneUploadKey,
   putBackbone,
   type ObjectStore,
   type StoredBackbone,
 } from '@slca/artifacts';
-import type { Backbone } from '@slca/contracts';
+import type { Backbone, ObjectRef } from '@slca/contracts';
 import {
   EMBEDDED_ARCH,
   EMBEDDED_BACKBONE_NAME,
@@ -19,7 +21,7 @@ import {
   prepareBackbone,
   type VitArch,
 } from '@slca/engine';
-import { invalidArgument } from '@slca/service-kit';
+import { invalidArgument, notFound } from '@slca/service-kit';
 import { OBJECT_STORE } from '../object-store';
 import { artifactRef } from '../splitter/artifact-ref';
 
@@ -46,13 +48,39 @@ export class BackbonesService implements OnApplicationBootstrap {
   }
 
   async register(name: string, archInput: string, path: string): Promise<Backbone> {
-    let arch: VitArch;
+    const arch = this.arch(archInput);
+    return this.message(await this.once(name, () => this.registerFile(name, arch, path)));
+  }
+
+  private arch(input: string): VitArch {
     try {
-      arch = parseArch(archInput);
+      return parseArch(input);
     } catch (error) {
       throw invalidArgument('arch', (error as Error).message);
     }
-    return this.message(await this.once(name, () => this.registerFile(name, arch, path)));
+  }
+
+  /**
+   * Registers weights a caller put in the object store (`uploads/backbones/<uploadId>/<file>`): the bytes
+   * must have the size and SHA-256 the request names. The upload is removed afterwards, accepted or not.
+   */
+  async registerUpload(name: string, archInput: string, upload: ObjectRef): Promise<Backbone> {
+    const arch = this.arch(archInput);
+    let file: string;
+    try {
+      file = parseBackboneUploadKey(upload.key).file;
+    } catch (error) {
+      throw invalidArgument('upload.key', (error as { reason?: string }).reason ?? (error as Error).message);
+    }
+    return this.message(
+      await this.once(name, async () => {
+        try {
+          return await this.registerUploaded(name, arch, upload, file);
+        } finally {
+          await this.store.remove(upload.key).catch(() => undefined);
+        }
+      }),
+    );
   }
 
   /** The embedded default's backbone, registered from the shipped asset (the stack does it at start). */
@@ -105,6 +133,46 @@ export class BackbonesService implements OnApplicationBootstrap {
       throw error;
     }
     return putBackbone(this.store, backboneRecord(name, arch, prepared, path), prepared.weights);
+  }
+
+  private async registerUploaded(
+    name: string,
+    arch: VitArch,
+    upload: ObjectRef,
+    file: string,
+  ): Promise<StoredBackbone> {
+    if (upload.size > MAX_WEIGHTS_BYTES)
+      throw invalidArgument(
+        'upload.size',
+        `${upload.size} bytes is above the ${MAX_WEIGHTS_BYTES}-byte limit`,
+      );
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await this.store.get(upload.key));
+    } catch (error) {
+      if (isArtifactError(error) && error.code === 'not_found')
+        throw notFound(`no upload ${upload.key} in the object store`);
+      throw error;
+    }
+    if (bytes.length !== upload.size)
+      throw invalidArgument(
+        'upload.size',
+        `the upload has ${bytes.length} bytes, the request says ${upload.size}`,
+      );
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== upload.sha256)
+      throw invalidArgument(
+        'upload.sha256',
+        `the upload has SHA-256 ${digest}, the request says ${upload.sha256}`,
+      );
+    let prepared;
+    try {
+      prepared = prepareBackbone(bytes, arch, file);
+    } catch (error) {
+      if (FILE_ERRORS.has((error as Error).name)) throw invalidArgument('upload', (error as Error).message);
+      throw error;
+    }
+    return putBackbone(this.store, backboneRecord(name, arch, prepared, file), prepared.weights);
   }
 
   private async message(stored: StoredBackbone): Promise<Backbone> {

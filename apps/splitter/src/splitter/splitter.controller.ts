@@ -123,6 +123,10 @@ export class SplitterController implements SplitterServiceController {
   async registerBackbone(request: RegisterBackboneRequest): Promise<RegisterBackboneResponse> {
     const name = segment('name', request.name);
     if (request.arch === '') throw invalidArgument('arch', 'is required (a preset such as vit-b16, or JSON)');
+    if (request.upload) {
+      if (request.path !== '') throw invalidArgument('path', 'give either path or upload, not both');
+      return { backbone: await this.backbones.registerUpload(name, request.arch, request.upload) };
+    }
     const path = absolutePath(request.path);
     return { backbone: await this.backbones.register(name, request.arch, path) };
   }
