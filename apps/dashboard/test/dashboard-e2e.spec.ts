@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatMeanStd, meanStd } from '@slca/metrics';
 import { Stack } from '@slca/stack';
 import type { Page } from 'playwright-core';
@@ -107,6 +107,44 @@ describe('the dashboard against the real stack', () => {
     expect(cookie).toMatchObject({ name: 'slca_session', httpOnly: true, sameSite: 'Strict', secure: false });
     expect(cookie.value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     await expect(page.getByTestId('runs-empty').isVisible()).resolves.toBe(true);
+  });
+
+  it('registers a backbone from a torch.save upload: the splitter’s digest, a refusal beside the file, then listed in New run', async () => {
+    const moco = resolve(__dirname, '../../../libs/engine/test/fixtures/torch/vit-tiny-moco.pth.tar');
+    const tiny = { imageSize: 8, patchSize: 4, dim: 8, depth: 1, heads: 2, mlpDim: 16 };
+    const register = async (name: string, arch: object) => {
+      await page.goto(`${dashboard.url}/backbones`);
+      await page.fill('input[name=name]', name);
+      await page.fill('input[name=arch]', JSON.stringify(arch));
+      await page.setInputFiles('input[name=file]', moco);
+      await page.click('[data-testid=register-backbone] button[type=submit]');
+    };
+    await register('tiny-moco', { ...tiny, dim: 16 });
+    const refusal = await page.getByTestId('register-error-upload').textContent();
+    expect(refusal).toMatch(/tensor '[^']+' has shape \[[\d,]+\], expected \[[\d,]+\]/);
+    expect(await page.getByTestId('backbone-tiny-moco').count()).toBe(0);
+
+    await register('tiny-moco', tiny);
+    await page.getByTestId('register-done').waitFor();
+    // The registry's record of it, as the splitter serves it (its digest is checked against the engine's own
+    // conversion of the file in apps/splitter's backbone tests).
+    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const { backbone } = await splitter.call<{ backbone: { digest: string; sourceSha256: string } }>(
+      'getBackbone',
+      { name: 'tiny-moco' },
+    );
+    splitter.close();
+    expect(backbone.sourceSha256).toBe(createHash('sha256').update(readFileSync(moco)).digest('hex'));
+    const expected = backbone.digest;
+    await page.getByTestId('backbone-tiny-moco').waitFor();
+    expect(await page.getByTestId('backbone-digest-tiny-moco').getAttribute('title')).toBe(expected);
+    expect(await page.getByTestId('backbone-tiny-moco').textContent()).toContain(
+      'vit-tiny-moco.pth.tar (torch)',
+    );
+    await page.goto(`${dashboard.url}/runs/new`);
+    expect(await page.locator('#backbone option').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('tiny-moco')]),
+    );
   });
 
   it('New run: lists the catalogue and the registries, and shows each refusal of the trainer beside its input', async () => {

@@ -30,6 +30,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               <Link href="/runs/new">New run</Link>
               <Link href="/compare">Compare</Link>
               <Link href="/datasets">Datasets</Link>
+              <Link href="/backbones">Backbones</Link>
             </nav>
           )}
           {session && (

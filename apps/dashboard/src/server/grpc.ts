@@ -132,6 +132,9 @@ const forRun = (runId: string, extra: ClientCallOptions = {}): ClientCallOptions
  */
 const START_RUN_DEADLINE_MS = 120_000;
 
+/** The splitter reads, converts and stores the weights in one call (a ViT-B/16 file is up to a GB). */
+const REGISTER_BACKBONE_DEADLINE_MS = 10 * 60_000;
+
 /** How long the trainer's catalogue is reused before it is asked again (it changes only with the trainer). */
 const CATALOG_TTL_MS = 60_000;
 const CATALOG = Symbol.for('slca.dashboard.catalog');
@@ -199,6 +202,13 @@ export const splitter = {
   getDataset: async (name: string): Promise<Dataset | undefined> =>
     (await call('splitter', 'GetDataset', (c) => c.getDataset({ name }))).dataset,
   listBackbones: async () => (await call('splitter', 'ListBackbones', (c) => c.listBackbones({}))).backbones,
+  /** Registers weights put under uploads/backbones/ (`putBackboneUpload`); reading a ViT-B/16 takes a while. */
+  registerUpload: async (name: string, arch: string, upload: { key: string; size: number; sha256: string }) =>
+    (
+      await call('splitter', 'RegisterBackbone', (c) =>
+        c.registerBackbone({ name, arch, upload }, { deadlineMs: REGISTER_BACKBONE_DEADLINE_MS }),
+      )
+    ).backbone,
   getSplit: async (id: string): Promise<Split | undefined> =>
     (await call('splitter', 'GetSplit', (c) => c.getSplit({ id }))).split,
 };

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import {
+  backboneUploadKey,
   getDataset,
   MinioObjectStore,
   readTrainHistory,
@@ -110,4 +111,50 @@ export function storedDataset(name: string): Promise<StoredDataset> {
     cache.set(name, entry);
   }
   return entry;
+}
+
+/** Raised when an upload is larger than the dashboard accepts. */
+export class UploadTooLargeError extends Error {
+  override name = 'UploadTooLargeError';
+}
+
+/**
+ * Streams a weights file into the object store under uploads/backbones/<fresh id>/<file> for the splitter to
+ * register, hashing it on the way (never held whole in memory). Returns the object's key, size and SHA-256;
+ * an upload above `maxBytes` is aborted and removed.
+ */
+export async function putBackboneUpload(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  file: string,
+  maxBytes: number,
+): Promise<{ key: string; size: number; sha256: string }> {
+  const { client, bucket, store } = stores();
+  const key = backboneUploadKey(randomUUID().replaceAll('-', ''), file);
+  const hash = createHash('sha256');
+  if (length > maxBytes) throw new UploadTooLargeError(`the file is larger than ${maxBytes} bytes`);
+  let size = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > maxBytes) return done(new UploadTooLargeError(`the file is larger than ${maxBytes} bytes`));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const source = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  source.on('error', (error) => counted.destroy(error));
+  try {
+    // With its length known, a file up to the client's part size is one PUT (the local S3 server has no
+    // streaming uploads); larger ones are multipart uploads, which MinIO takes.
+    await client.putObject(bucket, key, source.pipe(counted), length);
+  } catch (error) {
+    await store.remove(key).catch(() => undefined);
+    throw error;
+  }
+  if (size !== length) {
+    await store.remove(key).catch(() => undefined);
+    throw new UploadTooLargeError(`the body has ${size} bytes, Content-Length says ${length}`);
+  }
+  return { key, size, sha256: hash.digest('hex') };
 }
