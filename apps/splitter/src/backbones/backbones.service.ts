@@ -124,15 +124,19 @@ export class BackbonesService implements OnApplicationBootstrap {
         'path',
         `${path} is ${info.size} bytes, above the ${MAX_WEIGHTS_BYTES}-byte limit`,
       );
-    const bytes = new Uint8Array(await readFile(path));
+    return this.storeWeights(name, arch, new Uint8Array(await readFile(path)), path, 'path');
+  }
+
+  /** Checks and converts the weights (a refusal names `field`), then stores them under `name`. */
+  private storeWeights(name: string, arch: VitArch, bytes: Uint8Array, source: string, field: string) {
     let prepared;
     try {
-      prepared = prepareBackbone(bytes, arch, path);
+      prepared = prepareBackbone(bytes, arch, source);
     } catch (error) {
-      if (FILE_ERRORS.has((error as Error).name)) throw invalidArgument('path', (error as Error).message);
+      if (FILE_ERRORS.has((error as Error).name)) throw invalidArgument(field, (error as Error).message);
       throw error;
     }
-    return putBackbone(this.store, backboneRecord(name, arch, prepared, path), prepared.weights);
+    return putBackbone(this.store, backboneRecord(name, arch, prepared, source), prepared.weights);
   }
 
   private async registerUploaded(
@@ -165,14 +169,7 @@ export class BackbonesService implements OnApplicationBootstrap {
         'upload.sha256',
         `the upload has SHA-256 ${digest}, the request says ${upload.sha256}`,
       );
-    let prepared;
-    try {
-      prepared = prepareBackbone(bytes, arch, file);
-    } catch (error) {
-      if (FILE_ERRORS.has((error as Error).name)) throw invalidArgument('upload', (error as Error).message);
-      throw error;
-    }
-    return putBackbone(this.store, backboneRecord(name, arch, prepared, file), prepared.weights);
+    return this.storeWeights(name, arch, bytes, file, 'upload');
   }
 
   private async message(stored: StoredBackbone): Promise<Backbone> {

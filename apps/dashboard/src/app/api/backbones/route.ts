@@ -1,3 +1,4 @@
+import { isArtifactError } from '@slca/artifacts';
 import { sessionOr401 } from '../../../server/auth';
 import { ServiceCallError, splitter } from '../../../server/grpc';
 import { putBackboneUpload, UploadTooLargeError } from '../../../server/object-store';
@@ -53,7 +54,16 @@ export async function PUT(request: Request) {
   } catch (error) {
     if (error instanceof UploadTooLargeError)
       return Response.json({ error: error.message, field: 'file' }, { status: 413 });
-    throw error;
+    if (isArtifactError(error) && error.code === 'invalid_argument')
+      return Response.json({ error: `file: ${error.message}`, field: 'file' }, { status: 400 });
+    // The store refused or did not answer: nothing was registered, and the upload was removed where it could be.
+    return Response.json(
+      {
+        error: `the object store did not take the upload (${(error as Error).name}); try again`,
+        field: null,
+      },
+      { status: 503, headers: { 'Retry-After': '5' } },
+    );
   }
   try {
     const backbone = await splitter.registerUpload(name, arch, upload);
