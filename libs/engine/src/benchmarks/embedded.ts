@@ -66,6 +66,9 @@ export function embeddedConfig(
     normalize: IMAGENET_NORMALIZE,
   };
   const cfg = applyMethod(base, method);
+  // RanPAC's projection at 8 × the feature width (the reference: 10000 for ViT-B/16's 768), so the ridge
+  // system stays small enough for a CPU in seconds.
+  if (cfg.ranpac) cfg.ranpac = { ...cfg.ranpac, projectionDim: 8 * EMBEDDED_ARCH.dim };
   if (method === 'joint') {
     // The upper bound sees every class at once, so its backbone may move faster and train longer
     // without anything to forget; at the sequential recipe it trails SLCA (as the PyTorch trial showed).

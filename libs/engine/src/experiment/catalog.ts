@@ -12,7 +12,8 @@ import {
   type PaperBenchmark,
   type PublishedNumber,
 } from '../benchmarks/paper';
-import { METHOD_LABELS, METHODS, type ExperimentConfig, type Method } from '../slca/config';
+import { METHOD_REGISTRY } from '../methods/registry';
+import { METHODS, type ExperimentConfig, type Method } from '../slca/config';
 import type { VitArch } from '../vit/arch';
 import type { BenchmarkId } from './names';
 import { EXPERIMENT_SCHEMA, type ExperimentSpec } from './schema';
@@ -35,18 +36,11 @@ export interface MethodEntry {
   description: string;
 }
 
-const METHOD_DESCRIPTIONS: Record<Method, string> = {
-  seqft: 'sequential fine-tuning: the backbone at the head’s learning rate, no alignment (lower bound)',
-  sl: 'Slow Learner: the backbone at 0.01 × the head’s learning rate, no alignment',
-  slca: 'Slow Learner + classifier alignment on sampled features with logit normalisation',
-  'slca-noln': 'SLCA without logit normalisation (ablation)',
-  joint: 'every class as one task (upper bound)',
-};
-
-export const METHOD_CATALOG: readonly MethodEntry[] = METHODS.map((id) => ({
-  id,
-  label: METHOD_LABELS[id],
-  description: METHOD_DESCRIPTIONS[id],
+/** The registry's methods (`methods/registry.ts`), in table order. */
+export const METHOD_CATALOG: readonly MethodEntry[] = METHOD_REGISTRY.map((m) => ({
+  id: m.id,
+  label: m.label,
+  description: m.description,
 }));
 
 export interface BenchmarkEntry {

@@ -1,5 +1,6 @@
 import { decodeResizeCenterCrop, taskSizes, type DatasetManifest } from '@slca/data';
 import { loadManifestData, loadManifestSource, type ManifestFileSource } from '../benchmarks/manifest-data';
+import { isSingleTask } from '../methods/registry';
 import type { TransformPool } from '../pipeline/transform-pool';
 import type { ExperimentData } from '../slca/experiment';
 import type { ExperimentSpec } from './schema';
@@ -17,7 +18,7 @@ export function checkDatasetFits(
   dataset: { name: string; classes: number },
 ): void {
   const { initClasses, increment } = experiment;
-  if (experiment.method === 'joint') return;
+  if (isSingleTask(experiment.method)) return;
   if (dataset.classes < initClasses)
     throw new DatasetFitError(
       `dataset ${dataset.name} has ${dataset.classes} classes, fewer than the first task's ${initClasses} (initClasses)`,

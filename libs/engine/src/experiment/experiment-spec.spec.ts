@@ -19,7 +19,7 @@ function refusal(run: () => unknown): string[] {
 describe('the configuration catalogue', () => {
   it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 4 methods, with unique ids', () => {
     const all = configurationCatalog();
-    expect(all).toHaveLength(5 + 4 * 2 * 4);
+    expect(all).toHaveLength(7 + 4 * 2 * 4);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
     expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
@@ -141,8 +141,35 @@ describe('resolving an experiment file', () => {
 
   it('refuses settings that contradict the method or the backbone', () => {
     expect(
-      refusal(() => resolveExperiment({ extends: 'cifar100/in21k/slca', method: 'sl' }, { source: 'x' })),
-    ).toEqual(['alignment: must be null for method sl (only slca and slca-noln align the classifier)']);
+      refusal(() => resolveExperiment({ extends: 'cifar100/in21k/slca', method: 'joint' }, { source: 'x' })),
+    ).toEqual([
+      'alignment: must be null for method joint (one task: alignment runs from the second task on)',
+    ]);
+    expect(
+      refusal(() => resolveExperiment({ extends: 'cifar100/in21k/sl', method: 'slca' }, { source: 'x' })),
+    ).toEqual(['alignment: method slca needs alignment settings']);
+    const alignment = configurationSpec('embedded/vit-emoji/slca').alignment;
+    expect(
+      refusal(() => resolveExperiment({ extends: 'embedded/vit-emoji/ranpac', alignment }, { source: 'x' })),
+    ).toEqual([
+      "alignment: must be null for method ranpac (its heads do not read the backbone's features, so classifier alignment cannot follow it)",
+    ]);
+    expect(
+      refusal(() =>
+        resolveExperiment(
+          { extends: 'embedded/vit-emoji/sl', ranpac: configurationSpec('embedded/vit-emoji/ranpac').ranpac },
+          { source: 'x' },
+        ),
+      ),
+    ).toEqual(['ranpac: only for method ranpac; remove it for method sl']);
+    expect(
+      refusal(() =>
+        resolveExperiment(
+          { extends: 'embedded/vit-emoji/ranpac', ranpac: { fitFraction: 1 } },
+          { source: 'x' },
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^ranpac\.fitFraction: /)]);
     expect(
       refusal(() =>
         resolveExperiment(

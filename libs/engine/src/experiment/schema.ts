@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { TransformStep } from '@slca/data';
 import { BACKEND_REQUESTS, type BackendRequest } from '../backend';
 import type { AlignmentOptions } from '../slca/alignment';
+import { methodIssues } from '../methods/registry';
+import { ranpacOptionsSchema, type RanpacOptions } from '../methods/ranpac/options';
 import { METHODS, type ExperimentConfig } from '../slca/config';
 import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
@@ -115,6 +117,7 @@ export const experimentConfigSchema = z.strictObject({
     mean: rgb,
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
   }),
+  ranpac: ranpacOptionsSchema.optional().describe('RanPAC’s settings (method ranpac only)'),
 });
 
 export const testTransformSchema = z
@@ -136,25 +139,8 @@ export const experimentSpecSchema = experimentConfigSchema
     testTransform: testTransformSchema,
   })
   .superRefine((spec, ctx) => {
-    const aligned = spec.method === 'slca' || spec.method === 'slca-noln';
-    if (aligned && spec.alignment === null)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alignment'],
-        message: `method ${spec.method} needs alignment settings`,
-      });
-    if (!aligned && spec.alignment !== null)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alignment'],
-        message: `must be null for method ${spec.method} (only slca and slca-noln align the classifier)`,
-      });
-    if (aligned && spec.alignment && spec.alignment.logitNorm !== (spec.method === 'slca'))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alignment', 'logitNorm'],
-        message: `method ${spec.method} has logitNorm ${spec.method === 'slca'}; choose the method instead`,
-      });
+    for (const issue of methodIssues(spec))
+      ctx.addIssue({ code: 'custom', path: issue.path.split('.'), message: issue.message });
     const t = spec.testTransform;
     if (t && t.crop !== spec.arch.imageSize)
       ctx.addIssue({
@@ -186,7 +172,8 @@ const schemaMatchesEngine: [
   Mutual<NonNullable<z.infer<typeof augmentSchema>>, TrainAugment>,
   Mutual<z.infer<typeof transformStepSchema>, TransformStep>,
   Mutual<NonNullable<z.infer<typeof alignmentSchema>>, AlignmentOptions>,
-] = [true, true, true, true, true];
+  Mutual<z.infer<typeof ranpacOptionsSchema>, RanpacOptions>,
+] = [true, true, true, true, true, true];
 void schemaMatchesEngine;
 
 /** What a spec adds to the engine's configuration: where the experiment runs and what it is. */

@@ -1,5 +1,6 @@
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../weights/safetensors';
 import type { ExperimentState } from './experiment';
+import type { MethodState } from '../methods/method';
 import type { Head } from './heads';
 
 /** `__metadata__` key holding everything of the state that is not a float32 tensor. */
@@ -9,6 +10,23 @@ const FORMAT = 'slca.experiment-state/v1';
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
+
+/**
+ * A float64 array as F32 tensor data: its bytes reinterpreted, two float32 words per value. The writer and
+ * the reader copy bytes on little-endian hosts, so the doubles come back bit for bit.
+ */
+function float64Bits(data: Float64Array): TensorToWrite {
+  if (!LITTLE_ENDIAN)
+    throw new CheckpointError('float64 method state needs a little-endian host to checkpoint bit-exactly');
+  return { shape: [data.length * 2], data: new Float32Array(data.buffer, data.byteOffset, data.length * 2) };
+}
+
+function float64Of(words: Float32Array): Float64Array {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength).slice();
+  return new Float64Array(bytes.buffer);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * An experiment state as one safetensors file: the float32 buffers (backbone, heads, mid-task model and
@@ -27,12 +45,17 @@ export function encodeExperimentState(state: ExperimentState): Uint8Array {
     tensors['training.values'] = vec(state.training.values);
     tensors['training.momentum'] = vec(state.training.momentum);
   }
-  const { backbone: _b, heads, training, ...rest } = state;
+  for (const [name, data] of Object.entries(state.methodState?.tensors ?? {}))
+    tensors[`method.${name}`] = float64Bits(data);
+  const { backbone: _b, heads, training, methodState, ...rest } = state;
   const meta = {
     format: FORMAT,
     ...rest,
     heads: heads.map((h) => h.classes),
     training: training && { ...training, values: undefined, momentum: undefined },
+    ...(methodState && {
+      methodState: { tensors: Object.keys(methodState.tensors), values: methodState.values },
+    }),
   };
   return writeSafetensors(tensors, { [STATE_KEY]: JSON.stringify(meta) });
 }
@@ -62,9 +85,18 @@ export function decodeExperimentState(bytes: Uint8Array, source = '<checkpoint>'
     bias: tensor(`heads.${i}.bias`),
   }));
   const training = meta.training as ExperimentState['training'];
-  const { format: _f, ...rest } = meta;
+  const { format: _f, methodState: storedMethod, ...rest } = meta;
+  const method = storedMethod as { tensors: string[]; values: MethodState['values'] } | undefined;
   return {
     ...(rest as unknown as ExperimentState),
+    ...(method && {
+      methodState: {
+        tensors: Object.fromEntries(
+          method.tensors.map((name) => [name, float64Of(tensor(`method.${name}`))]),
+        ),
+        values: method.values,
+      },
+    }),
     backbone: tensor('backbone'),
     heads,
     training: training && {

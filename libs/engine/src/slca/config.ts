@@ -1,18 +1,17 @@
 import type { BackendRequest } from '../backend';
 import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
-import { DEFAULT_ALIGNMENT, type AlignmentOptions } from './alignment';
+import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
+import type { RanpacOptions } from '../methods/ranpac/options';
+import type { AlignmentOptions } from './alignment';
 
-export const METHODS = ['seqft', 'sl', 'slca', 'slca-noln', 'joint'] as const;
-export type Method = (typeof METHODS)[number];
+export { METHODS, type Method };
 
-export const METHOD_LABELS: Record<Method, string> = {
-  seqft: 'Seq FT',
-  sl: 'Slow Learner',
-  slca: 'SLCA',
-  'slca-noln': 'SLCA w/o logit norm',
-  joint: 'Joint (upper bound)',
-};
+/** The short name of each method in tables (from the method registry). */
+export const METHOD_LABELS = Object.fromEntries(METHOD_REGISTRY.map((m) => [m.id, m.label])) as Record<
+  Method,
+  string
+>;
 
 export interface Stage1Options {
   epochs: number;
@@ -58,31 +57,16 @@ export interface ExperimentConfig {
   };
   /** Per-channel normalisation applied to [0,1] pixels. */
   normalize: { mean: [number, number, number]; std: [number, number, number] };
+  /** RanPAC's settings (method ranpac only; `methods/ranpac/options.ts`). */
+  ranpac?: RanpacOptions;
 }
 
-/** The reference hyper-parameters of docs/method.md §8/§10, applied to a method. */
+/**
+ * A method's rules and defaults applied to a configuration (docs/method.md §8/§10 for the SLCA family;
+ * each method's folder under `methods/` for the rest): what the catalogue's configurations are built with.
+ */
 export function applyMethod(base: ExperimentConfig, method: Method): ExperimentConfig {
-  const cfg: ExperimentConfig = structuredClone(base);
-  cfg.method = method;
-  switch (method) {
-    case 'seqft':
-      cfg.stage1.backboneLrScale = 1;
-      cfg.alignment = null;
-      break;
-    case 'sl':
-      cfg.alignment = null;
-      break;
-    case 'slca':
-      cfg.alignment = { ...(base.alignment ?? DEFAULT_ALIGNMENT), logitNorm: true };
-      break;
-    case 'slca-noln':
-      cfg.alignment = { ...(base.alignment ?? DEFAULT_ALIGNMENT), logitNorm: false };
-      break;
-    case 'joint':
-      cfg.alignment = null;
-      break;
-  }
-  return cfg;
+  return methodDefinition(method).configure(base);
 }
 
 export class ConfigError extends Error {
@@ -126,6 +110,8 @@ export function validateConfig(cfg: ExperimentConfig): void {
     throw new ConfigError(`compute.workers must be an integer ≥ 0`);
   positiveInt(cfg.compute.shards, 'compute.shards');
   positiveInt(cfg.compute.featureChunk, 'compute.featureChunk');
+  const [issue] = methodIssues(cfg);
+  if (issue) throw new ConfigError(`${issue.path} ${issue.message}`);
 }
 
 const TRANSFORM_OPS = [

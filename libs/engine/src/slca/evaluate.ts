@@ -7,6 +7,7 @@ import { sharedFloat32 } from '../train/params';
 import type { VitArch } from '../vit/arch';
 import { patchify } from '../vit/forward';
 import { backboneLayout } from '../weights/vit-weights';
+import type { FeatureMap } from '../methods/method';
 import { concatHeads, type Head } from './heads';
 
 export interface FeatureOptions {
@@ -69,6 +70,11 @@ export interface SeenClassesInput extends FeatureOptions {
   backbone: Float32Array;
   finalNormEps: number;
   heads: readonly Head[];
+  /**
+   * What the heads read instead of the backbone's features: RanPAC's h = ReLU(f · W). Derived from the
+   * run's configuration (`featureMapOf`), never stored; null or absent for every other method.
+   */
+  featureMap?: FeatureMap | null;
   test: ImageSet;
   /** Test labels already mapped through the class order (label k = k-th class of the order). */
   testLabels: ArrayLike<number>;
@@ -98,16 +104,19 @@ export async function evaluateSeenClasses(input: SeenClassesInput): Promise<Seen
   const rows: number[] = [];
   for (let i = 0; i < input.test.count; i++) if (testLabels[i] < seen) rows.push(i);
   const feats = await extractFeatures(input.device, input.test, rows, input);
-  const joined = concatHeads(input.heads, arch.dim);
+  const map = input.featureMap ?? null;
+  if (map && map.inDim !== arch.dim)
+    throw new Error(`the feature map reads ${map.inDim} features, the backbone gives ${arch.dim}`);
+  const width = map ? map.outDim : arch.dim;
+  const joined = concatHeads(input.heads, width);
   if (joined.classes !== seen)
     throw new Error(
       `evaluation after task ${task + 1} needs heads for ${seen} classes, got ${joined.classes}`,
     );
   const predictions = tf.tidy(() => {
-    const logits = tf.add(
-      tf.matMul(tf.tensor2d(feats, [rows.length, arch.dim]), tf.tensor2d(joined.weight, [arch.dim, seen])),
-      tf.tensor1d(joined.bias),
-    );
+    let x: tf.Tensor2D = tf.tensor2d(feats, [rows.length, arch.dim]);
+    if (map) x = tf.relu(tf.matMul(x, tf.tensor2d(map.weight, [map.inDim, map.outDim])));
+    const logits = tf.add(tf.matMul(x, tf.tensor2d(joined.weight, [width, seen])), tf.tensor1d(joined.bias));
     return Int32Array.from(tf.argMax(logits, 1).dataSync());
   });
   const labels = Int32Array.from(rows, (r) => testLabels[r]);

@@ -1,4 +1,11 @@
-import { classOrder, Mt19937, remapLabels, taskBoundaries, taskSizes, type Mt19937State } from '@slca/data';
+import {
+  classOrder,
+  remapLabels,
+  taskBoundaries,
+  taskSizes,
+  type Mt19937,
+  type Mt19937State,
+} from '@slca/data';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { initBackend, type BackendInfo } from '../backend';
 import type { ComputeDevice } from '../compute/device';
@@ -12,6 +19,15 @@ import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } fr
 
 export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
+import {
+  cloneMethodState,
+  emptyMethodState,
+  type FeatureMap,
+  type MethodState,
+  type TaskContext,
+} from '../methods/method';
+import { methodDefinition } from '../methods/registry';
+import { streamRng } from './streams';
 import { alignClassifier } from './alignment';
 import { validateConfig, type ExperimentConfig } from './config';
 import { cloneHeads, newHead, type Head } from './heads';
@@ -70,12 +86,7 @@ export class ExperimentError extends Error {
   override name = 'ExperimentError';
 }
 
-/** Independent, reproducible random streams per purpose, derived from the run's seed. */
-export function streamRng(seed: number, stream: string): Mt19937 {
-  let h = 0x811c9dc5;
-  for (const ch of stream) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return new Mt19937((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ h) >>> 0);
-}
+export { streamRng };
 
 function checkData(data: ExperimentData, cfg: ExperimentConfig): void {
   const per = data.imageSize * data.imageSize * 3;
@@ -158,6 +169,11 @@ export interface ExperimentState {
   trainSeconds: number;
   /** Wall seconds of the run before this checkpoint (the result's wallSeconds spans all sessions). */
   elapsedSeconds: number;
+  /**
+   * What the method keeps between tasks besides the heads (RanPAC's Gram matrix), as it was after the
+   * completed tasks; absent in checkpoints of methods that keep nothing.
+   */
+  methodState?: MethodState;
 }
 
 /** What a checkpoint was taken for. */
@@ -169,6 +185,8 @@ export type TaskEvaluator = (input: {
   backbone: Float32Array;
   finalNormEps: number;
   heads: readonly Head[];
+  /** What the heads read instead of the backbone's features (RanPAC's projection), or null. */
+  featureMap: FeatureMap | null;
 }) => Promise<TaskEvaluation>;
 
 export interface ExperimentOptions {
@@ -243,10 +261,10 @@ export async function runExperiment(
       `backbone has ${backbone.length} values, expected ${bbLayout.total} for this architecture`,
     );
 
+  const method = methodDefinition(cfg.method);
   const order = classOrder(data.classes, cfg.seed);
   const relabel = remapLabels(order);
-  const joint = cfg.method === 'joint';
-  const sizes = joint ? [data.classes] : taskSizes(data.classes, cfg.initClasses, cfg.increment);
+  const sizes = method.singleTask ? [data.classes] : taskSizes(data.classes, cfg.initClasses, cfg.increment);
   const bounds = taskBoundaries(sizes);
   const trainLabels = Int32Array.from(data.train.labels, (l) => relabel[l]);
   const testLabels = Int32Array.from(data.test.labels, (l) => relabel[l]);
@@ -292,12 +310,17 @@ export async function runExperiment(
         backbone: input.backbone,
         finalNormEps: input.finalNormEps,
         heads: input.heads,
+        featureMap: input.featureMap,
         test: data.test,
         testLabels,
         sizes,
         task: input.task,
       }));
   const heads: Head[] = resume ? cloneHeads(resume.heads) : [];
+  const methodState: MethodState = resume?.methodState
+    ? cloneMethodState(resume.methodState)
+    : (method.initialState?.(cfg, data.classes) ?? emptyMethodState());
+  const featureMap = method.featureMap?.(cfg) ?? null;
   let matrix = resume ? structuredClone(resume.matrix) : emptyMatrix(sizes.length);
   const accuracies: number[] = resume ? [...resume.accuracies] : [];
   const records: TaskRecord[] = resume ? structuredClone(resume.records) : [];
@@ -327,6 +350,7 @@ export async function runExperiment(
     trainedImages,
     trainSeconds,
     elapsedSeconds: elapsed(),
+    ...(method.initialState ? { methodState: cloneMethodState(methodState) } : {}),
   });
   const stopIfAsked = async (state: () => ExperimentState) => {
     if (!options.signal?.aborted) return;
@@ -358,114 +382,156 @@ export async function runExperiment(
 
       // Stage 1: slow learner on the task's own classes, loss on the current head only.
       const rows = [...trainLabels.keys()].filter((i) => trainLabels[i] >= known && trainLabels[i] < total);
-      const headClasses = total - known;
-      const layout = layoutWithHead(headClasses);
-      const values = sharedFloat32(layout.total);
-      if (midTask) {
-        if (midTask.values.length !== layout.total)
-          throw new ExperimentError(`cannot resume: the checkpoint's model does not fit task ${t + 1}`);
-        values.set(midTask.values);
-      } else {
-        const head = newHead(dim, headClasses, rng.heads);
-        values.set(weights, 0);
-        values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
-        values.set(head.bias, layout.slot(HEAD_BIAS).offset);
-      }
-      const s1 = cfg.stage1;
-      const trainBackbone = s1.backboneLrScale > 0;
-      const spec: ModelSpec = { arch, layout: layout.toJSON(), finalNormEps, trainBackbone };
-      await device.setModel(spec, values);
-      const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
-      if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
-      const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
-      const sum = sharedFloat32(layout.total);
-      const steps = Math.ceil(rows.length / s1.batchSize);
-      const epochLosses: number[] = midTask ? [...midTask.epochLosses] : [];
-      let taskTrainSeconds = midTask?.seconds ?? 0;
-      const firstEpoch = resumedAt?.epoch ?? 0;
-      let sinceCheckpoint = 0;
-      for (let epoch = firstEpoch; epoch < s1.epochs; epoch++) {
-        const lr = multiStepLr(s1.lr, epoch, s1.milestones, s1.gamma);
-        const groups = [
-          { start: 0, end: bbLayout.total, lr: lr * s1.backboneLrScale },
-          { start: bbLayout.total, end: layout.total, lr },
-        ];
-        const resumedHere = midTask && epoch === firstEpoch;
-        const perm = resumedHere ? midTask.order : rng.shuffle.permutation(rows.length).map((i) => rows[i]);
-        let lossSum = resumedHere ? midTask.lossSum : 0;
-        const firstStep = resumedHere ? (resumedAt?.step ?? 0) : 0;
-        for (let step = firstStep; step < steps; step++) {
-          const trainingState = () => ({
-            values: values.slice(),
-            momentum: sgd.momentumBuffer.slice(),
-            sgdStarted: sgd.hasStepped,
-            order: perm,
-            lossSum,
-            epochLosses: [...epochLosses],
-            seconds: taskTrainSeconds + (performance.now() - clock) / 1000,
-          });
-          if (options.checkpoint && sinceCheckpoint >= options.checkpoint.every) {
-            sinceCheckpoint = 0;
-            await options.checkpoint.save(snapshot({ task: t, epoch, step }, trainingState()), 'steps');
+      const fineTunes = method.fineTunes(cfg, t);
+      let epochLosses: number[] = [];
+      let taskTrainSeconds = 0;
+      if (fineTunes) {
+        const headClasses = total - known;
+        const layout = layoutWithHead(headClasses);
+        const values = sharedFloat32(layout.total);
+        if (midTask) {
+          if (midTask.values.length !== layout.total)
+            throw new ExperimentError(`cannot resume: the checkpoint's model does not fit task ${t + 1}`);
+          values.set(midTask.values);
+        } else {
+          const head = newHead(dim, headClasses, rng.heads);
+          values.set(weights, 0);
+          values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
+          values.set(head.bias, layout.slot(HEAD_BIAS).offset);
+        }
+        const s1 = cfg.stage1;
+        const trainBackbone = s1.backboneLrScale > 0;
+        const spec: ModelSpec = { arch, layout: layout.toJSON(), finalNormEps, trainBackbone };
+        await device.setModel(spec, values);
+        const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+        if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
+        const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
+        const sum = sharedFloat32(layout.total);
+        const steps = Math.ceil(rows.length / s1.batchSize);
+        epochLosses = midTask ? [...midTask.epochLosses] : [];
+        taskTrainSeconds = midTask?.seconds ?? 0;
+        const firstEpoch = resumedAt?.epoch ?? 0;
+        let sinceCheckpoint = 0;
+        for (let epoch = firstEpoch; epoch < s1.epochs; epoch++) {
+          const lr = multiStepLr(s1.lr, epoch, s1.milestones, s1.gamma);
+          const groups = [
+            { start: 0, end: bbLayout.total, lr: lr * s1.backboneLrScale },
+            { start: bbLayout.total, end: layout.total, lr },
+          ];
+          const resumedHere = midTask && epoch === firstEpoch;
+          const perm = resumedHere ? midTask.order : rng.shuffle.permutation(rows.length).map((i) => rows[i]);
+          let lossSum = resumedHere ? midTask.lossSum : 0;
+          const firstStep = resumedHere ? (resumedAt?.step ?? 0) : 0;
+          for (let step = firstStep; step < steps; step++) {
+            const trainingState = () => ({
+              values: values.slice(),
+              momentum: sgd.momentumBuffer.slice(),
+              sgdStarted: sgd.hasStepped,
+              order: perm,
+              lossSum,
+              epochLosses: [...epochLosses],
+              seconds: taskTrainSeconds + (performance.now() - clock) / 1000,
+            });
+            if (options.checkpoint && sinceCheckpoint >= options.checkpoint.every) {
+              sinceCheckpoint = 0;
+              await options.checkpoint.save(snapshot({ task: t, epoch, step }, trainingState()), 'steps');
+            }
+            await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
+            const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
+            const n = batchRows.length;
+            const loss = await batchGradient(
+              device,
+              data.train,
+              batchRows,
+              (r) => trainLabels[r] - known,
+              batchOptions,
+              rng.augment,
+              grads,
+              sum,
+            );
+            if (!Number.isFinite(loss)) {
+              throw new ExperimentError(
+                `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,
+              );
+            }
+            sgd.step(values, sum, groups);
+            lossSum += loss * n;
+            trainedImages += n;
+            sinceCheckpoint++;
+            onProgress({
+              phase: 'train',
+              task: t,
+              tasks: sizes.length,
+              epoch,
+              epochs: s1.epochs,
+              step,
+              steps,
+              loss,
+              lr,
+              backboneLr: lr * s1.backboneLrScale,
+            });
           }
-          await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
-          const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
-          const n = batchRows.length;
-          const loss = await batchGradient(
-            device,
-            data.train,
-            batchRows,
-            (r) => trainLabels[r] - known,
-            batchOptions,
-            rng.augment,
-            grads,
-            sum,
-          );
-          if (!Number.isFinite(loss)) {
-            throw new ExperimentError(
-              `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,
+          epochLosses.push(lossSum / rows.length);
+        }
+        weights.set(values.subarray(0, bbLayout.total));
+        heads.push({
+          classes: headClasses,
+          weight: values.slice(
+            layout.slot(HEAD_WEIGHT).offset,
+            layout.slot(HEAD_WEIGHT).offset + dim * headClasses,
+          ),
+          bias: values.slice(layout.slot(HEAD_BIAS).offset, layout.slot(HEAD_BIAS).offset + headClasses),
+        });
+        taskTrainSeconds += lap();
+        seconds.train = taskTrainSeconds;
+        trainSeconds += seconds.train;
+      }
+
+      // The method's own use of the new classes (prototypes, Gram matrices), from the features the class
+      // statistics use too: the task's training images un-augmented, through the backbone after stage 1.
+      let taskFeatures: Promise<Float32Array> | null = null;
+      const features = () =>
+        (taskFeatures ??= (async () => {
+          if (!fineTunes) {
+            const bb = sharedFloat32(bbLayout.total);
+            bb.set(weights);
+            await device.setModel(
+              { arch, layout: bbLayout.toJSON(), finalNormEps, trainBackbone: false },
+              bb,
             );
           }
-          sgd.step(values, sum, groups);
-          lossSum += loss * n;
-          trainedImages += n;
-          sinceCheckpoint++;
-          onProgress({
-            phase: 'train',
-            task: t,
-            tasks: sizes.length,
-            epoch,
-            epochs: s1.epochs,
-            step,
-            steps,
-            loss,
-            lr,
-            backboneLr: lr * s1.backboneLrScale,
+          return extractFeatures(device, data.train, rows, {
+            arch,
+            normalize: cfg.normalize,
+            featureChunk: cfg.compute.featureChunk,
           });
-        }
-        epochLosses.push(lossSum / rows.length);
+        })());
+      if (method.learnTask || cfg.alignment)
+        onProgress({ phase: 'statistics', task: t, tasks: sizes.length, classes: total - known });
+      if (method.learnTask) {
+        const context: TaskContext = {
+          task: t,
+          config: cfg,
+          arch,
+          sizes,
+          known,
+          total,
+          rows,
+          labels: trainLabels,
+          features,
+          heads,
+          state: methodState,
+        };
+        await method.learnTask(context);
+        if (heads.length !== t + 1)
+          throw new ExperimentError(
+            `method ${method.id} left ${heads.length} heads after task ${t + 1}, expected ${t + 1}`,
+          );
       }
-      weights.set(values.subarray(0, bbLayout.total));
-      heads.push({
-        classes: headClasses,
-        weight: values.slice(
-          layout.slot(HEAD_WEIGHT).offset,
-          layout.slot(HEAD_WEIGHT).offset + dim * headClasses,
-        ),
-        bias: values.slice(layout.slot(HEAD_BIAS).offset, layout.slot(HEAD_BIAS).offset + headClasses),
-      });
-      taskTrainSeconds += lap();
-      seconds.train = taskTrainSeconds;
-      trainSeconds += seconds.train;
 
       // Class statistics of the new classes, from un-augmented training images and the trained backbone.
       if (cfg.alignment) {
-        onProgress({ phase: 'statistics', task: t, tasks: sizes.length, classes: total - known });
-        const feats = await extractFeatures(device, data.train, rows, {
-          arch,
-          normalize: cfg.normalize,
-          featureChunk: cfg.compute.featureChunk,
-        });
+        const feats = await features();
         for (let c = known; c < total; c++) {
           const classRows = rows.map((r, i) => (trainLabels[r] === c ? i : -1)).filter((i) => i >= 0);
           await statistics.put(classStatistics(feats, dim, classRows, c, t, cfg.covarianceRidge));
@@ -490,7 +556,13 @@ export async function runExperiment(
       seconds.align = lap();
 
       // Evaluation on the test images of every seen class, raw logits, argmax over all seen classes.
-      const evaluation = await evaluate({ task: t, backbone: weights, finalNormEps, heads: evalHeads });
+      const evaluation = await evaluate({
+        task: t,
+        backbone: weights,
+        finalNormEps,
+        heads: evalHeads,
+        featureMap,
+      });
       matrix = setRow(matrix, t, evaluation.perTask);
       accuracies.push(evaluation.accuracy);
       onProgress({
@@ -531,7 +603,7 @@ export async function runExperiment(
     forgetting: forgetting(matrix),
     bwt: bwt(matrix),
     tasks: records,
-    trainImagesPerSecond: trainedImages / trainSeconds,
+    trainImagesPerSecond: trainSeconds > 0 ? trainedImages / trainSeconds : 0,
     wallSeconds: elapsed(),
   };
 }
