@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatMeanStd, meanStd } from '@slca/metrics';
+import {
+  accuracyMatrixTable,
+  confusionByTask,
+  formatMeanStd,
+  meanStd,
+  oldNewAccuracy,
+  perClassAccuracyByTask,
+  stabilityPlasticity,
+  tableTexts,
+  taskConfusion,
+} from '@slca/metrics';
 import { Stack } from '@slca/stack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -280,6 +290,106 @@ describe('the dashboard against the real stack', () => {
     expect(await text('lineage-backend')).toBe(run?.backend);
   });
 
+  it('shows per-class accuracy, the confusion matrix of any task’s model, old vs new classes and stability/plasticity as @slca/metrics computes them from the evaluator’s predictions; exports the matrix as CSV', async () => {
+    const evaluator = serviceClient('evaluator', stack.address('evaluator'));
+    const { metrics } = await evaluator.call<{
+      metrics: {
+        accuracyMatrix: { values: number[] }[];
+        classesPerTask: number[];
+        testImagesPerTask: number[];
+        predictions: { task: number; labels: number[]; predicted: number[] }[];
+      };
+    }>('getRunMetrics', { runId: 'e2e-form' });
+    evaluator.close();
+    const sizes = metrics.classesPerTask;
+    expect(sizes).toEqual([15, 15]);
+    expect(metrics.predictions.map((p) => p.task)).toEqual([0, 1]);
+    const predictions = metrics.predictions.map((p) => ({ ...p, predictions: p.predicted }));
+    const matrix = [[metrics.accuracyMatrix[0].values[0], null], [...metrics.accuracyMatrix[1].values]];
+    const cell = async (testId: string) => {
+      const attribute = await page.getByTestId(testId).getAttribute('data-value');
+      return attribute === null || attribute === '' ? null : Number(attribute);
+    };
+
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    // Per-class accuracy after each task: row t (after task t), column c (class c).
+    const perClass = perClassAccuracyByTask(predictions, sizes);
+    for (const [t, row] of perClass.entries())
+      for (const [c, value] of row.entries())
+        if (value === null)
+          expect(await page.getByTestId(`per-class-heatmap-cell-${t}-${c}`).count()).toBe(0);
+        else expect(await cell(`per-class-heatmap-cell-${t}-${c}`)).toBe(value);
+    // The final model's confusion matrix is shown first; every non-zero count is a cell, zeros are not drawn.
+    const checkConfusion = async (task: number) => {
+      const confusion = taskConfusion(predictions[task], sizes);
+      expect(await page.getByTestId('confusion-heatmap').getAttribute('data-rows')).toBe(
+        String(confusion.length),
+      );
+      for (const [i, row] of confusion.entries())
+        for (const [j, count] of row.entries())
+          if (count > 0) expect(await cell(`confusion-heatmap-cell-${i}-${j}`)).toBe(count);
+      const byTask = confusionByTask(confusion, sizes);
+      for (const [i, row] of byTask.entries())
+        for (const [j, count] of row.entries())
+          expect(await cell(`task-confusion-heatmap-cell-${i}-${j}`)).toBe(count);
+    };
+    await checkConfusion(1);
+    // The model after task 1: its own confusion matrix, over the 15 classes it has seen.
+    await page.getByTestId('confusion-tasks').getByRole('link', { name: '1', exact: true }).click();
+    await page.waitForURL(/confusion=0/);
+    await page.locator('[data-testid=confusion-heatmap][data-rows="15"]').waitFor();
+    await checkConfusion(0);
+
+    // Old vs new classes and the stability/plasticity summary, from the matrix and the test images per task.
+    const oldNew = oldNewAccuracy(matrix, metrics.testImagesPerTask);
+    const rows = page.locator('[data-testid=old-new-table] tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(1).locator('td').allTextContents()).toEqual([
+      '2',
+      (oldNew[1].old as number).toFixed(2),
+      oldNew[1].new.toFixed(2),
+      oldNew[1].all.toFixed(2),
+      String(oldNew[1].oldImages),
+      String(oldNew[1].newImages),
+    ]);
+    const summary = stabilityPlasticity(matrix, metrics.testImagesPerTask);
+    expect(await page.getByTestId('plasticity').textContent()).toBe(`${summary.plasticity.toFixed(2)} %`);
+    expect(await page.getByTestId('stability').textContent()).toBe(
+      `${(summary.stability as number).toFixed(2)} %`,
+    );
+
+    // Every chart has its data as a table.
+    expect(await page.getByTestId('accuracy-heatmap-data').locator('tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('at-chart-data').locator('tbody tr').count()).toBe(2);
+
+    // The accuracy matrix downloads as CSV: the evaluator's numbers, every digit.
+    const link = page.getByTestId('export-matrix').locator('a[data-format=csv]');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('e2e-form_matrix.csv');
+    const csv = readFileSync((await download.path()) ?? '', 'utf8');
+    expect(csv).toBe(
+      ['after task,task 1,task 2', `1,${matrix[0][0]},`, `2,${matrix[1][0]},${matrix[1][1]}`, ''].join('\n'),
+    );
+    const tex = await page.request.get(`${dashboard.url}/api/runs/e2e-form/export/matrix?format=tex`);
+    expect(tex.headers()['content-type']).toBe('application/x-tex; charset=utf-8');
+    for (const row of tableTexts(accuracyMatrixTable(matrix)))
+      expect(await tex.text()).toContain(`${row.join(' & ').replace('–', '--')} \\\\`);
+    const whole = await page.request.get(`${dashboard.url}/api/runs/e2e-form/export/run?format=json`);
+    expect(
+      ((await whole.json()) as { metrics: { classesPerTask: number[] } }).metrics.classesPerTask,
+    ).toEqual(sizes);
+  });
+
+  it('follows the system’s dark mode', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await background()).toBe('rgb(246, 248, 250)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).toBe('rgb(15, 20, 25)');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('downloads an artifact whose bytes have the SHA-256 the trainer lists', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     const link = page.locator('[data-testid=artifacts] a[data-key$="/state.safetensors"]').first();
@@ -320,8 +430,13 @@ describe('the dashboard against the real stack', () => {
       expect(await row.getByTestId('run-dataset').textContent()).toBe('split-emoji');
       expect(await row.getByTestId('run-backbone').textContent()).toBe('vit-emoji');
     }
+    // With fewer than two runs selected, Compare looks and acts disabled.
+    const compare = page.getByTestId('compare-selected');
+    expect(await compare.getAttribute('aria-disabled')).toBe('true');
+    expect(Number(await compare.evaluate((e) => getComputedStyle(e).opacity))).toBeLessThan(1);
     await page.getByLabel('select e2e-form').check();
     await page.getByLabel('select e2e-seed-1996').check();
+    expect(await compare.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
     await page.getByTestId('compare-selected').click();
     await page.waitForURL(/\/compare\?runs=/);
 
@@ -343,6 +458,14 @@ describe('the dashboard against the real stack', () => {
         expect(await cell(col)).toBe('–');
       expect(await cell('seeds')).toBe('2 seeds');
     }
+    // The paper-style table downloads as LaTeX with the cells the page shows.
+    const tex = await page.request.get(
+      `${dashboard.url}/api/compare/export?table=paper&benchmark=embedded&format=tex`,
+    );
+    expect(tex.headers()['content-disposition']).toBe('attachment; filename="paper-table_embedded.tex"');
+    expect(await tex.text()).toContain(
+      `${formatMeanStd(meanStd(ours.map((r) => r.lastAcc))).replace('±', '$\\pm$')} & -- & --`,
+    );
     expect(await page.locator('[data-testid=paper-table-embedded] th').allTextContents()).toEqual([
       'Method',
       'Configuration',

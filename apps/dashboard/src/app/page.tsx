@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { ErrorPanel } from '../components/error-panel';
+import { ExportLinks } from '../components/export-links';
 import { benchmarkTitle, methodLabel, methodLabels, type Catalog } from '../lib/catalog';
 import { runBackbone, runDataset } from '../lib/run-groups';
 import { loadCatalog } from '../server/catalog';
@@ -61,7 +62,10 @@ export default async function RunsPage() {
           minutes.
         </div>
       ) : (
-        <RunsTable runs={runs.map((r) => toRow(r, labelsFrom))} now={Date.now()} />
+        <>
+          <RunsTable runs={runs.map((r) => toRow(r, labelsFrom))} now={Date.now()} />
+          <ExportLinks href="/api/runs/export" what="every run" testId="export-runs" />
+        </>
       )}
     </>
   );

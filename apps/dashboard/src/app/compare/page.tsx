@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { LineChart } from '../../components/charts/line-chart';
 import { ErrorPanel } from '../../components/error-panel';
+import { ExportLinks } from '../../components/export-links';
 import { StatusBadge } from '../../components/status-badge';
 import { PaperTable } from '../../components/paper-table';
 import { benchmarkTitle, methodLabel, methodLabels } from '../../lib/catalog';
@@ -42,6 +43,7 @@ export default async function ComparePage({
   const selectedGroups = groupBySeeds(selected, catalog);
   const allGroups = groupBySeeds(runs, catalog);
   const benchmarks = [...new Set(allGroups.map((g) => g.benchmark))];
+  const selectedQuery = `runs=${selected.map((r) => encodeURIComponent(r.id)).join(',')}`;
 
   return (
     <>
@@ -117,6 +119,11 @@ export default async function ComparePage({
                   </tbody>
                 </table>
               </div>
+              <ExportLinks
+                href={`/api/compare/export?table=selected&${selectedQuery}`}
+                what="the selected runs"
+                testId="export-selected"
+              />
             </section>
           </div>
 
@@ -152,6 +159,11 @@ export default async function ComparePage({
                     ))}
                   </tbody>
                 </table>
+                <ExportLinks
+                  href={`/api/compare/export?table=config-diff&${selectedQuery}`}
+                  what="the configuration differences"
+                  testId="export-config-diff"
+                />
               </div>
             )}
           </section>
@@ -161,7 +173,14 @@ export default async function ComparePage({
             {selectedGroups.length === 0 ? (
               <p className="empty">No selected run has finished.</p>
             ) : (
-              <PaperTable groups={selectedGroups} testId="selected-groups" />
+              <>
+                <PaperTable groups={selectedGroups} testId="selected-groups" />
+                <ExportLinks
+                  href={`/api/compare/export?table=paper&${selectedQuery}`}
+                  what="the selected runs grouped over seeds"
+                  testId="export-selected-groups"
+                />
+              </>
             )}
           </section>
         </>
@@ -187,6 +206,11 @@ export default async function ComparePage({
           <div key={b}>
             <h3>{benchmarkTitle(catalog, b)}</h3>
             <PaperTable groups={allGroups.filter((g) => g.benchmark === b)} testId={`paper-table-${b}`} />
+            <ExportLinks
+              href={`/api/compare/export?table=paper&benchmark=${encodeURIComponent(b)}`}
+              what={`the paper-style table of ${benchmarkTitle(catalog, b)}`}
+              testId={`export-paper-${b}`}
+            />
           </div>
         ))}
       </section>

@@ -1,9 +1,15 @@
+import { accuracyMatrixTable } from '@slca/metrics';
+import { ExportLinks } from '../export-links';
+import { ChartDataTable } from './data-table';
+
 export interface HeatmapProps {
   /** Number of tasks T: the matrix is T × T, row i defined for columns 0..i. */
   tasks: number;
   /** Evaluated rows so far: rows[i][j] = R_{i,j} in percent. */
   rows: readonly (readonly number[])[];
   title?: string;
+  /** Where the matrix downloads from (CSV, JSON, Markdown, LaTeX), if it does. */
+  exportHref?: string;
 }
 
 /** White → blue over 0..100 %. */
@@ -20,8 +26,11 @@ const TOP = 40;
  * The accuracy matrix as an SVG heatmap: row i = after training task i, column j = test images of task j
  * (tasks numbered from 1, as in the paper). Rows not evaluated yet are drawn as pending.
  */
-export function AccuracyHeatmap({ tasks, rows, title = 'Accuracy matrix R (%)' }: HeatmapProps) {
+export function AccuracyHeatmap({ tasks, rows, title = 'Accuracy matrix R (%)', exportHref }: HeatmapProps) {
   const n = Math.max(tasks, rows.length, 1);
+  const matrix = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (j <= i ? (rows[i]?.[j] ?? null) : null)),
+  );
   // Large cells for a few tasks, smaller ones for many; the drawing scales to the card either way.
   const CELL = n <= 4 ? 72 : n <= 10 ? 48 : 32;
   const width = LEFT + n * CELL + 16;
@@ -65,8 +74,8 @@ export function AccuracyHeatmap({ tasks, rows, title = 'Accuracy matrix R (%)' }
                     y={TOP + i * CELL}
                     width={CELL - 2}
                     height={CELL - 2}
-                    fill={filled ? colour(value) : '#eee'}
-                    stroke={filled ? 'none' : '#ccc'}
+                    fill={filled ? colour(value) : undefined}
+                    className={filled ? undefined : 'heat-pending'}
                     strokeDasharray={filled ? undefined : '3 3'}
                   >
                     <title>
@@ -99,7 +108,7 @@ export function AccuracyHeatmap({ tasks, rows, title = 'Accuracy matrix R (%)' }
           width={n * CELL - 2}
           height={10}
           fill="url(#heat-legend)"
-          stroke="#ccc"
+          className="heat-legend"
         />
         <text x={LEFT} y={TOP + n * CELL + 40} textAnchor="start">
           0 %
@@ -108,6 +117,8 @@ export function AccuracyHeatmap({ tasks, rows, title = 'Accuracy matrix R (%)' }
           100 % accuracy
         </text>
       </svg>
+      <ChartDataTable table={accuracyMatrixTable(matrix)} caption={title} testId="accuracy-heatmap-data" />
+      {exportHref && <ExportLinks href={exportHref} what="the accuracy matrix" testId="export-matrix" />}
     </figure>
   );
 }

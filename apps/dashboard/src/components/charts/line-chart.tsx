@@ -1,4 +1,6 @@
+import { ChartDataTable } from './data-table';
 import { extent, linear, niceTicks, SERIES_COLOURS, tickLabel, type Domain } from './scale';
+import { seriesTable } from './series-table';
 
 export interface Series {
   name: string;
@@ -27,6 +29,8 @@ export interface LineChartProps {
   logY?: boolean;
   testId?: string;
   emptyText?: string;
+  /** Decimals of the values in the chart's data table; default 2. */
+  tableDigits?: number;
 }
 
 const W = 640;
@@ -130,6 +134,20 @@ export function LineChart(props: LineChartProps) {
           ))}
         </ul>
       )}
+      {all.length > 0 && <SeriesData {...props} />}
     </figure>
+  );
+}
+
+/** The chart's points as a table (the text alternative of the drawing). */
+function SeriesData({ series, xLabel, title, tableDigits = 2, testId }: LineChartProps) {
+  const { table, shown, total } = seriesTable(series, xLabel);
+  return (
+    <ChartDataTable
+      table={table}
+      caption={shown < total ? `${title} (${shown} of its ${total} points, evenly spaced)` : title}
+      digits={tableDigits}
+      testId={testId ? `${testId}-data` : undefined}
+    />
   );
 }

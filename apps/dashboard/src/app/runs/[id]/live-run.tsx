@@ -1,7 +1,7 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useActionState, useEffect, useMemo, useState } from 'react';
+import { useActionState, useEffect, useMemo, useRef, useState } from 'react';
 import { incAcc, lastAcc, type FormulaDisplay } from '@slca/metrics';
 import { AccuracyHeatmap } from '../../../components/charts/heatmap';
 import { LineChart } from '../../../components/charts/line-chart';
@@ -52,6 +52,7 @@ export function LiveRun({
   formulas,
   storedLog,
   history,
+  matrixExportHref,
 }: {
   initialRun: RunView;
   initialRows: number[][];
@@ -59,6 +60,8 @@ export function LiveRun({
   storedLog: string;
   /** Steps recorded by the trainer before the page opened. */
   history: Omit<TrainEvent, 'etaSeconds'>[];
+  /** Where the accuracy matrix downloads from. */
+  matrixExportHref?: string;
 }) {
   const router = useRouter();
   const [run, setRun] = useState(initialRun);
@@ -71,6 +74,7 @@ export function LiveRun({
   const [failure, setFailure] = useState<string | undefined>();
   const [stream, setStream] = useState(0);
   const [now, setNow] = useState(initialRun.finishedAtMs || Date.now());
+  const splitShown = useRef(Boolean(initialRun.splitId));
 
   const [cancelState, cancelAction, cancelling] = useActionState<RunActionState>(
     cancelRun.bind(null, initialRun.id),
@@ -110,6 +114,12 @@ export function LiveRun({
       const event = JSON.parse(message.data) as StreamEvent;
       if (event.state) {
         const state = event.state;
+        // The server-rendered parts (split, per-class views) follow the run: once its split is made,
+        // render them again.
+        if (state.splitId && !splitShown.current) {
+          splitShown.current = true;
+          router.refresh();
+        }
         setRun(state);
         if (TERMINAL_STATUSES.has(state.status)) setNow(state.finishedAtMs || Date.now());
       }
@@ -123,6 +133,8 @@ export function LiveRun({
       if (event.evaluated) {
         const { task, perTask } = event.evaluated;
         setRows((r) => (task <= r.length ? [...r.slice(0, task), perTask] : r));
+        // A new row brings new predictions: the per-class views and the confusion matrix are rendered again.
+        router.refresh();
       }
       if (event.log) {
         const line = `${new Date(event.atMs).toISOString()} ${event.log}`;
@@ -306,7 +318,7 @@ export function LiveRun({
           />
         </section>
         <section className="card">
-          <AccuracyHeatmap tasks={tasks} rows={rows} />
+          <AccuracyHeatmap tasks={tasks} rows={rows} exportHref={matrixExportHref} />
         </section>
       </div>
 

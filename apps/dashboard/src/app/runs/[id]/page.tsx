@@ -7,7 +7,10 @@ import { bytes, shortDigest, timestamp } from '../../../lib/format';
 import { loadCatalog } from '../../../server/catalog';
 import { evaluator, ServiceCallError, splitter, trainer, type RunView } from '../../../server/grpc';
 import { readObject, trainHistory } from '../../../server/object-store';
+import { ExportLinks } from '../../../components/export-links';
+import { ContinualViews } from './class-views';
 import { LiveRun } from './live-run';
+import { loadViews } from './load-views';
 
 const ARTIFACT_KINDS: Record<string, string> = {
   checkpoints: 'Checkpoints',
@@ -127,8 +130,19 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unkn
   }
 }
 
-export default async function RunPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function RunPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ confusion?: string | string[] }>;
+}) {
   const { id } = await params;
+  const confusionParam = (await searchParams).confusion;
+  const confusionTask =
+    typeof confusionParam === 'string' && /^[0-9]+$/.test(confusionParam)
+      ? Number(confusionParam)
+      : undefined;
   let run: RunView | undefined;
   try {
     run = await trainer.getRun(id);
@@ -170,6 +184,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
   // The steps the trainer recorded up to its latest checkpoint; live events extend the curves from there.
   const history = await settle(trainHistory(id));
   const rows = (metrics.value?.accuracyMatrix ?? []).map((r) => r.values);
+  const classViews = await settle(loadViews(run, metrics.value, split.value));
   let config: unknown = {};
   try {
     config = JSON.parse(run.configJson || '{}');
@@ -208,6 +223,12 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
           </Link>
         </p>
       )}
+      <ExportLinks
+        href={`/api/runs/${encodeURIComponent(run.id)}/export/run`}
+        what="the whole run (record, metrics and views)"
+        formats={['json']}
+        testId="export-run"
+      />
       {metrics.error !== undefined && <ErrorPanel error={metrics.error} what="the accuracy matrix" />}
       <LiveRun
         initialRun={run}
@@ -220,7 +241,21 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
         }}
         storedLog={log?.value ?? ''}
         history={history.value ?? []}
+        matrixExportHref={`/api/runs/${encodeURIComponent(run.id)}/export/matrix`}
       />
+
+      {classViews.error !== undefined ? (
+        <ErrorPanel error={classViews.error} what="the per-class views" />
+      ) : (
+        classViews.value && (
+          <ContinualViews
+            runId={run.id}
+            views={classViews.value.views}
+            names={classViews.value.names}
+            confusionTask={confusionTask}
+          />
+        )
+      )}
 
       <Lineage run={run} />
 
