@@ -2,6 +2,7 @@ import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
 import { objectStoreHealth } from './object-store';
+import { ServerPaths } from './splitter/server-paths';
 import { SplitterModule } from './splitter/splitter.module';
 
 export const DEFAULT_SPLITTER_PORT = 50051;
@@ -12,6 +13,8 @@ export interface SplitterOptions {
   port: number;
   host?: string;
   logger?: Logger;
+  /** Folders on this host the splitter may import from (SLCA_DATASET_ROOTS); none: no path is read. */
+  datasetRoots?: readonly string[];
   /** Stop and exit on SIGTERM/SIGINT; off for a service started inside a test. */
   handleSignals?: boolean;
 }
@@ -20,7 +23,7 @@ export interface SplitterOptions {
 export function startSplitter(options: SplitterOptions): Promise<GrpcService> {
   return startGrpcService({
     name: 'splitter',
-    module: SplitterModule.forStore(options.store),
+    module: SplitterModule.forStore(options.store, new ServerPaths(options.datasetRoots ?? [])),
     protoPath: PROTO_FILES.splitter,
     includeDirs: [protoRoot()],
     host: options.host,

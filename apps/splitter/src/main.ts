@@ -1,6 +1,7 @@
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { createLogger, env, loadConfig } from '@slca/service-kit';
 import { DEFAULT_SPLITTER_PORT, startSplitter } from './app';
+import { DATASET_ROOTS_ENV, parseDatasetRoots } from './splitter/server-paths';
 
 async function main(): Promise<void> {
   const config = loadConfig({
@@ -13,10 +14,21 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (error) =>
     logger.error('unhandled rejection (a bug: please report it); the splitter goes on', { error }),
   );
-  logger.info('configuration', { config, store: storeConfig });
+  const datasetRoots = parseDatasetRoots(process.env[DATASET_ROOTS_ENV]);
+  logger.info('configuration', { config, store: storeConfig, datasetRoots });
+  if (datasetRoots.length === 0)
+    logger.warn(
+      `${DATASET_ROOTS_ENV} is not set: imports and registrations from paths on this host are refused`,
+    );
   const store = new MinioObjectStore(storeConfig);
   await store.ensureBucket();
-  await startSplitter({ store, port: config.SLCA_SPLITTER_PORT, host: config.SLCA_BIND_HOST, logger });
+  await startSplitter({
+    store,
+    port: config.SLCA_SPLITTER_PORT,
+    host: config.SLCA_BIND_HOST,
+    logger,
+    datasetRoots,
+  });
 }
 
 main().catch((error: unknown) => {

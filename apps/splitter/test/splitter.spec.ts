@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { sha256Hex, splitFileKey } from '@slca/artifacts';
 import {
@@ -39,7 +40,8 @@ beforeAll(async () => {
   stack = await startStack();
   serviceTmp = join(stack.directory, 'service-tmp');
   mkdirSync(serviceTmp);
-  const env = { ...stack.env, TMPDIR: serviceTmp };
+  // Only the test's own folder is a dataset root: the refusals of paths outside it are tested below.
+  const env = { ...stack.env, TMPDIR: serviceTmp, SLCA_DATASET_ROOTS: stack.directory };
   service = await startServiceUnderTest('splitter', { ...stack, env }, 60_000);
   client = service.client;
 }, 60_000);
@@ -182,6 +184,50 @@ describe('splitter over gRPC, as its own process', () => {
     await expectInvalid(request({ path: empty }), 'path', /class plum has no test images/);
 
     expect(await storedKeys('datasets/')).toEqual([]);
+  });
+
+  it('reads paths only under its dataset roots, and a refusal outside them says nothing of what is there', async () => {
+    const inside = await writeFolder(join(stack.directory, 'roots-inside'), ['apple', 'pear']);
+    // Outside the root: an existing folder, a missing one, a system file, a `..` escape and a link inside
+    // the root pointing out; the same words for each, whatever is or is not at the path.
+    const outsideDir = mkdtempSync(join(tmpdir(), 'slca-outside-root-'));
+    const outside = await writeFolder(join(outsideDir, 'data'), ['apple', 'pear']);
+    symlinkSync(outside, join(stack.directory, 'roots-link'));
+    const refusals = [
+      outside,
+      join(outsideDir, 'missing'),
+      '/etc/passwd',
+      '/root',
+      `${inside}/../../${basename(outsideDir)}/data`,
+      join(stack.directory, 'roots-link'),
+      join(stack.directory, 'roots-link', 'train'),
+    ];
+    const said = new Set<string>();
+    for (const path of refusals) {
+      for (const call of [
+        client.importFolderDataset({ name: 'roots', path, imageSize: 8 }),
+        client.importBenchmarkDataset({ name: 'roots', format: 'cifar100', path }),
+        client.registerBackbone({ name: 'roots', arch: 'vit-b16', path }),
+      ]) {
+        const error = await failure(call);
+        expect(error.code).toBe(status.INVALID_ARGUMENT);
+        expect(error.metadata.get(INVALID_FIELD_METADATA_KEY)).toEqual(['path']);
+        said.add(error.details.replace(path, '<path>'));
+      }
+    }
+    expect([...said]).toEqual([
+      `path: <path> is not under the splitter's dataset roots (${stack.directory})`,
+    ]);
+
+    // Under the root, even written with `..` that stays inside, the import goes ahead.
+    const { dataset } = await client.importFolderDataset({
+      name: 'roots-inside',
+      path: join(inside, '..', 'roots-inside'),
+      imageSize: 8,
+    });
+    expect(present(dataset).classes.map((c) => c.name)).toEqual(['apple', 'pear']);
+    expect(await storedKeys('datasets/roots/')).toEqual([]);
+    rmSync(outsideDir, { recursive: true });
   });
 
   let fruit: Dataset;

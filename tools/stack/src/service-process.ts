@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceError } from '@grpc/grpc-js';
 import { MinioObjectStore, startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
@@ -162,7 +162,10 @@ export async function startServiceUnderTest<A extends ServiceApp>(
   deadlineMs = 30_000,
 ): Promise<ServiceUnderTest<A>> {
   const contract = SERVICE_CONTRACTS[app];
-  const process = await spawnService(app, { env: { [contract.portEnv]: '0', ...store.env } });
+  // A splitter under test reads fixtures from the temporary folder and the workspace, unless told otherwise.
+  const roots: Record<string, string> =
+    app === 'splitter' ? { SLCA_DATASET_ROOTS: [tmpdir(), REPO_ROOT].join(delimiter) } : {};
+  const process = await spawnService(app, { env: { [contract.portEnv]: '0', ...roots, ...store.env } });
   const client = createServiceClient(contract.definition as Contracts[A]['definition'], {
     address: process.address,
     deadlineMs,

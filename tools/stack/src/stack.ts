@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
 import {
   dashboardBuilt,
@@ -9,7 +10,7 @@ import {
   type DashboardCredentials,
   type DashboardProcess,
 } from './dashboard';
-import { SERVICE_CONTRACTS, spawnService, type ServiceProcess } from './service-process';
+import { REPO_ROOT, SERVICE_CONTRACTS, spawnService, type ServiceProcess } from './service-process';
 
 /** The four services, in start order (the trainer needs the others' addresses). */
 export const SERVICES = ['splitter', 'stats-store', 'evaluator', 'trainer'] as const;
@@ -79,6 +80,12 @@ export interface StackOptions {
   startTimeoutMs?: number;
   /** Also start the built dashboard with these credentials (port 0: a free one). */
   dashboard?: DashboardCredentials & { port?: number };
+  /**
+   * Folders the splitter may import datasets and weights from (its SLCA_DATASET_ROOTS). Default: the
+   * variable from this environment when set, else the user's home folder, the temporary folder and the
+   * workspace (a local stack serves its own user; in Kubernetes the operator names the mounted volumes).
+   */
+  datasetRoots?: readonly string[];
   /** Restart a process that dies (default true), on the port it had, after these pauses. */
   supervise?: boolean;
   restartBackoff?: Partial<RestartBackoff>;
@@ -152,6 +159,14 @@ export class Stack {
     return s.address;
   }
 
+  /** The folders the splitter reads from (see `StackOptions.datasetRoots`). */
+  get datasetRoots(): readonly string[] {
+    const fromEnv = process.env.SLCA_DATASET_ROOTS;
+    return (
+      this.options.datasetRoots ?? (fromEnv ? fromEnv.split(delimiter) : [homedir(), tmpdir(), REPO_ROOT])
+    );
+  }
+
   /** Starts (or restarts) one service; resolves once it logs that it is listening. */
   async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
     this.held.delete(name);
@@ -164,7 +179,9 @@ export class Stack {
             SLCA_STATS_STORE_ADDRESS: this.address('stats-store'),
             SLCA_EVALUATOR_ADDRESS: this.address('evaluator'),
           }
-        : {};
+        : name === 'splitter'
+          ? { SLCA_DATASET_ROOTS: this.datasetRoots.join(delimiter) }
+          : {};
     const service = await spawnService(name, {
       env: {
         ...this.storeEnv,

@@ -1,4 +1,3 @@
-import { isAbsolute } from 'node:path';
 import { Controller, Inject } from '@nestjs/common';
 import { validateSegment } from '@slca/artifacts';
 import {
@@ -26,6 +25,7 @@ import {
 import { IMPORT_FORMATS, splitId, type ImportFormat } from '@slca/data';
 import { invalidArgument } from '@slca/service-kit';
 import { BackbonesService } from '../backbones/backbones.service';
+import { ServerPaths } from './server-paths';
 import { EMBEDDED_DATASET_NAME, SplitterService } from './splitter.service';
 
 /** Largest image side a folder import may ask for; beyond it one image alone is hundreds of MB as floats. */
@@ -52,13 +52,6 @@ function importFormat(value: string): ImportFormat {
   return value as ImportFormat;
 }
 
-/** The splitter's working directory is nobody's business: the caller names files absolutely. */
-function absolutePath(value: string): string {
-  if (value === '') throw invalidArgument('path', 'is required');
-  if (!isAbsolute(value)) throw invalidArgument('path', `must be absolute, got ${value}`);
-  return value;
-}
-
 /** Validates every field, then hands over to the service; nothing is stored for a refused request. */
 @Controller()
 @SplitterServiceControllerMethods()
@@ -66,6 +59,7 @@ export class SplitterController implements SplitterServiceController {
   constructor(
     @Inject(SplitterService) private readonly splitter: SplitterService,
     @Inject(BackbonesService) private readonly backbones: BackbonesService,
+    @Inject(ServerPaths) private readonly paths: ServerPaths,
   ) {}
 
   async importEmbeddedDataset(request: ImportEmbeddedDatasetRequest): Promise<ImportEmbeddedDatasetResponse> {
@@ -75,7 +69,7 @@ export class SplitterController implements SplitterServiceController {
 
   async importFolderDataset(request: ImportFolderDatasetRequest): Promise<ImportFolderDatasetResponse> {
     const name = segment('name', request.name);
-    const path = absolutePath(request.path);
+    const path = await this.paths.check('path', request.path);
     const imageSize = positive('image_size', request.imageSize, MAX_IMAGE_SIZE);
     return { dataset: await this.splitter.importFolder(name, path, imageSize) };
   }
@@ -85,7 +79,7 @@ export class SplitterController implements SplitterServiceController {
   ): Promise<ImportBenchmarkDatasetResponse> {
     const name = segment('name', request.name);
     const format = importFormat(request.format);
-    const path = absolutePath(request.path);
+    const path = await this.paths.check('path', request.path);
     return this.splitter.importBenchmark(name, format, path);
   }
 
@@ -127,7 +121,7 @@ export class SplitterController implements SplitterServiceController {
       if (request.path !== '') throw invalidArgument('path', 'give either path or upload, not both');
       return { backbone: await this.backbones.registerUpload(name, request.arch, request.upload) };
     }
-    const path = absolutePath(request.path);
+    const path = await this.paths.check('path', request.path);
     return { backbone: await this.backbones.register(name, request.arch, path) };
   }
 
