@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { BACKEND_REQUESTS, METHODS } from '@slca/engine';
+import { BACKEND_REQUESTS, DEVICE_REQUESTS, METHODS } from '@slca/engine';
 import { DEBIAN_OPENCLIPART_DIR } from '@slca/data';
 import { benchCommand } from './commands/bench';
 import { classOrderCommand } from './commands/class-order';
@@ -76,6 +76,12 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed (class order and every random draw); default: the experiment’s (1993)')
     .requiredOption('--out <file>', 'result JSON')
     .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')
+    .addOption(
+      new Option(
+        '--device <name>',
+        "compute device: 'wasm' (tfjs), 'onnx' (native forward passes), 'auto' (onnx where it loads); default: the experiment's (wasm)",
+      ).choices([...DEVICE_REQUESTS]),
+    )
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')
     .option(
       '--transform-workers <n>',

@@ -162,7 +162,13 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     expect(posts[0].path).toBe('/apis/batch/v1/namespaces/slca/jobs');
     expect(() => new Job(posts[0].body as never).validate()).not.toThrow();
 
-    await hooks.onPrepared({ splitId: 'split-1', tasks: 2, backend: 'tensorflow', lineage: LINEAGE });
+    await hooks.onPrepared({
+      splitId: 'split-1',
+      tasks: 2,
+      backend: 'tensorflow',
+      device: 'wasm',
+      lineage: LINEAGE,
+    });
     hooks.log('decoding 100 images');
     await hooks.onEvaluated({ task: 0, accuracy: 91.5, perTask: [91.5] });
     await hooks.onCheckpoint({

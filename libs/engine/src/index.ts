@@ -218,6 +218,9 @@ export {
   parseDeviceName,
   onnxAvailable,
   DEVICE_NAMES,
+  DEVICE_REQUESTS,
+  resolveDevice,
+  type DeviceRequest,
   type DeviceName,
   type DeviceInfo,
 } from './compute/open-device';

@@ -6,6 +6,7 @@ import {
   ExperimentSpecError,
   resolveExperiment,
   type BackendRequest,
+  type DeviceRequest,
   type ExperimentSpec,
   type Method,
 } from '@slca/engine';
@@ -20,6 +21,7 @@ export interface RunFlags {
   seed?: string;
   out: string;
   workers?: string;
+  device?: DeviceRequest;
   backend: string;
   epochs?: string;
   remote?: boolean;
@@ -74,6 +76,7 @@ export function experimentFromFlags(flags: RunFlags, base?: ExperimentSpec): Exp
   }
   if (flags.backend !== 'auto') spec.compute.backend = checkBackend(flags.backend);
   if (flags.workers !== undefined) spec.compute.workers = parseInteger(flags.workers, '--workers', 0);
+  if (flags.device !== undefined) spec.compute.device = flags.device;
   try {
     return resolveExperiment(spec, {
       source: flags.config ?? `--benchmark ${flags.benchmark}`,
@@ -133,7 +136,7 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     backbone: { name: result.lineage.backbone, sha256: result.lineage.backboneDigest },
   });
   process.stdout.write(
-    `${spec.method} seed ${spec.seed} on ${result.backend.name}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
+    `${spec.method} seed ${spec.seed} on ${result.device.name === 'wasm' ? result.backend.name : `${result.device.name} + ${result.backend.name}`}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
       `forgetting ${result.forgetting.toFixed(2)}  BWT ${result.bwt.toFixed(2)}  (${result.wallSeconds.toFixed(0)} s)\nwrote ${flags.out}\n`,
   );
 }

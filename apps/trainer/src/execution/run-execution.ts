@@ -27,6 +27,7 @@ import {
   encodeEvalModel,
   encodeExperimentState,
   initBackend,
+  resolveDevice,
   loadExperimentData,
   runExperiment,
   type CheckpointReason,
@@ -47,7 +48,13 @@ const KEEP_CHECKPOINTS = 2;
 
 export interface ExecutionHooks {
   onProgress(e: ProgressEvent): void;
-  onPrepared(info: { splitId: string; tasks: number; backend: string; lineage: RunLineage }): Promise<void>;
+  onPrepared(info: {
+    splitId: string;
+    tasks: number;
+    backend: string;
+    device: string;
+    lineage: RunLineage;
+  }): Promise<void>;
   onCheckpoint(info: {
     prefix: string;
     seq: number;
@@ -177,7 +184,8 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     configurationVersion: experiment.configuration?.version ?? 0,
     codeVersion: codeVersion(),
   };
-  await hooks.onPrepared({ splitId: split.id, tasks, backend: backend.name, lineage });
+  const device = resolveDevice(config.compute.device ?? 'wasm');
+  await hooks.onPrepared({ splitId: split.id, tasks, backend: backend.name, device, lineage });
 
   const stored = await getDataset(store, datasetName);
   hooks.log(

@@ -322,8 +322,8 @@ export class RunManager {
       },
       // The record is written, or kept to write when the store answers again: training never waits on it
       // (the checkpoints themselves are found by listing the store).
-      onPrepared: async ({ splitId, tasks, backend, lineage }) => {
-        Object.assign(record, { splitId, tasks, backend, lineage });
+      onPrepared: async ({ splitId, tasks, backend, device, lineage }) => {
+        Object.assign(record, { splitId, tasks, backend, device, lineage });
         await this.persist(record);
       },
       onCheckpoint: async ({ prefix, seq, state, reason }) => {

@@ -11,6 +11,8 @@ export interface RunRecord {
   configJson: string;
   checkpointEvery: number;
   backend: string;
+  /** The compute device (wasm, onnx); '' until prepared, and in records written before it existed. */
+  device?: string;
   splitId: string;
   tasks: number;
   tasksDone: number;
@@ -54,6 +56,7 @@ export function toRun(r: RunRecord): Run {
     configJson: r.configJson,
     tags: r.tags,
     backend: r.backend,
+    device: r.device ?? '',
     splitId: r.splitId,
     tasks: r.tasks,
     tasksDone: r.tasksDone,

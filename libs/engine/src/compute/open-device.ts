@@ -24,6 +24,16 @@ export interface DeviceInfo {
   gradients: string;
 }
 
+/** What a configuration may ask for: a device, or `auto` (onnx where onnxruntime-node loads, else wasm). */
+export const DEVICE_REQUESTS = ['wasm', 'onnx', 'auto'] as const;
+export type DeviceRequest = (typeof DEVICE_REQUESTS)[number];
+
+/** The device a request names; `auto` takes the native one where it can run and falls back to wasm. */
+export function resolveDevice(request: DeviceRequest): DeviceName {
+  if (request !== 'auto') return request;
+  return onnxAvailable().ok ? 'onnx' : 'wasm';
+}
+
 export function parseDeviceName(value: string, field = 'device'): DeviceName {
   if (!(DEVICE_NAMES as readonly string[]).includes(value))
     throw new Error(`${field} must be one of ${DEVICE_NAMES.join(', ')}, got '${value}'`);

@@ -90,6 +90,30 @@ describe('resolving an experiment file', () => {
     expect(configOf(spec)).toEqual(paperConfig('cifar100', 'in21k', 'slca', 1993, {}, arch));
   });
 
+  it('the same when the architecture comes in --set overrides (a whole arch, or one field of it)', () => {
+    const arch = { imageSize: 16, patchSize: 8, dim: 8, depth: 1, heads: 2, mlpDim: 16 };
+    const inFile = resolveExperiment({ extends: 'cifar100/in21k/slca', arch }, { source: 'x' });
+    const whole = resolveExperiment(
+      { extends: 'cifar100/in21k/slca' },
+      {
+        source: 'x',
+        settings: ['arch={imageSize: 16, patchSize: 8, dim: 8, depth: 1, heads: 2, mlpDim: 16}'],
+      },
+    );
+    expect(whole).toEqual(inFile);
+    const fields = resolveExperiment(
+      { extends: 'cifar100/in21k/slca', arch: { ...arch, imageSize: 224 } },
+      { source: 'x', settings: ['arch.imageSize=16'] },
+    );
+    expect(fields).toEqual(inFile);
+    // Transforms given explicitly still win over the scaled ones.
+    const explicit = resolveExperiment(
+      { extends: 'cifar100/in21k/slca', arch, testTransform: { resize: 20, crop: 16 } },
+      { source: 'x' },
+    );
+    expect(explicit.testTransform).toEqual({ resize: 20, crop: 16 });
+  });
+
   it('reads the same experiment from JSON', () => {
     const fromJson = resolveExperimentText(
       JSON.stringify({

@@ -146,9 +146,15 @@ export function resolveExperiment(raw: unknown, options: ResolveOptions): Experi
     try {
       const seed = typeof rest.seed === 'number' ? rest.seed : undefined;
       start = configurationSpec(base, seed);
-      // Another architecture: the configuration for it (the paper's transforms scaled to its input size).
-      if (isObject(rest.arch)) {
-        const arch = archSchema.safeParse({ ...start.arch, ...rest.arch });
+      // Another architecture, in the file or in `arch…=` settings: the configuration for it (the paper's
+      // transforms scaled to its input size), whichever way it was given.
+      const archSettings = (options.settings ?? []).filter((s) => /^\s*arch(\.|\s*=)/.test(s));
+      if (isObject(rest.arch) || archSettings.length > 0) {
+        const probe: Record<string, unknown> = {
+          arch: { ...start.arch, ...(isObject(rest.arch) ? rest.arch : {}) },
+        };
+        applySettings(probe, archSettings, source);
+        const arch = archSchema.safeParse(probe.arch);
         if (arch.success) start = configurationSpec(base, seed, arch.data);
       }
     } catch (error) {

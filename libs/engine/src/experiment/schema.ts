@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TransformStep } from '@slca/data';
 import { BACKEND_REQUESTS, type BackendRequest } from '../backend';
+import { DEVICE_REQUESTS } from '../compute/open-device';
 import type { AlignmentOptions } from '../slca/alignment';
 import { methodIssues } from '../methods/registry';
 import { ranpacOptionsSchema, type RanpacOptions } from '../methods/ranpac/options';
@@ -99,6 +100,10 @@ export const computeSchema = z.strictObject({
   workers: nonNegativeInt,
   shards: positiveInt,
   featureChunk: positiveInt,
+  device: z
+    .enum(DEVICE_REQUESTS)
+    .optional()
+    .describe('wasm (default), onnx (native forward passes) or auto (onnx where it loads, else wasm)'),
 });
 
 /** What the engine runs: `runExperiment`'s configuration. */

@@ -1,4 +1,5 @@
 import type { BackendRequest } from '../backend';
+import type { DeviceRequest } from '../compute/open-device';
 import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
 import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
@@ -54,6 +55,12 @@ export interface ExperimentConfig {
     shards: number;
     /** Images per forward chunk when extracting features. */
     featureChunk: number;
+    /**
+     * The compute device (compute/open-device.ts): `wasm` (the default: everything on tfjs), `onnx`
+     * (forward passes on onnxruntime-node's native kernels) or `auto` (onnx where it loads, else wasm).
+     * Results agree across devices within float32 tolerance, not bit for bit.
+     */
+    device?: DeviceRequest;
   };
   /** Per-channel normalisation applied to [0,1] pixels. */
   normalize: { mean: [number, number, number]; std: [number, number, number] };

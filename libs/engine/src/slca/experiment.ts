@@ -9,9 +9,8 @@ import {
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { initBackend, type BackendInfo } from '../backend';
 import type { ComputeDevice } from '../compute/device';
-import { LocalDevice } from '../compute/local-device';
+import { openComputeDevice, resolveDevice, type DeviceInfo } from '../compute/open-device';
 import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from '../compute/model-step';
-import { WorkerPool } from '../compute/worker-pool';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
 import { paramSpecs } from '../vit/arch';
@@ -70,6 +69,8 @@ export interface ExperimentResult {
   taskSizes: number[];
   backend: BackendInfo;
   workers: number;
+  /** The compute device the run used (its name, workers, where forward and gradients ran). */
+  device: DeviceInfo;
   accuracyMatrix: AccuracyMatrix;
   /** A_t after each task (%). */
   accuracies: number[];
@@ -296,8 +297,8 @@ export async function runExperiment(
 
   // Worker threads exist because wasm is single-threaded; native TensorFlow parallelises by itself.
   const workers = backend.name === 'wasm' ? cfg.compute.workers : 0;
-  const device: ComputeDevice =
-    workers > 0 ? await WorkerPool.create(workers, backend.name) : new LocalDevice();
+  const opened = await openComputeDevice(resolveDevice(cfg.compute.device ?? 'wasm'), workers, backend.name);
+  const device: ComputeDevice = opened.device;
   const statistics = options.statistics ?? new MemoryStatistics();
   const evaluate: TaskEvaluator =
     options.evaluate ??
@@ -596,6 +597,7 @@ export async function runExperiment(
     taskSizes: sizes,
     backend,
     workers,
+    device: opened.info,
     accuracyMatrix: matrix,
     accuracies,
     lastAcc: lastAcc(accuracies),
