@@ -13,7 +13,7 @@ import {
   tableTexts,
   taskConfusion,
 } from '@slca/metrics';
-import { Stack } from '@slca/stack';
+import { Stack, writeCifar100Release } from '@slca/stack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardEnv, launchBrowser, signIn, startDashboard, type Browser, type Dashboard } from './harness';
@@ -288,6 +288,7 @@ describe('the dashboard against the real stack', () => {
     expect(await text('lineage-code-version')).toBe(run?.lineage?.codeVersion);
     expect(run?.lineage?.codeVersion).toMatch(/\S/);
     expect(await text('lineage-backend')).toBe(run?.backend);
+    expect(await text('lineage-device')).toBe('wasm');
   });
 
   it('shows per-class accuracy, the confusion matrix of any task’s model, old vs new classes and stability/plasticity as @slca/metrics computes them from the evaluator’s predictions; exports the matrix as CSV', async () => {
@@ -479,6 +480,83 @@ describe('the dashboard against the real stack', () => {
       'Runs',
     ]);
   });
+
+  it('runs the CIFAR-100 release with the backbone registered from the browser: it finishes, shows its lineage, and the paper table puts the published numbers beside', async () => {
+    // The release in the official binary format, a few images per class, imported as a user would.
+    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const { dataset } = await splitter.call<{ dataset: { manifestDigest: string } }>(
+      'importBenchmarkDataset',
+      { name: 'cifar-tiny', format: 'cifar100', path: writeCifar100Release(dir) },
+    );
+    const { backbone } = await splitter.call<{ backbone: { digest: string } }>('getBackbone', {
+      name: 'tiny-moco',
+    });
+    splitter.close();
+    const tiny = '{imageSize: 8, patchSize: 4, dim: 8, depth: 1, heads: 2, mlpDim: 16}';
+    await fillNewRun({
+      benchmark: 'cifar100',
+      pretraining: 'in21k',
+      method: 'slca',
+      dataset: 'cifar-tiny',
+      backbone: 'tiny-moco',
+      seed: '1993',
+      runId: 'e2e-cifar',
+      tags: 'e2e-cifar',
+      overrides: [
+        `arch=${tiny}`,
+        'initClasses=50',
+        'increment=50',
+        'stage1.epochs=1',
+        'stage1.batchSize=32',
+        'alignment.epochs=1',
+        'alignment.samplesPerClass=8',
+      ].join('\n'),
+    });
+    await page.waitForURL(`${dashboard.url}/runs/e2e-cifar`).catch(async (error: unknown) => {
+      const said = await page.locator('.field-error, [role=alert]').allTextContents();
+      throw new Error(`the form was not accepted: ${said.join(' | ')}`, { cause: error });
+    });
+    await waitForStatus('RUN_STATUS_SUCCEEDED', 300_000);
+    await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="2"]').waitFor();
+    const text = (id: string) => page.getByTestId(id).textContent();
+    expect(await text('lineage-dataset')).toBe('cifar-tiny');
+    expect(await page.getByTestId('lineage-dataset-digest').getAttribute('title')).toBe(
+      dataset.manifestDigest,
+    );
+    expect(await text('lineage-backbone')).toBe('tiny-moco');
+    expect(await page.getByTestId('lineage-backbone-digest').getAttribute('title')).toBe(backbone.digest);
+    expect(await text('lineage-configuration')).toBe('cifar100/in21k/slca@v3');
+
+    // The compare page's table for CIFAR-100: our number, the paper's (from the trainer's catalogue) and
+    // the difference, ours − paper.
+    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const catalog = await trainer.call<{
+      configurations: {
+        id: string;
+        published: { lastAcc: number; lastAccStd: number; incAcc: number; incAccStd: number };
+      }[];
+    }>('getCatalog', {});
+    trainer.close();
+    const published = catalog.configurations.find((c) => c.id === 'cifar100/in21k/slca@v3')?.published;
+    expect(published?.lastAcc).toBeGreaterThan(0);
+    const run = (await listRuns()).find((r) => r.id === 'e2e-cifar');
+    await page.goto(`${dashboard.url}/compare?runs=e2e-form,e2e-cifar`);
+    const row = page.locator('[data-testid=paper-table-cifar100] tbody tr');
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute('data-configuration')).toBe('cifar100/in21k/slca@v3');
+    const cell = (col: string) => row.locator(`[data-col=${col}]`).textContent();
+    const paper = (mean = 0, std = 0) => formatMeanStd({ mean, std, n: 0 });
+    const delta = (ours = 0, theirs = 0) => {
+      const d = (ours - theirs).toFixed(2);
+      return d.startsWith('-') ? d : `+${d}`;
+    };
+    expect(await cell('lastAcc')).toBe(run?.lastAcc.toFixed(2));
+    expect(await cell('lastAccPaper')).toBe(paper(published?.lastAcc, published?.lastAccStd));
+    expect(await cell('lastAccDelta')).toBe(delta(run?.lastAcc, published?.lastAcc));
+    expect(await cell('incAccPaper')).toBe(paper(published?.incAcc, published?.incAccStd));
+    expect(await cell('incAccDelta')).toBe(delta(run?.incAcc, published?.incAcc));
+    expect(await cell('seeds')).toBe('1 seed');
+  }, 420_000);
 
   it('signs out: pages then redirect to sign-in and the API answers 401', async () => {
     await page.goto(dashboard.url);

@@ -117,6 +117,8 @@ function Lineage({ run }: { run: RunView }) {
         </dd>
         <dt>Backend</dt>
         <dd>{dash(run.backend, 'lineage-backend')}</dd>
+        <dt>Device</dt>
+        <dd>{dash(run.device, 'lineage-device')}</dd>
       </dl>
     </section>
   );
