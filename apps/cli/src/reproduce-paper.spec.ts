@@ -36,7 +36,8 @@ beforeAll(async () => {
   weights = join(dir, 'tiny-vit.safetensors');
   const arch = parseArch(TINY_ARCH);
   await saveBackbone(weights, randomBackbone(arch, new Mt19937(11)), arch);
-});
+  // An import through the CLI process: seconds when the machine is quiet, more when it is not.
+}, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const reproduce = (args: string[]) =>

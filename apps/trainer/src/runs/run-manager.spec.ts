@@ -351,4 +351,52 @@ describe('RunManager', () => {
     expect(t.timers.pending()).toEqual([]);
     expect(unhandled).toEqual([]);
   });
+  it('UpdateRun replaces tags, notes and the archived flag, refuses a bad tag by its index, and stores it', async () => {
+    const t = setup([]);
+    await putRunRecord(t.store, RUN, stored({ status: RunStatus.RUN_STATUS_SUCCEEDED, tags: ['old'] }));
+    const run = await t.manager.update(RUN, {
+      tags: ['paper', 'paper', 'ablation'],
+      notes: 'lr 0.01 looks high',
+    });
+    expect(run).toMatchObject({ tags: ['paper', 'ablation'], notes: 'lr 0.01 looks high', archived: false });
+    await t.manager.update(RUN, { archived: true });
+    expect(await t.record()).toMatchObject({
+      tags: ['paper', 'ablation'],
+      notes: 'lr 0.01 looks high',
+      archived: true,
+    });
+    await expect(t.manager.update(RUN, { tags: ['ok', '!bad'] })).rejects.toThrow(
+      /^tags\.tags\[1\]: "!bad" must match/,
+    );
+    await expect(t.manager.update(RUN, { notes: 'x'.repeat(10_001) })).rejects.toThrow(
+      'notes: at most 10000 characters, got 10001',
+    );
+    // A refused update changes nothing.
+    expect((await t.record())?.tags).toEqual(['paper', 'ablation']);
+  });
+
+  it('DeleteRun removes every object of an ended run, its record last; refuses one that may still train', async () => {
+    const t = setup([]);
+    await putRunRecord(t.store, RUN, stored({ status: RunStatus.RUN_STATUS_RUNNING }));
+    await t.store.put(`runs/${RUN}/metrics/summary.json`, Buffer.from('{}'));
+    await t.store.put('runs/run-b/run.json', Buffer.from('{}'));
+    await expect(t.manager.delete(RUN)).rejects.toThrow(
+      'only a succeeded, failed or cancelled run is deleted (cancel it first)',
+    );
+    expect(await t.store.list(`runs/${RUN}/`)).toHaveLength(2);
+
+    await t.manager.update(RUN, {});
+    t.manager.get(RUN).status = RunStatus.RUN_STATUS_CANCELLED;
+    const removed: string[] = [];
+    const remove = t.store.remove.bind(t.store);
+    t.store.remove = async (key: string) => {
+      removed.push(key);
+      await remove(key);
+    };
+    expect(await t.manager.delete(RUN)).toBe(2);
+    expect(removed).toEqual([`runs/${RUN}/metrics/summary.json`, runRecordKey(RUN)]);
+    expect(await t.store.list(`runs/${RUN}/`)).toEqual([]);
+    expect(await t.store.list('runs/run-b/')).toEqual(['runs/run-b/run.json']);
+    await expect(t.manager.find(RUN)).rejects.toThrow(`run ${RUN} does not exist`);
+  });
 });

@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { getRunRecord, type ObjectStore } from '@slca/artifacts';
+import { getRunRecord, runPrefix, runRecordKey, type ObjectStore } from '@slca/artifacts';
 import { RunStatus, type Run } from '@slca/contracts';
 import { canonicalJson } from '@slca/data';
-import { configOf, ExperimentStopped } from '@slca/engine';
-import { alreadyExists, callContext, failedPrecondition, notFound, type Logger } from '@slca/service-kit';
+import { configOf, ExperimentStopped, tagProblem } from '@slca/engine';
+import {
+  alreadyExists,
+  callContext,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  type Logger,
+} from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
 import { WaitStopped, type DependencyAddresses } from '../execution/outages';
 import type { Peers } from '../execution/peers';
@@ -36,6 +43,10 @@ export interface RunManagerOptions {
   /** Where the peers are, named in a run's status while it waits for one. */
   dependencies?: DependencyAddresses;
 }
+
+/** Tags a run may carry, and the length of its notes (UpdateRun). */
+export const MAX_TAGS = 32;
+export const MAX_NOTES = 10_000;
 
 /**
  * Owns the runs of this trainer: their records in the object store, the queue, the in-process execution,
@@ -190,6 +201,47 @@ export class RunManager {
     const accepted = toRun(record);
     this.queue.enqueue(id);
     return accepted;
+  }
+
+  /**
+   * Replaces what describes a run — tags, notes, archived — never what it ran. Tags follow the StartRun
+   * rule; notes hold at most MAX_NOTES characters. Errors name the request's field.
+   */
+  async update(id: string, change: { tags?: string[]; notes?: string; archived?: boolean }): Promise<Run> {
+    const record = await this.find(id);
+    if (change.tags) {
+      if (change.tags.length > MAX_TAGS) throw invalidArgument('tags.tags', `at most ${MAX_TAGS} tags`);
+      for (const [i, tag] of change.tags.entries()) {
+        const problem = tagProblem(tag);
+        if (problem) throw invalidArgument(`tags.tags[${i}]`, problem);
+      }
+    }
+    if (change.notes !== undefined && change.notes.length > MAX_NOTES)
+      throw invalidArgument('notes', `at most ${MAX_NOTES} characters, got ${change.notes.length}`);
+    if (change.tags) record.tags = [...new Set(change.tags)];
+    if (change.notes !== undefined) record.notes = change.notes;
+    if (change.archived !== undefined) record.archived = change.archived;
+    await this.save(record);
+    return toRun(record);
+  }
+
+  /**
+   * Deletes an ended run and every object under runs/<id>/, its record last (an interrupted delete can be
+   * repeated and finishes the job). A run that may still train is refused: cancel it first.
+   */
+  async delete(id: string): Promise<number> {
+    const record = await this.find(id);
+    if (!TERMINAL.has(record.status) || this.queue.active(id))
+      throw failedPrecondition(
+        `run ${id} is ${record.status}; only a succeeded, failed or cancelled run is deleted (cancel it first)`,
+      );
+    const store = this.options.store;
+    const recordKey = runRecordKey(id);
+    const keys = (await store.list(runPrefix(id))).filter((k) => k !== recordKey);
+    for (const key of keys) await store.remove(key);
+    await store.remove(recordKey);
+    this.records.forget(id);
+    return keys.length + 1;
   }
 
   /** Every committed object of a run with its size and SHA-256 (see `listRunArtifacts`). */

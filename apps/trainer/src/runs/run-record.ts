@@ -31,6 +31,10 @@ export interface RunRecord {
   lineage?: RunLineage;
   /** What the running run waits for ("the object store at …"); empty or absent when it waits for nothing. */
   waitingFor?: string;
+  /** What the researcher wrote about the run (absent: none). */
+  notes?: string;
+  /** Left out of lists unless asked for. */
+  archived?: boolean;
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -71,5 +75,7 @@ export function toRun(r: RunRecord): Run {
     resumedCount: r.resumedCount,
     lineage: r.lineage,
     waitingFor: r.waitingFor ?? '',
+    notes: r.notes ?? '',
+    archived: r.archived ?? false,
   };
 }

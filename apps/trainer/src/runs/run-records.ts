@@ -40,6 +40,12 @@ export class RunRecords {
     this.records.set(id, record);
   }
 
+  /** Forgets a deleted run (its record is already gone from the store). */
+  forget(id: string): void {
+    this.records.delete(id);
+    this.unsavedIds.delete(id);
+  }
+
   all(): RunRecord[] {
     return [...this.records.values()];
   }

@@ -15,6 +15,10 @@ import {
   type StartRunRequest,
   type StartRunResponse,
   type TrainerServiceController,
+  type UpdateRunRequest,
+  type UpdateRunResponse,
+  type DeleteRunRequest,
+  type DeleteRunResponse,
   type WatchRunRequest,
   type WatchRunResponse,
 } from '@slca/contracts';
@@ -24,6 +28,7 @@ import { Observable } from 'rxjs';
 import { catalogResponse } from '../catalog/catalog';
 import { RunSpecError } from '../execution/run-spec';
 import { RunManager } from './run-manager';
+import { parseRunQuery, RunQueryError } from './run-query';
 import { TERMINAL, toRun } from './run-record';
 
 export const RUN_MANAGER = Symbol('run-manager');
@@ -61,8 +66,30 @@ export class RunsController implements TrainerServiceController {
     return { run: toRun(await this.runs.find(requireId(request.id))) };
   }
 
-  async listRuns(_request: ListRunsRequest): Promise<ListRunsResponse> {
-    return { runs: (await this.runs.list()).map(toRun) };
+  async updateRun(request: UpdateRunRequest): Promise<UpdateRunResponse> {
+    const id = requireId(request.id);
+    return {
+      run: await this.runs.update(id, {
+        tags: request.tags?.tags,
+        notes: request.notes,
+        archived: request.archived,
+      }),
+    };
+  }
+
+  async deleteRun(request: DeleteRunRequest): Promise<DeleteRunResponse> {
+    return { removedObjects: await this.runs.delete(requireId(request.id)) };
+  }
+
+  async listRuns(request: ListRunsRequest): Promise<ListRunsResponse> {
+    let matches: ReturnType<typeof parseRunQuery>;
+    try {
+      matches = parseRunQuery(request.query);
+    } catch (e) {
+      if (e instanceof RunQueryError) throw invalidArgument('query', e.message);
+      throw e;
+    }
+    return { runs: (await this.runs.list()).filter(matches).map(toRun) };
   }
 
   watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {
