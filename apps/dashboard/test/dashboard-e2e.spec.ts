@@ -13,6 +13,7 @@ import {
   tableTexts,
   taskConfusion,
 } from '@slca/metrics';
+import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { Stack, writeCifar100Release } from '@slca/stack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -516,7 +517,35 @@ describe('the dashboard against the real stack', () => {
       const said = await page.locator('.field-error, [role=alert]').allTextContents();
       throw new Error(`the form was not accepted: ${said.join(' | ')}`, { cause: error });
     });
-    await waitForStatus('RUN_STATUS_SUCCEEDED', 300_000);
+
+    // The Runs page is live and its view is in the URL: opened on a query with a setting column while the
+    // run trains, it follows the run to the end without a reload.
+    await page.goto(
+      `${dashboard.url}/?q=${encodeURIComponent('tag:e2e-cifar method:slca')}&cols=stage1.batchSize`,
+    );
+    const row = page.getByTestId('run-row-e2e-cifar');
+    await row.waitFor();
+    expect(await page.locator('[data-testid=runs-table] tbody tr').count()).toBe(1);
+    expect(await row.getByTestId('setting-stage1.batchSize').textContent()).toBe('32');
+    const statuses = new Set<string>();
+    const loads = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+    const until = Date.now() + 300_000;
+    while (!statuses.has('RUN_STATUS_SUCCEEDED') && Date.now() < until) {
+      statuses.add((await row.getByTestId('run-row-status').getAttribute('data-status')) ?? '');
+      await page.waitForTimeout(250);
+    }
+    expect([...statuses].some((st) => st === 'RUN_STATUS_QUEUED' || st === 'RUN_STATUS_RUNNING')).toBe(true);
+    expect(statuses.has('RUN_STATUS_SUCCEEDED')).toBe(true);
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(loads);
+    expect(await row.getByTestId('run-last-acc').textContent()).toMatch(/^\d+\.\d\d %$/);
+    // A query the trainer cannot read: its message, and the URL keeps what was typed.
+    await page.getByTestId('runs-filter').fill('colour:red');
+    await page.getByTestId('runs-query-error').waitFor();
+    expect(await page.getByTestId('runs-query-error').textContent()).toContain("unknown field 'colour'");
+    await page.waitForURL(/[?&]q=colour%3Ared/);
+
+    await page.goto(`${dashboard.url}/runs/e2e-cifar`);
+    await waitForStatus('RUN_STATUS_SUCCEEDED', 60_000);
     await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="2"]').waitFor();
     const text = (id: string) => page.getByTestId(id).textContent();
     expect(await text('lineage-dataset')).toBe('cifar-tiny');
@@ -541,10 +570,10 @@ describe('the dashboard against the real stack', () => {
     expect(published?.lastAcc).toBeGreaterThan(0);
     const run = (await listRuns()).find((r) => r.id === 'e2e-cifar');
     await page.goto(`${dashboard.url}/compare?runs=e2e-form,e2e-cifar`);
-    const row = page.locator('[data-testid=paper-table-cifar100] tbody tr');
-    expect(await row.count()).toBe(1);
-    expect(await row.getAttribute('data-configuration')).toBe('cifar100/in21k/slca@v3');
-    const cell = (col: string) => row.locator(`[data-col=${col}]`).textContent();
+    const paperRow = page.locator('[data-testid=paper-table-cifar100] tbody tr');
+    expect(await paperRow.count()).toBe(1);
+    expect(await paperRow.getAttribute('data-configuration')).toBe('cifar100/in21k/slca@v3');
+    const cell = (col: string) => paperRow.locator(`[data-col=${col}]`).textContent();
     const paper = (mean = 0, std = 0) => formatMeanStd({ mean, std, n: 0 });
     const delta = (ours = 0, theirs = 0) => {
       const d = (ours - theirs).toFixed(2);
@@ -557,6 +586,71 @@ describe('the dashboard against the real stack', () => {
     expect(await cell('incAccDelta')).toBe(delta(run?.incAcc, published?.incAcc));
     expect(await cell('seeds')).toBe('1 seed');
   }, 420_000);
+
+  it('edits a run’s tags and notes, archives it out of the Runs page, and deletes it with every stored object after a confirmation', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-cifar`);
+    await page.fill('#run-tags', 'e2e-cifar, tiny vit');
+    await page.fill('#run-notes', 'A tiny ViT on 3 images per class:\nnot a paper number.');
+    await page.click('[data-testid=save-run-details]');
+    await page.getByTestId('run-details-saved').waitFor();
+    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const { run } = await trainer.call<{ run: { tags: string[]; notes: string; archived: boolean } }>(
+      'getRun',
+      {
+        id: 'e2e-cifar',
+      },
+    );
+    expect(run).toMatchObject({
+      tags: ['e2e-cifar', 'tiny vit'],
+      notes: 'A tiny ViT on 3 images per class:\nnot a paper number.',
+      archived: false,
+    });
+    await page.reload();
+    expect(await page.getByTestId('run-notes').textContent()).toContain('not a paper number.');
+    // A tag the trainer refuses: its message beside the tags, nothing changed.
+    await page.fill('#run-tags', 'ok, !bad');
+    await page.click('[data-testid=save-run-details]');
+    await page.getByTestId('run-details-error').waitFor();
+    expect(await page.getByTestId('run-details-error').textContent()).toMatch(
+      /tags\.tags\[1\]: "!bad" must match/,
+    );
+    expect(await page.getAttribute('#run-tags', 'aria-invalid')).toBe('true');
+
+    // Archived: out of the Runs page, back with archived:yes.
+    await page.reload();
+    await page.check('[data-testid=run-archived]');
+    await page.click('[data-testid=save-run-details]');
+    await page.getByTestId('run-details-saved').waitFor();
+    await page.goto(`${dashboard.url}/?q=e2e`);
+    await page.getByTestId('run-row-e2e-form').waitFor();
+    expect(await page.getByTestId('run-row-e2e-cifar').count()).toBe(0);
+    await page.goto(`${dashboard.url}/?q=${encodeURIComponent('archived:yes')}`);
+    await page.getByTestId('run-row-e2e-cifar').waitFor();
+    expect(await page.locator('[data-testid=runs-table] tbody tr').count()).toBe(1);
+
+    // Deleted after a confirmation that says how many objects go; nothing of it is left in the store.
+    const { objects } = (
+      await trainer.call<{ artifacts: { objects: { key: string }[] } }>('getRunArtifacts', {
+        id: 'e2e-cifar',
+      })
+    ).artifacts;
+    await page.goto(`${dashboard.url}/runs/e2e-cifar`);
+    await page.click('[data-testid=delete-run]');
+    expect(await page.getByTestId('delete-confirm').textContent()).toContain(
+      `its ${objects.length} stored objects`,
+    );
+    await page.click('[data-testid=confirm-delete]');
+    await page.waitForURL(`${dashboard.url}/`);
+    const gone = await trainer.client.getRun({ id: 'e2e-cifar' }).then(
+      () => 'still there',
+      (e: { code?: number }) => e.code,
+    );
+    trainer.close();
+    expect(gone).toBe(5); // NOT_FOUND
+    const store = new MinioObjectStore(storeConfigFromEnv(stack.storeEnv));
+    expect(await store.list('runs/e2e-cifar/')).toEqual([]);
+    expect((await store.list('runs/e2e-form/')).length).toBeGreaterThan(0);
+  }, 120_000);
 
   it('signs out: pages then redirect to sign-in and the API answers 401', async () => {
     await page.goto(dashboard.url);

@@ -104,3 +104,52 @@ export async function cancelRun(id: string, _previous: RunActionState): Promise<
 export async function resumeRun(id: string, _previous: RunActionState): Promise<RunActionState> {
   return runAction(id, trainer.resumeRun, 'Resume');
 }
+
+export interface RunDetailsState {
+  error?: string;
+  /** The field the trainer's refusal names (tags, notes). */
+  field?: string;
+  saved?: number;
+}
+
+/** Tags (comma-separated), notes and the archived flag of the run-details form, replaced together. */
+export async function saveRunDetails(
+  id: string,
+  previous: RunDetailsState,
+  form: FormData,
+): Promise<RunDetailsState> {
+  await requireSession();
+  const tags = String(form.get('tags') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const notes = String(form.get('notes') ?? '').replace(/\r\n?/g, '\n');
+  const archived = form.get('archived') === 'on';
+  try {
+    await trainer.updateRun(id, { tags, notes, archived });
+  } catch (error) {
+    if (error instanceof ServiceCallError && !error.unreachable) {
+      const field = (error.field ?? '').startsWith('tags') ? 'tags' : (error.field ?? 'form');
+      return { error: `The trainer refused it: ${error.details}`, field };
+    }
+    if (error instanceof ServiceCallError) return { error: error.message, field: 'form' };
+    throw error;
+  }
+  revalidatePath(`/runs/${id}`);
+  revalidatePath('/');
+  return { saved: (previous.saved ?? 0) + 1 };
+}
+
+/** Deletes an ended run with its artifacts (the trainer refuses one that may still train), then lists the runs. */
+export async function deleteRun(id: string, _previous: RunActionState): Promise<RunActionState> {
+  await requireSession();
+  try {
+    await trainer.deleteRun(id);
+  } catch (error) {
+    if (error instanceof ServiceCallError)
+      return { error: `Delete refused: ${error.details || error.message}` };
+    throw error;
+  }
+  revalidatePath('/');
+  redirect('/');
+}

@@ -1,53 +1,39 @@
 import Link from 'next/link';
 import { ErrorPanel } from '../components/error-panel';
 import { ExportLinks } from '../components/export-links';
-import { benchmarkTitle, methodLabel, methodLabels, type Catalog } from '../lib/catalog';
-import { runBackbone, runDataset } from '../lib/run-groups';
+import { runRow, viewFromParams, type RunRow } from '../lib/run-rows';
 import { loadCatalog } from '../server/catalog';
-import { trainer, type RunView } from '../server/grpc';
-import { RunsTable, type RunRow } from './runs-table';
+import { ServiceCallError, trainer } from '../server/grpc';
+import { RunsTable } from './runs-table';
 
 export const metadata = { title: 'Runs' };
 
-function toRow(run: RunView, catalog: Catalog): RunRow {
-  return {
-    id: run.id,
-    status: run.status,
-    method: run.method,
-    methodLabel: methodLabel(methodLabels(catalog), run.method),
-    benchmark: run.benchmark,
-    benchmarkTitle: benchmarkTitle(catalog, run.benchmark),
-    dataset: runDataset(run),
-    backbone: runBackbone(run),
-    seed: run.seed,
-    backend: run.backend,
-    tags: run.tags,
-    tasks: run.tasks,
-    tasksDone: run.tasksDone,
-    lastAcc: run.lastAcc,
-    incAcc: run.incAcc,
-    hasAccuracy: run.accuracies.length > 0,
-    createdAtMs: run.createdAtMs,
-    startedAtMs: run.startedAtMs,
-    finishedAtMs: run.finishedAtMs,
-  };
-}
-
-export default async function RunsPage() {
-  let runs: RunView[];
+export default async function RunsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const raw = await searchParams;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params.set(k, v);
+  const view = viewFromParams(params);
   const catalog = loadCatalog();
+  let rows: RunRow[] = [];
+  let queryError: string | undefined;
   try {
-    runs = await trainer.listRuns();
+    // Without the trainer's catalogue the runs are still listed, by method and benchmark id.
+    const [runs, { catalog: labels }] = await Promise.all([trainer.listRuns(view.q), catalog]);
+    rows = runs.map((r) => runRow(r, labels));
   } catch (error) {
-    return (
-      <>
-        <h1>Runs</h1>
-        <ErrorPanel error={error} what="the runs" />
-      </>
-    );
+    if (error instanceof ServiceCallError && error.code === 'INVALID_ARGUMENT') queryError = error.details;
+    else
+      return (
+        <>
+          <h1>Runs</h1>
+          <ErrorPanel error={error} what="the runs" />
+        </>
+      );
   }
-  // Without the trainer's catalogue the runs are still listed, by method and benchmark id.
-  const labelsFrom = (await catalog).catalog;
   return (
     <>
       <div className="actions" style={{ justifyContent: 'space-between' }}>
@@ -56,17 +42,8 @@ export default async function RunsPage() {
           New run
         </Link>
       </div>
-      {runs.length === 0 ? (
-        <div className="card empty" data-testid="runs-empty">
-          No runs yet. <Link href="/runs/new">Start one</Link> — the embedded benchmark takes about two
-          minutes.
-        </div>
-      ) : (
-        <>
-          <RunsTable runs={runs.map((r) => toRow(r, labelsFrom))} now={Date.now()} />
-          <ExportLinks href="/api/runs/export" what="every run" testId="export-runs" />
-        </>
-      )}
+      <RunsTable initialRows={rows} initialView={view} initialError={queryError} />
+      <ExportLinks href="/api/runs/export" what="every run" testId="export-runs" />
     </>
   );
 }

@@ -158,7 +158,8 @@ export const trainer = {
     });
     return catalog;
   },
-  listRuns: async () => (await call('trainer', 'ListRuns', (c) => c.listRuns({}))).runs,
+  /** The runs matching the trainer's runs query (`method:slca tag:paper lastAcc>80`); '' for every run. */
+  listRuns: async (query = '') => (await call('trainer', 'ListRuns', (c) => c.listRuns({ query }))).runs,
   getRun: async (id: string) => (await call('trainer', 'GetRun', (c) => c.getRun({ id }, forRun(id)))).run,
   startRun: async (request: StartRunRequest) =>
     (
@@ -175,6 +176,23 @@ export const trainer = {
     (await call('trainer', 'CancelRun', (c) => c.cancelRun({ id }, forRun(id)))).run,
   resumeRun: async (id: string) =>
     (await call('trainer', 'ResumeRun', (c) => c.resumeRun({ id }, forRun(id)))).run,
+  /** Replaces the run's tags, notes or archived flag (each only when given). */
+  updateRun: async (id: string, change: { tags?: string[]; notes?: string; archived?: boolean }) =>
+    (
+      await call('trainer', 'UpdateRun', (c) =>
+        c.updateRun(
+          {
+            id,
+            tags: change.tags ? { tags: change.tags } : undefined,
+            notes: change.notes,
+            archived: change.archived,
+          },
+          forRun(id),
+        ),
+      )
+    ).run,
+  deleteRun: async (id: string) =>
+    (await call('trainer', 'DeleteRun', (c) => c.deleteRun({ id }, forRun(id)))).removedObjects,
   artifacts: async (id: string) =>
     (await call('trainer', 'GetRunArtifacts', (c) => c.getRunArtifacts({ id }, forRun(id)))).artifacts
       ?.objects ?? [],

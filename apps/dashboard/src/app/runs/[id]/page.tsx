@@ -9,6 +9,7 @@ import { evaluator, ServiceCallError, splitter, trainer, type RunView } from '..
 import { readObject, trainHistory } from '../../../server/object-store';
 import { ExportLinks } from '../../../components/export-links';
 import { ContinualViews } from './class-views';
+import { RunDetails } from './run-details';
 import { LiveRun } from './live-run';
 import { loadViews } from './load-views';
 
@@ -260,6 +261,21 @@ export default async function RunPage({
       )}
 
       <Lineage run={run} />
+
+      {run.notes && (
+        <section className="card" data-testid="run-notes">
+          <h2>Notes</h2>
+          <p className="notes">{run.notes}</p>
+        </section>
+      )}
+      <RunDetails
+        id={run.id}
+        status={run.status}
+        tags={run.tags}
+        notes={run.notes}
+        archived={run.archived}
+        artifacts={artifacts.value?.length ?? 0}
+      />
 
       <div className="grid2">
         <section className="card">
