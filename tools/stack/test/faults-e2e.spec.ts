@@ -1,11 +1,12 @@
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MinioObjectStore, readTrainHistory, StoreConfig, type ObjectStore } from '@slca/artifacts';
 import { RunStatus, type Run, type RunEvent } from '@slca/contracts';
-import { evaluatorClient, trainerClient } from '@slca/service-kit';
+import { checkHealth, evaluatorClient, trainerClient } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Stack, type StackProcess } from '../src/stack';
+import { SERVICES, Stack, type StackProcess } from '../src/stack';
 
 /*
  * Fault injection against the local stack: real processes on loopback (s3rver and the four services),
@@ -277,7 +278,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'slca-faults-'));
   stack = await Stack.start({
     dataDir: dir,
-    env: { SLCA_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY), SLCA_TRAINER_WORKERS: '2' },
+    env: {
+      SLCA_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY),
+      SLCA_TRAINER_WORKERS: '2',
+      // SIGUSR2 makes an unhandled rejection in a service (the last test).
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(join(__dirname, 'unhandled-rejection-probe.mjs')).href}`.trim(),
+    },
     // Quick restarts, as a Deployment's first ones are; the pauses still double with each death.
     restartBackoff: { initialMs: 250, maxMs: 2_000, resetAfterMs: 10_000 },
     onSupervisor: (message) => {
@@ -507,4 +514,31 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
     expect(follower.states.every((s) => s.status !== RunStatus.RUN_STATUS_INTERRUPTED)).toBe(true);
     expect(trainSteps(follower)).toEqual(baseline.steps);
   }, 600_000);
+
+  it('an unhandled rejection (a bug) is logged and the service goes on serving; none came from the faults above', async () => {
+    expect(logs.filter((l) => l.includes('unhandled rejection'))).toEqual([]);
+    const deathsBefore = stack.deaths.length;
+    for (const name of SERVICES) {
+      const seen = logs.length;
+      stack.signal(name, 'SIGUSR2');
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          if (logs.slice(seen).some((l) => l.startsWith(`${name}: `) && l.includes('unhandled rejection'))) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
+        void stack.exited(name).then((code) => {
+          clearInterval(timer);
+          reject(new Error(`${name} exited (${code}) on an unhandled rejection`));
+        });
+      });
+      const line = logs
+        .slice(seen)
+        .find((l) => l.startsWith(`${name}: `) && l.includes('unhandled rejection'));
+      expect(line).toContain('the fault suite’s probe');
+      expect(await checkHealth(stack.address(name))).toBe('SERVING');
+    }
+    expect(stack.deaths.slice(deathsBefore)).toEqual([]);
+  }, 120_000);
 });
