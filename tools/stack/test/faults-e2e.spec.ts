@@ -176,6 +176,36 @@ async function freeze(name: StackProcess, ms: number, where: string): Promise<vo
   stack.signal(name, 'SIGCONT');
 }
 
+/** The object store frozen until `follower`'s run reports a wait (at most 90 s), then thawed. */
+async function hang(follower: Follower, drawn: number): Promise<void> {
+  note(`SIGSTOP object-store at step ${follower.position} (drawn ${drawn}) until the run reports a wait`);
+  const since = follower.states.length;
+  stack.signal('object-store', 'SIGSTOP');
+  try {
+    const deadline = Date.now() + 90_000;
+    await follower.until(
+      () => follower.states.slice(since).some((s) => s.waitingFor) || Date.now() > deadline,
+      'the wait for a hung store',
+    );
+    const waiting = follower.states.slice(since).find((s) => s.waitingFor);
+    expect(waiting?.waitingFor, 'the run never said it waits for the hung store').toMatch(
+      /^the (object store|statistics store|evaluator|splitter) at /,
+    );
+    const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 10_000 });
+    try {
+      const { run } = await client.getRun({ id: follower.id });
+      expect(run?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
+      expect(run?.waitingFor).toBe(waiting?.waitingFor);
+      expect(run?.error).toBe('');
+    } finally {
+      client.close();
+    }
+    note(`the run waits for ${waiting?.waitingFor}`);
+  } finally {
+    stack.signal('object-store', 'SIGCONT');
+  }
+}
+
 async function start(id: string): Promise<Follower> {
   const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
   try {
@@ -393,12 +423,21 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
         ms: 1_000 + Math.floor(rnd() * 4_000),
       }))
       .sort((a, b) => a.at - b.at);
+    // And once the store hung for longer than the trainer lets a store call go unanswered (15 s): frozen
+    // until the run says what it waits for, which GetRun and the event stream show at once.
+    const hangAt = 1 + Math.floor(rnd() * (total - 2));
     const deathsBefore = stack.deaths.length;
     const follower = await start('f-stop');
+    let hung = false;
     for (const fault of faults) {
       await follower.until(() => follower.position >= fault.at, `step ${fault.at}`);
+      if (!hung && follower.position >= hangAt) {
+        hung = true;
+        await hang(follower, hangAt);
+      }
       await freeze(fault.name, fault.ms, `at step ${follower.position} (drawn ${fault.at})`);
     }
+    if (!hung) await hang(follower, hangAt);
     const final = await expectLikeUninterrupted(follower);
     expect(stack.deaths.slice(deathsBefore)).toEqual([]);
     expect(final.resumedCount).toBe(0);
