@@ -17,7 +17,8 @@ import { SERVICES, Stack, type StackProcess } from '../src/stack';
  * the same training history, no service dead of anything but the faults' signals, and no finished work
  * trained again.
  *
- * The points are drawn from SLCA_FAULT_SEED (printed with each fault, so a failure can be replayed).
+ * The points are drawn from SLCA_FAULT_SEED; a failure names the seed and every fault of its run, so it
+ * can be replayed (SLCA_E2E_LOG=file also keeps every process's log and the faults among them).
  */
 const SEED = Number(process.env.SLCA_FAULT_SEED ?? 20261203);
 
@@ -207,6 +208,7 @@ async function hang(follower: Follower, drawn: number): Promise<void> {
 }
 
 async function start(id: string): Promise<Follower> {
+  injected.length = 0;
   const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
   try {
     await client.startRun(request(id));
@@ -239,7 +241,8 @@ async function objectsOf(runId: string): Promise<{ committed: Map<string, string
     client.close();
   }
   const base = `runs/${runId}/`;
-  // A checkpoint's state holds the run's timings too, so only its name is compared.
+  // A checkpoint's state holds the run's timings too, so only its name is compared (its sequence number
+  // too: a checkpoint written again after a fault would show as one more).
   const own = (key: string) =>
     key === 'run.json' ||
     key === 'config.json' ||
