@@ -98,6 +98,8 @@ export interface StackOptions {
 export class Stack {
   /** The dashboard, when it was asked for and is built. */
   dashboard?: DashboardProcess;
+  /** Every death of a process not asked for (by `kill` or `stop`), in order: which and how it ended. */
+  readonly deaths: { name: StackProcess; code: number | string | null }[] = [];
   /** Ports each service got at its first start, kept by its restarts (the others hold its address). */
   private readonly assignedPorts = new Map<ServiceName, number>();
   /** The extra environment each service last started with, for its restarts. */
@@ -230,9 +232,6 @@ export class Stack {
     if (!s) throw new Error(`${name} is not running`);
     return s.exited;
   }
-
-  /** Every death the supervisor saw, in order: which process and how it ended. */
-  readonly deaths: { name: StackProcess; code: number | string | null }[] = [];
 
   /** Resolves once `name` runs again after a death (its restart listening), or at once when it runs. */
   async running(name: StackProcess): Promise<void> {
