@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../test/run-cli';
+import { waitToReconnect } from './commands/reconnect';
 
 /** A port nothing listens on (taken from the kernel, then let go). */
 function freePort(): Promise<number> {
@@ -101,4 +103,41 @@ describe('slca watch against a trainer that does not answer', () => {
     expect(stdout).toBe('r-1: RUN_STATUS_SUCCEEDED; A_t 80.00, 70.00\n');
     expect(stderr).toContain(`slca: the trainer at 127.0.0.1:${port} answers again`);
   }, 120_000);
+});
+
+describe('the countdown to the next try', () => {
+  /** A stream that says it is a terminal and keeps what is written to it, write by write. */
+  function terminal(isTTY: boolean) {
+    const writes: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    }) as Writable & { isTTY: boolean };
+    out.isTTY = isTTY;
+    return { out: out as unknown as NodeJS.WriteStream, writes };
+  }
+  const error = Object.assign(new Error('connect ECONNREFUSED'), {
+    code: grpc.status.UNAVAILABLE,
+    details: 'No connection established',
+  });
+
+  it('on a terminal, rewrites one line every second down to the try, then clears it', async () => {
+    const { out, writes } = terminal(true);
+    await waitToReconnect({ what: 'the trainer at 127.0.0.1:1', error, attempt: 2, out });
+    const line = (s: number) =>
+      `\r\x1b[Kslca: the trainer at 127.0.0.1:1 does not answer (UNAVAILABLE: No connection established); ` +
+      `trying again in ${s} s (try 2)`;
+    expect(writes).toEqual([line(2), line(1), '\r\x1b[K']);
+  });
+
+  it('elsewhere, one line per try and no control characters', async () => {
+    const { out, writes } = terminal(false);
+    await waitToReconnect({ what: 'the trainer at 127.0.0.1:1', error, attempt: 1, out });
+    expect(writes).toEqual([
+      'slca: the trainer at 127.0.0.1:1 does not answer (UNAVAILABLE: No connection established); ' +
+        'trying again in 1 s (try 1)\n',
+    ]);
+  });
 });

@@ -95,6 +95,15 @@ export class ReportWriter {
         this.report.evaluated = [...this.report.evaluated.filter((x) => x.task < e.task), e];
         await this.now();
       },
+      // Written at once, as the trainer service shows it: the trainer relays it to the run's status.
+      // A wait for the object store itself reaches the report only once the store answers (the trainer
+      // names that wait itself when it cannot read the report).
+      onWaiting: (waitingFor) => {
+        this.report.waitingFor = waitingFor;
+        this.now().catch((error: unknown) =>
+          this.logger.warn('could not write the run report', { error, waitingFor }),
+        );
+      },
       log: (message) => this.log(message),
     };
   }
@@ -173,7 +182,18 @@ export async function runJob(runId: string, env: NodeJS.ProcessEnv = process.env
   try {
     const result = await callContext.run({ runId }, () =>
       executeRun(
-        executionInput(record, { store, peers, logger, signal: stop.signal, hooks: report.hooks() }),
+        executionInput(record, {
+          store,
+          peers,
+          logger,
+          signal: stop.signal,
+          hooks: report.hooks(),
+          dependencies: {
+            splitter: config.SLCA_SPLITTER_ADDRESS,
+            'stats-store': config.SLCA_STATS_STORE_ADDRESS,
+            evaluator: config.SLCA_EVALUATOR_ADDRESS,
+          },
+        }),
       ),
     );
     await report.finish({ kind: 'succeeded', result });

@@ -1,5 +1,5 @@
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
-import { MemoryObjectStore } from '@slca/artifacts';
+import { MemoryObjectStore, type ObjectStore } from '@slca/artifacts';
 import { RunStatus } from '@slca/contracts';
 import {
   ExperimentStopped,
@@ -47,10 +47,11 @@ interface Seen {
   checkpoints: { prefix: string; seq: number; task: number; epoch: number; step: number; reason: string }[];
   logs: string[];
   progress: unknown[];
+  waiting: string[];
 }
 
 function recordingHooks(): { hooks: ExecutionHooks; seen: Seen } {
-  const seen: Seen = { prepared: [], evaluated: [], checkpoints: [], logs: [], progress: [] };
+  const seen: Seen = { prepared: [], evaluated: [], checkpoints: [], logs: [], progress: [], waiting: [] };
   return {
     seen,
     hooks: {
@@ -66,6 +67,7 @@ function recordingHooks(): { hooks: ExecutionHooks; seen: Seen } {
           reason,
         }),
       onEvaluated: async (e) => void seen.evaluated.push(e),
+      onWaiting: (w) => void seen.waiting.push(w),
       log: (m) => void seen.logs.push(m),
     },
   };
@@ -114,7 +116,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     await api.stop();
   });
 
-  function start(stop = new AbortController(), checkpointSeq = 0) {
+  function start(stop = new AbortController(), checkpointSeq = 0, runStore: ObjectStore = store) {
     const { hooks, seen } = recordingHooks();
     const input: ExecutionInput = {
       runId: RUN,
@@ -123,7 +125,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
       checkpointEvery: 10,
       checkpointSeq,
       createdAt: new Date(0).toISOString(),
-      store,
+      store: runStore,
       peers: {} as Peers,
       signal: stop.signal,
       logger: quiet,
@@ -309,6 +311,38 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
     api.failReads = 1_000;
     const away = start();
     await expect(away.result).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('shows what the pod’s run waits for, as the trainer service does, and names the store when it cannot read the report', async () => {
+    // The trainer's view of the store, which can be cut off while the pod's writes still land.
+    let unreachable = false;
+    const view: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
+      description: 'http://minio:9000/slca',
+      get: (key: string) =>
+        unreachable
+          ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'unavailable' }))
+          : store.get(key),
+    });
+    const { result, seen } = start(new AbortController(), 0, view);
+    const { writer, hooks } = await pod();
+    hooks.onWaiting?.('the evaluator at evaluator:50054');
+    await until('the relayed wait', () => seen.waiting.length > 0);
+    expect(seen.waiting).toEqual(['the evaluator at evaluator:50054']);
+    unreachable = true;
+    await until('the wait for the store', () => seen.waiting.length > 1);
+    expect(seen.waiting.at(-1)).toBe('the object store at http://minio:9000/slca');
+    hooks.onWaiting?.('');
+    unreachable = false;
+    await until('the end of the wait', () => seen.waiting.at(-1) === '');
+    // Each change once, in order, though the report was read many times.
+    expect(seen.waiting).toEqual([
+      'the evaluator at evaluator:50054',
+      'the object store at http://minio:9000/slca',
+      '',
+    ]);
+    await writer.finish({ kind: 'succeeded', result: { accuracies: [1] } as ExperimentResult });
+    api.finish(NAME, 'Complete');
+    expect((await result).accuracies).toEqual([1]);
   });
 
   it('fails the run when its Job is deleted outside the trainer', async () => {

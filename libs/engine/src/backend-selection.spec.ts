@@ -20,7 +20,15 @@ describe('backend selection', () => {
   });
 
   it('auto picks wasm here (no native bindings), with SIMD and without threads, and reports it', async () => {
+    const handlers = () => ({
+      unhandledRejection: process.listeners('unhandledRejection'),
+      uncaughtException: process.listeners('uncaughtException'),
+    });
+    const before = handlers();
     const info = await initBackend('auto');
+    // The wasm glue's handlers that rethrow every stray rejection (and so end the process) are gone: the
+    // process keeps exactly the fault handlers it had.
+    expect(handlers()).toEqual(before);
     expect(info.name).toBe('wasm');
     expect(info.simd).toBe(true);
     expect(info.threads).toBe(false);

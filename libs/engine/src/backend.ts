@@ -45,13 +45,37 @@ function loadNativeBindings(): { provider: string; gpu: boolean } | undefined {
   return undefined;
 }
 
+const PROCESS_FAULT_EVENTS = ['unhandledRejection', 'uncaughtException'] as const;
+
+/**
+ * Runs `init` and then removes the process-wide fault handlers it added. The wasm backend's Emscripten
+ * glue installs handlers that rethrow every unhandled rejection and uncaught exception, which ends the
+ * process whatever the application does about them (a service that logs a stray rejection and goes on
+ * serving died of it instead). How a process meets its faults is the application's to say, not a
+ * library's.
+ */
+async function keepingProcessFaultHandlers<T>(init: () => Promise<T>): Promise<T> {
+  if (typeof process === 'undefined' || typeof process.listeners !== 'function') return init();
+  // As a plain emitter: the typed overloads take one event name at a time.
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(PROCESS_FAULT_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  try {
+    return await init();
+  } finally {
+    for (const event of PROCESS_FAULT_EVENTS)
+      for (const listener of emitter.listeners(event))
+        if (!before.get(event)?.has(listener))
+          emitter.removeListener(event, listener as (...args: unknown[]) => void);
+  }
+}
+
 async function tryWasm(): Promise<{ simd: boolean; threads: boolean } | undefined> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // Must be read before the backend initialises, or tfjs caches the wrong answer.
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     // Multithreaded wasm is hard-disabled in Node; forcing it breaks init and tfjs silently falls back.
-    const ok = await tf.setBackend('wasm');
+    const ok = await keepingProcessFaultHandlers(() => tf.setBackend('wasm'));
     if (!ok || tf.getBackend() !== 'wasm') return undefined;
     return { simd, threads: wasm.getThreadsCount() > 1 };
   } catch {

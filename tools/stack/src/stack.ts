@@ -105,6 +105,8 @@ export interface StackOptions {
 export class Stack {
   /** The dashboard, when it was asked for and is built. */
   dashboard?: DashboardProcess;
+  /** Every death of a process not asked for (by `kill` or `stop`), in order: which and how it ended. */
+  readonly deaths: { name: StackProcess; code: number | string | null }[] = [];
   /** Ports each service got at its first start, kept by its restarts (the others hold its address). */
   private readonly assignedPorts = new Map<ServiceName, number>();
   /** The extra environment each service last started with, for its restarts. */
@@ -203,10 +205,19 @@ export class Stack {
   }
 
   /**
-   * Sends a signal to one service and waits for it to end; the exit code, or the signal's name. The
-   * service stays down (the supervisor leaves it) until `startService`.
+   * Sends a signal to one process and waits for it to end; the exit code, or the signal's name (the
+   * object store: its exit code, null for a signal). It stays down (the supervisor leaves it) until
+   * `startService`, or `startObjectStore` for the store.
    */
-  async kill(name: ServiceName, signal: NodeJS.Signals): Promise<number | string> {
+  async kill(name: ServiceName, signal: NodeJS.Signals): Promise<number | string>;
+  async kill(name: 'object-store', signal: NodeJS.Signals): Promise<number | null>;
+  async kill(name: StackProcess, signal: NodeJS.Signals): Promise<number | string | null> {
+    if (name === 'object-store') {
+      this.held.add(name);
+      const exited = this.s3.exited;
+      if (isAlive(this.s3.pid)) process.kill(this.s3.pid, signal);
+      return exited;
+    }
     const s = this.services.get(name);
     if (!s) throw new Error(`${name} is not running`);
     this.held.add(name);
@@ -225,6 +236,18 @@ export class Stack {
     if (pid === undefined) throw new Error(`${name} is not running`);
     process.kill(pid, signal);
     return pid;
+  }
+
+  /**
+   * Settles with how the process now running as `name` ends (exit code, or the signal's name; the object
+   * store gives null for a signal), whenever that is. Await it after a fault's signal, then `running`, to
+   * wait for the supervisor's restart.
+   */
+  exited(name: StackProcess): Promise<number | string | null> {
+    if (name === 'object-store') return this.s3.exited;
+    const s = this.services.get(name);
+    if (!s) throw new Error(`${name} is not running`);
+    return s.exited;
   }
 
   /** Resolves once `name` runs again after a death (its restart listening), or at once when it runs. */
@@ -250,7 +273,9 @@ export class Stack {
 
   /** A process ended without being asked to: start it again after its backoff. */
   private died(name: StackProcess, code: number | string | null): void {
-    if (this.stopping || this.held.has(name) || this.options.supervise === false) return;
+    if (this.stopping || this.held.has(name)) return;
+    if (code !== 'failed to start') this.deaths.push({ name, code });
+    if (this.options.supervise === false) return;
     const backoff = { ...DEFAULT_RESTART_BACKOFF, ...this.options.restartBackoff };
     const entry = this.restarts.get(name) ?? { failures: 0, startedAt: 0 };
     if (Date.now() - entry.startedAt >= backoff.resetAfterMs) entry.failures = 0;
@@ -262,18 +287,27 @@ export class Stack {
     this.restarts.set(name, entry);
   }
 
+  /**
+   * Starts the object store again (after `kill`) on its port, with its keys and its data; resolves once
+   * it listens.
+   */
+  async startObjectStore(): Promise<LocalS3> {
+    this.held.delete('object-store');
+    const s3 = await startLocalS3({
+      directory: join(this.options.dataDir, 's3'),
+      port: this.s3.port,
+      ...storeKeys(this.options.dataDir),
+    });
+    this.s3 = s3;
+    this.watchStore(s3);
+    return s3;
+  }
+
   private async restart(name: StackProcess): Promise<void> {
     if (this.stopping || this.held.has(name)) return;
     try {
       if (name === 'object-store') {
-        const s3 = await startLocalS3({
-          directory: join(this.options.dataDir, 's3'),
-          port: this.s3.port,
-          ...storeKeys(this.options.dataDir),
-        });
-        this.s3 = s3;
-        this.watchStore(s3);
-        this.track(name);
+        await this.startObjectStore();
       } else {
         await this.startService(name, this.lastEnv.get(name));
       }

@@ -71,3 +71,13 @@ export function bytes(n: number): string {
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
 }
+
+/**
+ * What a paused run waits for, worded for its page ("waiting for the evaluator at …"), or undefined when it
+ * waits for nothing. Only a run still going can wait; an ended run's last wait is over.
+ */
+export function waitingLine(run: { status: string; waitingFor?: string }): string | undefined {
+  const what = run.waitingFor?.trim();
+  if (!what || TERMINAL_STATUSES.has(run.status)) return undefined;
+  return `waiting for ${what}`;
+}

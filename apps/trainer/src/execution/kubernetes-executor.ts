@@ -12,7 +12,9 @@ import {
 } from '@slca/engine';
 import { ConfigError, type ConfigOf } from '@slca/service-kit';
 import type { KUBERNETES_EXECUTOR_CONFIG } from '../config';
+import { isTransient } from '../runs/retry-policy';
 import type { RunExecutor } from './executor';
+import { describeDependency } from './outages';
 import type { ExecutionHooks, ExecutionInput } from './run-execution';
 
 /**
@@ -286,6 +288,8 @@ export interface RunJobReport {
   progressAtMs?: number;
   /** The newest log lines, numbered across the pods of one Job. */
   logs: { seq: number; line: string }[];
+  /** What the pod's run waits for ("the evaluator at …"), '' or absent when it waits for nothing. */
+  waitingFor?: string;
   outcome?: { kind: 'succeeded'; result: ExperimentResult } | { kind: 'failed' | 'retry'; error: string };
 }
 
@@ -331,6 +335,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 class ReportRelay {
   private logSeq = 0;
+  private waitingFor = '';
   private prepared = '';
   private progressAtMs = 0;
   private evaluatedUpTo = -1;
@@ -344,9 +349,17 @@ class ReportRelay {
     this.checkpointSeq = input.checkpointSeq;
   }
 
+  /** Tells the run manager what the run waits for, when that changed. */
+  waiting(waitingFor: string): void {
+    if (waitingFor === this.waitingFor) return;
+    this.waitingFor = waitingFor;
+    this.input.hooks.onWaiting?.(waitingFor);
+  }
+
   async forward(report: RunJobReport | undefined): Promise<void> {
     if (!report || report.jobUid !== this.jobUid) return;
     const hooks = this.input.hooks;
+    this.waiting(report.waitingFor ?? '');
     for (const { seq, line } of report.logs) {
       if (seq <= this.logSeq) continue;
       this.logSeq = seq;
@@ -436,7 +449,12 @@ export class KubernetesExecutor implements RunExecutor {
       }
       if (current.metadata?.uid !== uid)
         throw new Error(`the Job ${namespace}/${name} was replaced outside this trainer; resume the run`);
-      const report = await readRunJobReport(input.store, input.runId).catch(() => undefined);
+      const report = await readRunJobReport(input.store, input.runId).catch((error: unknown) => {
+        // The pod cannot report through a store the trainer cannot reach either: the run waits for it.
+        if (isTransient(error))
+          relay.waiting(describeDependency('object-store', { 'object-store': input.store.description }));
+        return undefined;
+      });
       await relay.forward(report);
       const outcome = report?.jobUid === uid ? report.outcome : undefined;
       if (condition(current, 'Complete')) {

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { MemoryObjectStore, ObjectStoreError } from '@slca/artifacts';
 import { describe, expect, it } from 'vitest';
-import { describeDependency, OutageGate, WaitStopped } from './outages';
+import { describeDependency, OutageGate, SLOW_CALL_MS, WaitStopped } from './outages';
 
 const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
 const storeDown = () =>
@@ -169,5 +169,31 @@ describe('OutageGate', () => {
       'the statistics store at 127.0.0.1:50053',
     );
     expect(describeDependency('splitter')).toBe('the splitter');
+  });
+  it('reports a store call that has not answered after its threshold, until it answers; quick calls and peers say nothing', async () => {
+    const changes: string[] = [];
+    const g = new OutageGate({
+      signal: new AbortController().signal,
+      addresses: { 'object-store': 'http://127.0.0.1:9000/slca' },
+      onChange: (waitingFor, error) =>
+        changes.push(waitingFor ? `${waitingFor} (${(error as Error).message})` : ''),
+      slowAfterMs: { 'object-store': 20 },
+    });
+    const settled = async (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await expect(g.call('object-store', async () => 'quick')).resolves.toBe('quick');
+    // The peers' calls have deadlines of their own and may rightly be long: not reported while pending.
+    await g.call('evaluator', () => settled(60));
+    expect(changes).toEqual([]);
+
+    let answer: (value: string) => void = () => undefined;
+    const hung = g.call('object-store', () => new Promise<string>((resolve) => (answer = resolve)));
+    while (!g.waitingFor) await settled(5);
+    expect(changes).toEqual(['the object store at http://127.0.0.1:9000/slca (no answer for 0.02 s)']);
+    answer('late');
+    await expect(hung).resolves.toBe('late');
+    expect(changes.at(-1)).toBe('');
+    expect(g.waitingFor).toBe('');
+    // By default only the object store, whose client has no deadline, is watched this way.
+    expect(SLOW_CALL_MS).toEqual({ 'object-store': 15_000 });
   });
 });

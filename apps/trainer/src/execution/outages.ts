@@ -23,6 +23,22 @@ export function describeDependency(dependency: Dependency, addresses: Dependency
 /** Pauses between tries of a call to a dependency that is down: short at first, then every 5 s. */
 export const OUTAGE_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 5_000];
 
+/**
+ * How long a call may go unanswered before the run is reported as waiting for its dependency, per
+ * dependency: the object store's client has no deadline, so a hung store (a frozen process, a network
+ * that drops packets) would leave the run stalled with nothing said. The peers' calls have deadlines and
+ * some (an import, an evaluation) rightly take minutes, so they are reported only when they fail.
+ */
+export const SLOW_CALL_MS: Readonly<Partial<Record<Dependency, number>>> = { 'object-store': 15_000 };
+
+/** A call that has not answered yet, as the reason a run waits. */
+export class NoAnswer extends Error {
+  override name = 'NoAnswer';
+  constructor(readonly ms: number) {
+    super(`no answer for ${ms / 1000} s`);
+  }
+}
+
 /** The run was asked to stop (cancel, shutdown) while it waited for a dependency. */
 export class WaitStopped extends Error {
   override name = 'WaitStopped';
@@ -41,6 +57,8 @@ export interface OutageGateOptions {
    */
   onChange(waitingFor: string, error?: unknown): void;
   delaysMs?: readonly number[];
+  /** When an unanswered call counts as a wait (default SLOW_CALL_MS). */
+  slowAfterMs?: Partial<Record<Dependency, number>>;
   /** Resolves after `ms`, rejects when `signal` aborts (tests pass their own). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -83,9 +101,19 @@ export class OutageGate {
     const { signal } = this.options;
     const delays = this.options.delaysMs ?? OUTAGE_RETRY_DELAYS_MS;
     const pause = this.options.sleep ?? sleep;
+    const slowMs = (this.options.slowAfterMs ?? SLOW_CALL_MS)[dependency];
     let waited = false;
+    const wait = (error: unknown) => {
+      if (waited) return;
+      waited = true;
+      const entry = this.waiting.get(dependency);
+      this.waiting.set(dependency, { calls: (entry?.calls ?? 0) + 1, error: entry?.error ?? error });
+      this.report();
+    };
     try {
       for (let attempt = 0; ; attempt++) {
+        // A call still unanswered after `slowMs` is a wait too (it goes on; its answer ends the wait).
+        const slow = slowMs === undefined ? undefined : setTimeout(() => wait(new NoAnswer(slowMs)), slowMs);
         // A stopped run still makes its calls (the checkpoint a shutdown writes goes through here); it only
         // no longer waits for a dependency that does not answer.
         try {
@@ -93,17 +121,15 @@ export class OutageGate {
         } catch (error) {
           if (!isTransient(error)) throw error;
           if (signal.aborted) throw new WaitStopped(describeDependency(dependency, this.options.addresses));
-          if (!waited) {
-            waited = true;
-            const calls = (this.waiting.get(dependency)?.calls ?? 0) + 1;
-            this.waiting.set(dependency, { calls, error: this.waiting.get(dependency)?.error ?? error });
-            this.report();
-          }
+          wait(error);
+          clearTimeout(slow);
           try {
             await pause(delays[Math.min(attempt, delays.length - 1)] ?? 1_000, signal);
           } catch {
             throw new WaitStopped(describeDependency(dependency, this.options.addresses));
           }
+        } finally {
+          clearTimeout(slow);
         }
       }
     } finally {

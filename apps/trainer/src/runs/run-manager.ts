@@ -395,9 +395,11 @@ export class RunManager {
         this.log(id, `task ${task + 1}/${record.tasks}: A_t = ${accuracy.toFixed(2)}%`);
         await this.flushLog(id);
       },
+      // Told at once, not after the record is written: the store may be what the run waits for.
       onWaiting: (waitingFor) => {
         record.waitingFor = waitingFor;
-        void this.persist(record);
+        this.events.emit(id, { state: toRun(record) });
+        void this.records.saveOrDefer(record);
       },
       log: (message) => this.log(id, message),
     };

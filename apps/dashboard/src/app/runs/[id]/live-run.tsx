@@ -6,6 +6,7 @@ import { incAcc, lastAcc, type FormulaDisplay } from '@slca/metrics';
 import { AccuracyHeatmap } from '../../../components/charts/heatmap';
 import { LineChart } from '../../../components/charts/line-chart';
 import { StatusBadge } from '../../../components/status-badge';
+import { WaitingNotice } from '../../../components/waiting-notice';
 import {
   CANCELLABLE_STATUSES,
   duration,
@@ -170,6 +171,7 @@ export function LiveRun({
         <div className="actions" style={{ justifyContent: 'space-between' }}>
           <div className="actions">
             <StatusBadge status={run.status} />
+            <WaitingNotice run={run} />
             <span className="muted" data-testid="connection">
               {connection === 'live' ? '● live' : connection === 'ended' ? 'stream ended' : connection}
             </span>
