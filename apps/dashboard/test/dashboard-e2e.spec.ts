@@ -81,7 +81,7 @@ async function listRuns(): Promise<
     lineage: { codeVersion: string } | null;
   }[]
 > {
-  const trainer = serviceClient('trainer', stack.address('trainer'));
+  const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
   try {
     return (await trainer.call<{ runs: Awaited<ReturnType<typeof listRuns>> }>('listRuns', {})).runs;
   } finally {
@@ -138,7 +138,7 @@ describe('the dashboard against the real stack', () => {
     await page.getByTestId('register-done').waitFor();
     // The registry's record of it, as the splitter serves it (its digest is checked against the engine's own
     // conversion of the file in apps/splitter's backbone tests).
-    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const splitter = serviceClient('splitter', stack.address('splitter'), stack.credentials('cli'));
     const { backbone } = await splitter.call<{ backbone: { digest: string; sourceSha256: string } }>(
       'getBackbone',
       { name: 'tiny-moco' },
@@ -158,7 +158,7 @@ describe('the dashboard against the real stack', () => {
   });
 
   it('New run: lists the catalogue and the registries, and shows each refusal of the trainer beside its input', async () => {
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const catalog = await trainer.call<{
       methods: { id: string; label: string }[];
       benchmarks: { id: string; methods: string[] }[];
@@ -243,7 +243,7 @@ describe('the dashboard against the real stack', () => {
     await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="2"]').waitFor({ timeout: 180_000 });
     await waitForStatus('RUN_STATUS_SUCCEEDED', 60_000);
 
-    const evaluator = serviceClient('evaluator', stack.address('evaluator'));
+    const evaluator = serviceClient('evaluator', stack.address('evaluator'), stack.credentials('cli'));
     const { metrics } = await evaluator.call<{
       metrics: { accuracyMatrix: { values: number[] }[]; lastAcc: number };
     }>('getRunMetrics', { runId: 'e2e-form' });
@@ -265,7 +265,7 @@ describe('the dashboard against the real stack', () => {
 
   it('shows the run’s lineage: dataset and backbone with their digests, split, configuration, code, backend', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
-    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const splitter = serviceClient('splitter', stack.address('splitter'), stack.credentials('cli'));
     const { dataset } = await splitter.call<{ dataset: { manifestDigest: string } }>('getDataset', {
       name: 'split-emoji',
     });
@@ -291,7 +291,7 @@ describe('the dashboard against the real stack', () => {
   });
 
   it('shows per-class accuracy, the confusion matrix of any task’s model, old vs new classes and stability/plasticity as @slca/metrics computes them from the evaluator’s predictions; exports the matrix as CSV', async () => {
-    const evaluator = serviceClient('evaluator', stack.address('evaluator'));
+    const evaluator = serviceClient('evaluator', stack.address('evaluator'), stack.credentials('cli'));
     const { metrics } = await evaluator.call<{
       metrics: {
         accuracyMatrix: { values: number[] }[];
@@ -394,7 +394,7 @@ describe('the dashboard against the real stack', () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     const link = page.locator('[data-testid=artifacts] a[data-key$="/state.safetensors"]').first();
     const key = (await link.getAttribute('data-key')) ?? '';
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const { artifacts } = await trainer.call<{
       artifacts: { objects: { key: string; sha256: string; size: number }[] };
     }>('getRunArtifacts', { id: 'e2e-form' });
