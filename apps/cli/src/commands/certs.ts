@@ -26,7 +26,7 @@ export async function certsCommand(flags: CertsFlags): Promise<void> {
       `certificates in ${dir} (CA: ca.pem; private keys mode 0600)`,
       `  issued: ${folder.issued.join(', ') || 'none'}`,
       `  reused: ${reused.join(', ') || 'none'}`,
-      `make the Kubernetes Secrets with: deploy/k8s/create-secrets.sh (SLCA_CERTS_DIR=${dir})`,
+      `make the Kubernetes Secrets with: deploy/k8s/create-secrets.sh --certs ${dir}`,
       '',
     ].join('\n'),
   );
