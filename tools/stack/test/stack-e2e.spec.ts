@@ -44,7 +44,11 @@ let store: ObjectStore;
 const logs: string[] = [];
 
 const trainer = () =>
-  trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000, credentials: stack.credentials('cli') });
+  trainerClient({
+    address: stack.address('trainer'),
+    deadlineMs: 60_000,
+    credentials: stack.credentials('cli'),
+  });
 
 /** Follows a run until `until` says stop (or it ends); returns every event seen. */
 async function watch(id: string, until: (e: RunEvent) => boolean = () => false): Promise<RunEvent[]> {
@@ -63,7 +67,10 @@ async function watch(id: string, until: (e: RunEvent) => boolean = () => false):
 }
 
 async function matrixOf(runId: string) {
-  const evaluator = evaluatorClient({ address: stack.address('evaluator'), credentials: stack.credentials('cli') });
+  const evaluator = evaluatorClient({
+    address: stack.address('evaluator'),
+    credentials: stack.credentials('cli'),
+  });
   try {
     const { metrics } = await evaluator.getRunMetrics({ runId });
     return metrics;
