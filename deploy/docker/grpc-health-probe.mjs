@@ -1,5 +1,6 @@
-// The image's HEALTHCHECK: asks grpc.health.v1.Health/Check on the service port about the whole server
-// (service ''), the same question Kubernetes' native gRPC probe asks. Exit 0 only for SERVING.
+// The image's HEALTHCHECK: asks grpc.health.v1.Health/Check on the plain-text health port (SLCA_HEALTH_PORT;
+// the service port speaks mutual TLS only) about the whole server (service ''), the same question
+// Kubernetes' native gRPC probe asks. Exit 0 only for SERVING.
 //   node grpc-health-probe.mjs [host:port] [service] [deadline-ms]
 import grpc from '@grpc/grpc-js';
 import health from 'grpc-health-check';

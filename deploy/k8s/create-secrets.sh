@@ -3,7 +3,13 @@
 # Nothing secret is stored in git or in the rendered manifests; existing Secrets are left as they are
 # (delete one to rotate it, then re-run this and the minio-setup Job).
 #
-#   deploy/k8s/create-secrets.sh [--namespace slca] [--dashboard-user admin] [--print]
+#   deploy/k8s/create-secrets.sh --certs DIR [--namespace slca] [--dashboard-user admin] [--print]
+#
+# --certs DIR: the platform's CA and a certificate per identity, made (or reused) beforehand with
+#   npm run slca -- certs --out DIR --namespace slca
+# (keep DIR, the CA key above all, somewhere safe). Each identity gets a Secret slca-tls-<identity> of type
+# kubernetes.io/tls with ca.crt, tls.crt and tls.key, as cert-manager would write it (see deploy/README.md).
+# SLCA_CERTS_DIR is the same as --certs.
 #
 # --print writes the Secrets as YAML to stdout instead of applying them (for inspection or a sealed-secrets
 # pipeline); it needs no cluster.
@@ -12,13 +18,26 @@ set -euo pipefail
 namespace=slca
 dashboard_user=admin
 print=false
+certs="${SLCA_CERTS_DIR:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --namespace) namespace="$2"; shift 2 ;;
     --dashboard-user) dashboard_user="$2"; shift 2 ;;
     --print) print=true; shift ;;
-    *) echo "usage: $0 [--namespace NS] [--dashboard-user NAME] [--print]" >&2; exit 2 ;;
+    --certs) certs="$2"; shift 2 ;;
+    *) echo "usage: $0 --certs DIR [--namespace NS] [--dashboard-user NAME] [--print]" >&2; exit 2 ;;
   esac
+done
+
+identities="splitter trainer stats-store evaluator dashboard cli operator job"
+if [ -z "$certs" ] || [ ! -f "$certs/ca.pem" ]; then
+  echo "no certificates: make them with  npm run slca -- certs --out DIR --namespace $namespace  and pass --certs DIR" >&2
+  exit 2
+fi
+for identity in $identities; do
+  for file in "$certs/$identity.pem" "$certs/$identity.key"; do
+    [ -r "$file" ] || { echo "$file is missing or unreadable (re-run slca certs --out $certs)" >&2; exit 2; }
+  done
 done
 
 # Letters and digits only (safe in env values and MinIO keys), from the kernel's CSPRNG.
@@ -58,6 +77,15 @@ for service in splitter trainer stats-store evaluator dashboard; do
   secret "slca-s3-$service" \
     --from-literal=SLCA_S3_ACCESS_KEY="$service-$(random 8)" \
     --from-literal=SLCA_S3_SECRET_KEY="$(random 40)"
+done
+
+# Every identity's certificate for mutual TLS between the services (only the CA's certificate, never its
+# key, leaves the folder).
+for identity in $identities; do
+  secret "slca-tls-$identity" --type=kubernetes.io/tls \
+    --from-file=ca.crt="$certs/ca.pem" \
+    --from-file=tls.crt="$certs/$identity.pem" \
+    --from-file=tls.key="$certs/$identity.key"
 done
 
 password=$(random 24)

@@ -52,14 +52,20 @@ describe.each(Object.entries(IMAGES))('%s', (file, { app, port }) => {
     else expect(copies).toContain('--from=build /workspace/apps/dashboard/.next ./apps/dashboard/.next');
   });
 
-  it('runs as a non-root user with a health check on its port', () => {
+  it('runs as a non-root user with a health check on its plain-text health port (services: port + 100)', () => {
     const users = last.filter((i) => i.op === 'USER');
     expect(users.length).toBeGreaterThan(0);
     // Numeric, so the kubelet can check runAsNonRoot against it.
     expect(users[users.length - 1].args).toMatch(/^[1-9]\d*(:\d+)?$/);
     const health = last.filter((i) => i.op === 'HEALTHCHECK');
     expect(health).toHaveLength(1);
-    expect(health[0].args).toContain(`127.0.0.1:${port}`);
+    // The gRPC port of a service speaks mutual TLS only; its health is served in plain text beside it.
+    const healthPort = app === 'dashboard' ? port : port + 100;
+    expect(health[0].args).toContain(`127.0.0.1:${healthPort}`);
+    if (app !== 'dashboard')
+      expect(last.some((i) => i.op === 'ENV' && i.args.includes(`SLCA_HEALTH_PORT=${healthPort}`))).toBe(
+        true,
+      );
     expect(last.some((i) => i.op === 'EXPOSE' && i.args === String(port))).toBe(true);
   });
 

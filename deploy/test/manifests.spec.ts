@@ -1,9 +1,60 @@
+import {
+  accuracyRowsPrefix,
+  BACKBONE_UPLOADS_PREFIX,
+  BACKBONES_PREFIX,
+  checkpointsPrefix,
+  DATASETS_PREFIX,
+  logsPrefix,
+  modelPrefix,
+  predictionsPrefix,
+  runConfigKey,
+  runRecordKey,
+  samplesKey,
+  SPLITS_PREFIX,
+  statsPrefix,
+  trainHistoryPrefix,
+  uploadKey,
+} from '@slca/artifacts';
+import { SERVICE_DEFINITIONS } from '@slca/contracts/grpc';
+import { AUTHORISATION, IDENTITIES, methodPath, type Identity } from '@slca/service-kit';
 import { describe, expect, it } from 'vitest';
 import { byKind, find, OVERLAYS, podTemplates, render, validate, type K8sObject } from './render';
 
 const SERVICES = { splitter: 50051, trainer: 50052, 'stats-store': 50053, evaluator: 50054 } as const;
 /** Env names whose values are credentials: only ever Secret references (SLCA_JOB_S3_SECRET names a Secret). */
 const SECRET_ENV = /(SECRET_KEY|PASSWORD|ACCESS_KEY|TOKEN|SESSION_SECRET|_USER)$/;
+
+type Service = keyof typeof SERVICES;
+/** The pod (its app.kubernetes.io/name) each identity runs as in the cluster; the CLI runs outside it. */
+const IDENTITY_PODS: Record<Identity, string | undefined> = {
+  splitter: 'splitter',
+  trainer: 'trainer',
+  'stats-store': 'stats-store',
+  evaluator: 'evaluator',
+  dashboard: 'dashboard',
+  job: 'slca-run',
+  operator: 'slca-operator',
+  cli: undefined,
+};
+const DEFINITION_OF: Record<Service, (typeof SERVICE_DEFINITIONS)[keyof typeof SERVICE_DEFINITIONS]> = {
+  splitter: SERVICE_DEFINITIONS.splitter,
+  trainer: SERVICE_DEFINITIONS.trainer,
+  'stats-store': SERVICE_DEFINITIONS.statistics,
+  evaluator: SERVICE_DEFINITIONS.evaluator,
+};
+/** The pods the authorisation table lets call at least one method of `service`. */
+function callerPods(service: Service): string[] {
+  const definition = DEFINITION_OF[service];
+  const callers = new Set<Identity>(
+    Object.keys(definition.methods).flatMap((key) => [
+      ...(AUTHORISATION.get(methodPath(definition, key))?.callers ?? []),
+    ]),
+  );
+  return IDENTITIES.filter((i) => callers.has(i))
+    .map((i) => IDENTITY_PODS[i])
+    .filter((pod): pod is string => pod !== undefined)
+    .sort();
+}
 
 const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, render(o)])) as Record<
   (typeof OVERLAYS)[number],
@@ -34,13 +85,16 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('slca');
   });
 
-  it('runs the four services as Deployments + Services with gRPC probes on grpc.health.v1', () => {
+  it('runs the four services as Deployments + Services with gRPC probes on the plain-text health port', () => {
     for (const [name, port] of Object.entries(SERVICES)) {
       const deployment = find(objects, 'Deployment', name);
       const [c] = deployment.spec.template.spec.containers;
+      // The kubelet's gRPC probe speaks no TLS: it asks the health port, never the service port.
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
-        expect(c[probe]?.grpc, `${name} ${probe}`).toEqual({ port, service: '' });
+        expect(c[probe]?.grpc, `${name} ${probe}`).toEqual({ port: port + 100, service: '' });
       expect(c.ports).toContainEqual({ name: 'grpc', containerPort: port });
+      expect(c.ports).toContainEqual({ name: 'health', containerPort: port + 100 });
+      expect(envOf(c, 'SLCA_HEALTH_PORT')?.value).toBe(String(port + 100));
       expect(envOf(c, 'SLCA_BIND_HOST')?.value).toBe('0.0.0.0');
       const service = find(objects, 'Service', name);
       expect(service.spec.ports).toEqual([{ name: 'grpc', port, targetPort: 'grpc', appProtocol: 'grpc' }]);
@@ -113,7 +167,28 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       expect(envOf(dashboard, name)?.value).toBe(value);
   });
 
-  it('gives each service its own object-store keys (the dashboard read-only ones)', () => {
+  it("mounts each identity's certificate from its own Secret, read-only, where SLCA_TLS_* point", () => {
+    const identities: [string, string][] = [
+      ...Object.keys(SERVICES).map((name): [string, string] => [name, name]),
+      ['dashboard', 'dashboard'],
+    ];
+    for (const [deployment, identity] of identities) {
+      const pod = find(objects, 'Deployment', deployment).spec.template.spec;
+      const [c] = pod.containers;
+      const volume = pod.volumes.find((v: Container) => v.secret?.secretName === `slca-tls-${identity}`);
+      expect(volume, deployment).toBeDefined();
+      expect(volume.secret.defaultMode & 0o007, `${deployment}: not world-readable`).toBe(0);
+      const mount = c.volumeMounts.find((m: Container) => m.name === volume.name);
+      expect(mount).toEqual({ name: volume.name, mountPath: '/etc/slca/tls', readOnly: true });
+      expect(envOf(c, 'SLCA_TLS_CA')?.value).toBe('/etc/slca/tls/ca.crt');
+      expect(envOf(c, 'SLCA_TLS_CERT')?.value).toBe('/etc/slca/tls/tls.crt');
+      expect(envOf(c, 'SLCA_TLS_KEY')?.value).toBe('/etc/slca/tls/tls.key');
+    }
+    const trainer = find(objects, 'Deployment', 'trainer').spec.template.spec.containers[0];
+    expect(envOf(trainer, 'SLCA_JOB_TLS_SECRET')?.value).toBe('slca-tls-job');
+  });
+
+  it('gives each service its own object-store keys', () => {
     const keySecret = (deployment: string) =>
       envOf(find(objects, 'Deployment', deployment).spec.template.spec.containers[0], 'SLCA_S3_SECRET_KEY')
         ?.valueFrom.secretKeyRef.name;
@@ -143,12 +218,42 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     ).toMatch(/^minio-setup-/);
   });
 
-  it('denies ingress by default, admits namespace pods, and lets only the ingress controller reach the dashboard', () => {
+  it('denies ingress by default, admits each service only from the identities the table allows, and lets only the ingress controller reach the dashboard', () => {
     const policies = byKind(objects, 'NetworkPolicy');
     const deny = find(objects, 'NetworkPolicy', 'default-deny-ingress');
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
-    const internal = find(objects, 'NetworkPolicy', 'allow-from-namespace');
-    expect(internal.spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
+    // No policy admits every pod of the namespace any more.
+    for (const p of policies)
+      for (const rule of p.spec.ingress ?? [])
+        for (const from of rule.from ?? []) expect(from, p.metadata.name).not.toEqual({ podSelector: {} });
+    for (const [service, port] of Object.entries(SERVICES)) {
+      const policy = find(objects, 'NetworkPolicy', `${service}-callers`);
+      expect(policy.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': service } });
+      expect(policy.spec.ingress).toHaveLength(1);
+      const [rule] = policy.spec.ingress;
+      expect(rule.ports).toEqual([{ protocol: 'TCP', port }]);
+      expect(rule.from).toEqual([
+        {
+          podSelector: {
+            matchExpressions: [
+              { key: 'app.kubernetes.io/name', operator: 'In', values: callerPods(service as Service) },
+            ],
+          },
+        },
+      ]);
+    }
+    const minio = find(objects, 'NetworkPolicy', 'minio-clients');
+    const keyHolders = podTemplates(objects)
+      .filter(({ spec }) =>
+        spec.containers.some((c: Container) => envOf(c, 'SLCA_S3_ACCESS_KEY') || envOf(c, 'MINIO_ROOT_USER')),
+      )
+      .map(({ owner }) => find(objects, ...(owner.split('/') as [string, string])))
+      .map((o) => o.spec.template.metadata.labels['app.kubernetes.io/name'] as string)
+      .filter((name) => name !== 'minio');
+    expect(minio.spec.ingress[0].from[0].podSelector.matchExpressions[0].values).toEqual(
+      [...new Set([...keyHolders, 'slca-run'])].sort(),
+    );
+    expect(minio.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 9000 }]);
     const dashboard = find(objects, 'NetworkPolicy', 'dashboard-from-ingress-controller');
     expect(dashboard.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'dashboard' } });
     expect(dashboard.spec.ingress).toHaveLength(1);
@@ -209,6 +314,98 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(envOf(c, 'SLCA_EXECUTOR')?.value).toBe('kubernetes');
     expect(envOf(c, 'SLCA_JOB_IMAGE')?.value).toBe(c.image);
     expect(envOf(c, 'SLCA_JOB_SERVICE_ACCOUNT')?.value).toBe('slca-run');
+  });
+});
+
+describe('the object store policies', () => {
+  const objects = rendered.local;
+  const setup = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('minio-setup'));
+  const policy = (service: string) =>
+    JSON.parse(setup?.data[`policy-${service}.json`] as string) as {
+      Statement: { Effect: string; Action: string[]; Resource: string[] }[];
+    };
+  const R = 'run-id';
+  /** A run's key or prefix from the layout, for every run: `runs/*\/…`. */
+  const anyRun = (key: string) => key.replace(`runs/${R}/`, 'runs/*/');
+  const dir = (key: string) => key.slice(0, key.lastIndexOf('/') + 1);
+  const SHA = '0'.repeat(64);
+  /** What each service writes, from the layout module (libs/artifacts): the one definition of the keys. */
+  const WRITES: Record<string, { put: string[]; remove: string[] }> = {
+    splitter: {
+      put: [DATASETS_PREFIX, SPLITS_PREFIX, BACKBONES_PREFIX],
+      remove: [DATASETS_PREFIX, SPLITS_PREFIX, BACKBONES_PREFIX, BACKBONE_UPLOADS_PREFIX],
+    },
+    'stats-store': {
+      put: [statsPrefix(R), dir(samplesKey(R, SHA))].map(anyRun),
+      remove: [statsPrefix(R), dir(samplesKey(R, SHA)), dir(uploadKey(R, SHA))].map(anyRun),
+    },
+    evaluator: {
+      put: [accuracyRowsPrefix(R), predictionsPrefix(R)].map(anyRun),
+      remove: [accuracyRowsPrefix(R), predictionsPrefix(R)].map(anyRun),
+    },
+    trainer: {
+      put: [
+        runConfigKey(R),
+        runRecordKey(R),
+        checkpointsPrefix(R),
+        dir(dir(modelPrefix(R, 0)).slice(0, -1)),
+        trainHistoryPrefix(R),
+        logsPrefix(R),
+        dir(uploadKey(R, SHA)),
+      ].map(anyRun),
+      remove: [
+        checkpointsPrefix(R),
+        dir(dir(modelPrefix(R, 0)).slice(0, -1)),
+        trainHistoryPrefix(R),
+        logsPrefix(R),
+        dir(uploadKey(R, SHA)),
+      ].map(anyRun),
+    },
+    dashboard: { put: [BACKBONE_UPLOADS_PREFIX], remove: [BACKBONE_UPLOADS_PREFIX] },
+  };
+  const resources = (p: ReturnType<typeof policy>, action: string) =>
+    p.Statement.filter((s) => s.Action.includes(action))
+      .flatMap((s) => s.Resource)
+      .map((r) => r.replace(/^arn:aws:s3:::BUCKET\//, '').replace(/\*$/, ''))
+      .sort();
+
+  it.each(Object.keys(WRITES))(
+    '%s: reads the bucket, writes and deletes only its own prefixes of the layout',
+    (service) => {
+      const p = policy(service);
+      expect(p.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+      expect(p.Statement.flatMap((s) => s.Action).some((a) => a.includes('*') || a.startsWith('s3:*'))).toBe(
+        false,
+      );
+      expect(resources(p, 's3:GetObject')).toEqual(['']);
+      expect(resources(p, 's3:PutObject')).toEqual([...WRITES[service].put].sort());
+      expect(resources(p, 's3:DeleteObject')).toEqual([...WRITES[service].remove].sort());
+      // Nothing outside the bucket, and no bucket-level write (no policy or ACL changes).
+      for (const s of p.Statement)
+        for (const r of s.Resource) expect(r).toMatch(/^arn:aws:s3:::BUCKET(\/|$)/);
+      expect(
+        p.Statement.flatMap((s) => s.Action).filter((a) => /Policy|Acl|CreateBucket|DeleteBucket/.test(a)),
+      ).toEqual([]);
+    },
+  );
+
+  it('gives no two services a write prefix in common, so each kind of object has one writer', () => {
+    const owners = new Map<string, string>();
+    for (const [service, { put }] of Object.entries(WRITES))
+      for (const prefix of put) {
+        expect(owners.get(prefix), `${prefix}: ${service} and ${owners.get(prefix)}`).toBeUndefined();
+        owners.set(prefix, service);
+      }
+    // Statistics are written by the statistics store and metrics by the evaluator, the services that the
+    // table opens to the runners' PutClassStatistics and EvaluateCheckpoint; the trainer writes neither.
+    expect(WRITES.trainer.put.some((p) => p.includes('/stats/') || p.includes('/metrics/'))).toBe(false);
+  });
+
+  it('is attached per service by the setup script', () => {
+    const script = setup?.data['minio-setup.sh'] as string;
+    expect(script).toContain('policy="slca-$service"');
+    expect(script).toContain('/setup/policy-$service.json');
+    expect(script).not.toMatch(/policy-read(write|only)\.json/);
   });
 });
 

@@ -13,6 +13,7 @@ import { expsCommand } from './commands/exps';
 import { collect, runCommand } from './commands/run';
 import { DEFAULT_REGISTRY_DIR } from './experiments';
 import { DEFAULT_EVALUATOR, DEFAULT_SPLITTER, DEFAULT_TRAINER } from './commands/remote';
+import { certsCommand } from './commands/certs';
 import { stackCommand, watchCommand } from './commands/stack';
 
 const backendOption = () =>
@@ -157,6 +158,24 @@ export function buildProgram(): Command {
     .argument('<run-id>', 'the run to follow')
     .option('--trainer <host:port>', 'trainer service address', DEFAULT_TRAINER)
     .action(watchCommand);
+
+  program
+    .command('certs')
+    .description(
+      "make (or reuse) the platform's private CA and a certificate per service and client identity, e.g. for Kubernetes Secrets",
+    )
+    .option('--out <dir>', 'folder of the PEM files', 'certs')
+    .option(
+      '--namespace <ns>',
+      'Kubernetes namespace whose service names the service certificates carry',
+      'slca',
+    )
+    .option(
+      '--host <name>',
+      'one more DNS name or IP the service certificates carry (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(certsCommand);
 
   program
     .command('stack')

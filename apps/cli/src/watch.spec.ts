@@ -5,9 +5,12 @@ import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
+import { serverCredentials, testCertificates } from '@slca/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../test/run-cli';
 import { waitToReconnect } from './commands/reconnect';
+
+const certs = await testCertificates();
 
 /** A port nothing listens on (taken from the kernel, then let go). */
 function freePort(): Promise<number> {
@@ -42,7 +45,7 @@ async function fakeTrainer(port: number): Promise<grpc.Server> {
     getRun: (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, { run }),
   });
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) =>
+    server.bindAsync(`127.0.0.1:${port}`, serverCredentials(certs.material('trainer')), (error) =>
       error ? reject(error) : resolve(),
     ),
   );
@@ -72,6 +75,8 @@ describe('slca watch against a trainer that does not answer', () => {
         cwd: REPO_ROOT,
         env: {
           ...process.env,
+          // The CLI's certificate (mutual TLS), as a user who was given one sets it.
+          ...certs.env('cli'),
           FORCE_COLOR: '0',
           TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
         },

@@ -82,7 +82,7 @@ async function listRuns(): Promise<
     lineage: { codeVersion: string } | null;
   }[]
 > {
-  const trainer = serviceClient('trainer', stack.address('trainer'));
+  const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
   try {
     return (await trainer.call<{ runs: Awaited<ReturnType<typeof listRuns>> }>('listRuns', {})).runs;
   } finally {
@@ -139,7 +139,7 @@ describe('the dashboard against the real stack', () => {
     await page.getByTestId('register-done').waitFor();
     // The registry's record of it, as the splitter serves it (its digest is checked against the engine's own
     // conversion of the file in apps/splitter's backbone tests).
-    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const splitter = serviceClient('splitter', stack.address('splitter'), stack.credentials('cli'));
     const { backbone } = await splitter.call<{ backbone: { digest: string; sourceSha256: string } }>(
       'getBackbone',
       { name: 'tiny-moco' },
@@ -159,7 +159,7 @@ describe('the dashboard against the real stack', () => {
   });
 
   it('New run: lists the catalogue and the registries, and shows each refusal of the trainer beside its input', async () => {
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const catalog = await trainer.call<{
       methods: { id: string; label: string }[];
       benchmarks: { id: string; methods: string[] }[];
@@ -244,7 +244,7 @@ describe('the dashboard against the real stack', () => {
     await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="2"]').waitFor({ timeout: 180_000 });
     await waitForStatus('RUN_STATUS_SUCCEEDED', 60_000);
 
-    const evaluator = serviceClient('evaluator', stack.address('evaluator'));
+    const evaluator = serviceClient('evaluator', stack.address('evaluator'), stack.credentials('cli'));
     const { metrics } = await evaluator.call<{
       metrics: { accuracyMatrix: { values: number[] }[]; lastAcc: number };
     }>('getRunMetrics', { runId: 'e2e-form' });
@@ -266,7 +266,7 @@ describe('the dashboard against the real stack', () => {
 
   it('shows the run’s lineage: dataset and backbone with their digests, split, configuration, code, backend', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
-    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const splitter = serviceClient('splitter', stack.address('splitter'), stack.credentials('cli'));
     const { dataset } = await splitter.call<{ dataset: { manifestDigest: string } }>('getDataset', {
       name: 'split-emoji',
     });
@@ -293,7 +293,7 @@ describe('the dashboard against the real stack', () => {
   });
 
   it('shows per-class accuracy, the confusion matrix of any task’s model, old vs new classes and stability/plasticity as @slca/metrics computes them from the evaluator’s predictions; exports the matrix as CSV', async () => {
-    const evaluator = serviceClient('evaluator', stack.address('evaluator'));
+    const evaluator = serviceClient('evaluator', stack.address('evaluator'), stack.credentials('cli'));
     const { metrics } = await evaluator.call<{
       metrics: {
         accuracyMatrix: { values: number[] }[];
@@ -396,7 +396,7 @@ describe('the dashboard against the real stack', () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     const link = page.locator('[data-testid=artifacts] a[data-key$="/state.safetensors"]').first();
     const key = (await link.getAttribute('data-key')) ?? '';
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const { artifacts } = await trainer.call<{
       artifacts: { objects: { key: string; sha256: string; size: number }[] };
     }>('getRunArtifacts', { id: 'e2e-form' });
@@ -484,7 +484,7 @@ describe('the dashboard against the real stack', () => {
 
   it('runs the CIFAR-100 release with the backbone registered from the browser: it finishes, shows its lineage, and the paper table puts the published numbers beside', async () => {
     // The release in the official binary format, a few images per class, imported as a user would.
-    const splitter = serviceClient('splitter', stack.address('splitter'));
+    const splitter = serviceClient('splitter', stack.address('splitter'), stack.credentials('operator'));
     const { dataset } = await splitter.call<{ dataset: { manifestDigest: string } }>(
       'importBenchmarkDataset',
       { name: 'cifar-tiny', format: 'cifar100', path: writeCifar100Release(dir) },
@@ -558,7 +558,7 @@ describe('the dashboard against the real stack', () => {
 
     // The compare page's table for CIFAR-100: our number, the paper's (from the trainer's catalogue) and
     // the difference, ours − paper.
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const catalog = await trainer.call<{
       configurations: {
         id: string;
@@ -593,7 +593,7 @@ describe('the dashboard against the real stack', () => {
     await page.fill('#run-notes', 'A tiny ViT on 3 images per class:\nnot a paper number.');
     await page.click('[data-testid=save-run-details]');
     await page.getByTestId('run-details-saved').waitFor();
-    const trainer = serviceClient('trainer', stack.address('trainer'));
+    const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
     const { run } = await trainer.call<{ run: { tags: string[]; notes: string; archived: boolean } }>(
       'getRun',
       {

@@ -1,3 +1,4 @@
+import { testCertificates } from '@slca/stack';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -44,6 +45,9 @@ describe('the dashboard without its services', () => {
       'SLCA_S3_SECRET_KEY: required',
       'SLCA_DASHBOARD_USER: required when SLCA_DASHBOARD_PASSWORD is set',
       'SLCA_DASHBOARD_SESSION_SECRET: required',
+      'SLCA_TLS_CA: is required',
+      'SLCA_TLS_CERT: is required',
+      'SLCA_TLS_KEY: is required',
     ])
       expect(error?.message).toContain(variable);
     expect(error?.message).not.toContain('short');
@@ -60,6 +64,7 @@ describe('the dashboard without its services', () => {
       SLCA_DASHBOARD_USER: TEST_USER,
       SLCA_DASHBOARD_PASSWORD: TEST_PASSWORD,
       SLCA_DASHBOARD_SESSION_SECRET: TEST_SESSION_SECRET,
+      ...(await testCertificates()).env('dashboard'),
     });
     stopped.push(dashboard);
     const browser = await launchBrowser({ width: 420, height: 800 });

@@ -1,7 +1,13 @@
 import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { initBackend, type BackendRequest } from '@slca/engine';
-import { createLogger, startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
+import {
+  createLogger,
+  startGrpcService,
+  type GrpcService,
+  type Logger,
+  type TlsMaterial,
+} from '@slca/service-kit';
 import type { EvaluationOptions } from './evaluation/evaluation.service';
 import { EvaluationModule } from './evaluation/evaluation.module';
 import { objectStoreHealth } from './object-store';
@@ -12,6 +18,10 @@ export interface EvaluatorOptions {
   store: ObjectStore;
   /** 0 picks a free port. */
   port: number;
+  /** The service's certificate, key and CA: its port serves mutual TLS only (see `tlsFromEnv`). */
+  tls: TlsMaterial;
+  /** A plain-text port serving only grpc.health.v1 (for the kubelet's probes); 0 a free one; absent: none. */
+  healthPort?: number;
   host?: string;
   logger?: Logger;
   /**
@@ -37,6 +47,8 @@ export async function startEvaluator(options: EvaluatorOptions): Promise<GrpcSer
     includeDirs: [protoRoot()],
     host: options.host,
     port: options.port,
+    tls: options.tls,
+    healthPort: options.healthPort,
     logger,
     handleSignals: options.handleSignals,
     dependencies: [objectStoreHealth(options.store)],

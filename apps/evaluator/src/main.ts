@@ -1,6 +1,6 @@
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { BACKEND_REQUESTS } from '@slca/engine';
-import { createLogger, env, loadConfig } from '@slca/service-kit';
+import { createLogger, env, loadConfig, tlsFromEnv } from '@slca/service-kit';
 import { DEFAULT_EVALUATOR_PORT, startEvaluator } from './app';
 import { DEFAULT_CACHE_PIXELS, DEFAULT_STREAM_IMAGES } from './evaluation/test-sets';
 
@@ -19,7 +19,13 @@ async function main(): Promise<void> {
       .integer({ min: 1 })
       .default(DEFAULT_STREAM_IMAGES)
       .describe('decoded test images a streamed evaluation holds at once'),
+    SLCA_HEALTH_PORT: env
+      .port()
+      .optional()
+      .describe('plain-text port serving only grpc.health.v1, for probes without TLS'),
   });
+  // Mutual TLS only: without SLCA_TLS_CA, SLCA_TLS_CERT and SLCA_TLS_KEY the service does not start.
+  const tls = tlsFromEnv(process.env);
   const storeConfig = storeConfigFromEnv(process.env);
   const logger = createLogger({ service: 'evaluator', secrets: [storeConfig.secretKey] });
   // A bug that leaves a promise unhandled is logged; it does not end the service.
@@ -33,6 +39,8 @@ async function main(): Promise<void> {
     store,
     port: config.SLCA_EVALUATOR_PORT,
     host: config.SLCA_BIND_HOST,
+    tls,
+    healthPort: config.SLCA_HEALTH_PORT,
     backend: config.SLCA_EVALUATOR_BACKEND,
     evaluation: {
       cachePixels: config.SLCA_EVALUATOR_CACHE_PIXELS,

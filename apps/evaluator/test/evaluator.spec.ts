@@ -195,9 +195,9 @@ async function expectInvalid(promise: Promise<unknown>, field: string) {
 const storedRows = () => stack.store.list(accuracyRowsPrefix(RUN));
 
 describe('evaluator over gRPC, as its own process', () => {
-  it('reports SERVING on grpc.health.v1', async () => {
-    expect(await checkHealth(service.address)).toBe('SERVING');
-    expect(await checkHealth(service.address, 'slca.v1.EvaluatorService')).toBe('SERVING');
+  it('reports SERVING on grpc.health.v1 (its plain-text health port)', async () => {
+    expect(await checkHealth(service.healthAddress)).toBe('SERVING');
+    expect(await checkHealth(service.healthAddress, 'slca.v1.EvaluatorService')).toBe('SERVING');
   });
 
   it('refuses bad requests with the right status and stores no row', async () => {

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import { startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
+import { startGrpcService, type GrpcService, type Logger, type TlsMaterial } from '@slca/service-kit';
 import { objectStoreHealth } from './object-store';
 import { ServerPaths } from './splitter/server-paths';
 import { SplitterModule } from './splitter/splitter.module';
@@ -11,6 +11,10 @@ export interface SplitterOptions {
   store: ObjectStore;
   /** 0 picks a free port. */
   port: number;
+  /** The service's certificate, key and CA: its port serves mutual TLS only (see `tlsFromEnv`). */
+  tls: TlsMaterial;
+  /** A plain-text port serving only grpc.health.v1 (for the kubelet's probes); 0 a free one; absent: none. */
+  healthPort?: number;
   host?: string;
   logger?: Logger;
   /** Folders on this host the splitter may import from (SLCA_DATASET_ROOTS); none: no path is read. */
@@ -28,6 +32,8 @@ export function startSplitter(options: SplitterOptions): Promise<GrpcService> {
     includeDirs: [protoRoot()],
     host: options.host,
     port: options.port,
+    tls: options.tls,
+    healthPort: options.healthPort,
     logger: options.logger,
     handleSignals: options.handleSignals,
     dependencies: [objectStoreHealth(options.store)],

@@ -1,5 +1,5 @@
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
-import { createLogger, env, loadConfig } from '@slca/service-kit';
+import { createLogger, env, loadConfig, tlsFromEnv } from '@slca/service-kit';
 import { DEFAULT_SPLITTER_PORT, startSplitter } from './app';
 import { DATASET_ROOTS_ENV, parseDatasetRoots } from './splitter/server-paths';
 
@@ -7,7 +7,13 @@ async function main(): Promise<void> {
   const config = loadConfig({
     SLCA_SPLITTER_PORT: env.port().default(DEFAULT_SPLITTER_PORT),
     SLCA_BIND_HOST: env.string().default('127.0.0.1'),
+    SLCA_HEALTH_PORT: env
+      .port()
+      .optional()
+      .describe('plain-text port serving only grpc.health.v1, for probes without TLS'),
   });
+  // Mutual TLS only: without SLCA_TLS_CA, SLCA_TLS_CERT and SLCA_TLS_KEY the service does not start.
+  const tls = tlsFromEnv(process.env);
   const storeConfig = storeConfigFromEnv(process.env);
   const logger = createLogger({ service: 'splitter', secrets: [storeConfig.secretKey] });
   // A bug that leaves a promise unhandled is logged; it does not end the service.
@@ -26,6 +32,8 @@ async function main(): Promise<void> {
     store,
     port: config.SLCA_SPLITTER_PORT,
     host: config.SLCA_BIND_HOST,
+    tls,
+    healthPort: config.SLCA_HEALTH_PORT,
     logger,
     datasetRoots,
   });

@@ -152,9 +152,9 @@ async function expectInvalid(promise: Promise<unknown>, field: string, message?:
 const storedKeys = (prefix = '') => stack.store.list(prefix);
 
 describe('splitter over gRPC, as its own process', () => {
-  it('reports SERVING on grpc.health.v1 for the server and for SplitterService', async () => {
-    expect(await checkHealth(service.address)).toBe('SERVING');
-    expect(await checkHealth(service.address, 'slca.v1.SplitterService')).toBe('SERVING');
+  it('reports SERVING on grpc.health.v1 (its plain-text health port) for the server and for SplitterService', async () => {
+    expect(await checkHealth(service.healthAddress)).toBe('SERVING');
+    expect(await checkHealth(service.healthAddress, 'slca.v1.SplitterService')).toBe('SERVING');
     expect(service.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 

@@ -1,7 +1,13 @@
 import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
 import { initBackend, type BackendRequest } from '@slca/engine';
-import { createLogger, startGrpcService, type GrpcService, type Logger } from '@slca/service-kit';
+import {
+  createLogger,
+  startGrpcService,
+  type GrpcService,
+  type Logger,
+  type TlsMaterial,
+} from '@slca/service-kit';
 import { objectStoreHealth } from './object-store';
 import { StatisticsModule } from './statistics/statistics.module';
 
@@ -11,6 +17,10 @@ export interface StatsStoreOptions {
   store: ObjectStore;
   /** 0 picks a free port. */
   port: number;
+  /** The service's certificate, key and CA: its port serves mutual TLS only (see `tlsFromEnv`). */
+  tls: TlsMaterial;
+  /** A plain-text port serving only grpc.health.v1 (for the kubelet's probes); 0 a free one; absent: none. */
+  healthPort?: number;
   host?: string;
   logger?: Logger;
   /** The TensorFlow.js backend samples are drawn on; default `auto` (the best available). */
@@ -31,6 +41,8 @@ export async function startStatsStore(options: StatsStoreOptions): Promise<GrpcS
     includeDirs: [protoRoot()],
     host: options.host,
     port: options.port,
+    tls: options.tls,
+    healthPort: options.healthPort,
     logger,
     handleSignals: options.handleSignals,
     dependencies: [objectStoreHealth(options.store)],

@@ -84,9 +84,9 @@ async function expectInvalid(promise: Promise<unknown>, field: string, message?:
 const committed = () => stack.store.list(statsPrefix(RUN));
 
 describe('stats-store over gRPC, as its own process', () => {
-  it('reports SERVING on grpc.health.v1', async () => {
-    expect(await checkHealth(service.address)).toBe('SERVING');
-    expect(await checkHealth(service.address, 'slca.v1.StatisticsService')).toBe('SERVING');
+  it('reports SERVING on grpc.health.v1 (its plain-text health port)', async () => {
+    expect(await checkHealth(service.healthAddress)).toBe('SERVING');
+    expect(await checkHealth(service.healthAddress, 'slca.v1.StatisticsService')).toBe('SERVING');
   });
 
   let first: ClassStatisticsRef;

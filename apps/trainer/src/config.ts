@@ -16,6 +16,10 @@ export const KUBERNETES_EXECUTOR_CONFIG = {
     .string()
     .default('slca-s3-trainer')
     .describe('Secret holding SLCA_S3_ACCESS_KEY and SLCA_S3_SECRET_KEY for run pods'),
+  SLCA_JOB_TLS_SECRET: env
+    .string()
+    .default('slca-tls-job')
+    .describe("Secret (ca.crt, tls.crt, tls.key) with the run pods' certificate, identity job"),
   SLCA_JOB_CPU: env.string().default('2').describe('CPU request and limit of a run pod'),
   SLCA_JOB_MEMORY: env.string().default('4Gi').describe('memory request and limit of a run pod'),
   SLCA_JOB_GPUS: env.integer({ min: 0, max: 8 }).default(0).describe('nvidia.com/gpu per run pod'),
@@ -39,6 +43,10 @@ export const KUBERNETES_EXECUTOR_CONFIG = {
 export const TRAINER_CONFIG = {
   SLCA_BIND_HOST: env.string().default('127.0.0.1').describe('address the gRPC server binds'),
   SLCA_TRAINER_PORT: env.port().default(50052).describe('gRPC port (0 picks a free one)'),
+  SLCA_HEALTH_PORT: env
+    .port()
+    .optional()
+    .describe('plain-text port serving only grpc.health.v1, for probes without TLS'),
   SLCA_SPLITTER_ADDRESS: env.string().default('127.0.0.1:50051').describe('host:port of the splitter'),
   SLCA_STATS_STORE_ADDRESS: env
     .string()

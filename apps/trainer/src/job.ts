@@ -2,14 +2,17 @@ import { getRunRecord, MinioObjectStore, storeConfigFromEnv, type ObjectStore } 
 import { ExperimentStopped, type ProgressEvent } from '@slca/engine';
 import {
   callContext,
+  channelCredentials,
   createLogger,
   evaluatorClient,
   loadConfig,
   secretValues,
   splitterClient,
   statisticsClient,
+  tlsFromEnv,
   type ConfigOf,
   type Logger,
+  type TlsMaterial,
 } from '@slca/service-kit';
 import { TRAINER_CONFIG } from './config';
 import {
@@ -29,9 +32,13 @@ const REPORT_LOG_LINES = 200;
 /** Progress alone is written at most this often; checkpoints, evaluations and the outcome at once. */
 const PROGRESS_EVERY_MS = 2_000;
 
-/** The clients of the other services, with the trainer's deadlines. */
-export function connectPeers(config: ConfigOf<typeof TRAINER_CONFIG>): Peers {
-  const options = (address: string) => ({ address, deadlineMs: config.SLCA_PEER_DEADLINE });
+/**
+ * The clients of the other services, with the trainer's deadlines, over mutual TLS with `tls` (the
+ * trainer's certificate, or a run Job's).
+ */
+export function connectPeers(config: ConfigOf<typeof TRAINER_CONFIG>, tls: TlsMaterial): Peers {
+  const credentials = channelCredentials(tls);
+  const options = (address: string) => ({ address, deadlineMs: config.SLCA_PEER_DEADLINE, credentials });
   return new Peers(
     splitterClient(options(config.SLCA_SPLITTER_ADDRESS)),
     statisticsClient(options(config.SLCA_STATS_STORE_ADDRESS)),
@@ -150,6 +157,8 @@ export class ReportWriter {
  */
 export async function runJob(runId: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const config = loadConfig(TRAINER_CONFIG, env);
+  // The Job's own certificate (identity `job`), mounted from its Secret; no certificate, no run.
+  const tls = tlsFromEnv(env);
   const storeConfig = storeConfigFromEnv(env);
   const logger = createLogger({
     service: 'trainer-job',
@@ -171,7 +180,7 @@ export async function runJob(runId: string, env: NodeJS.ProcessEnv = process.env
     logger,
     earlier,
   );
-  const peers = connectPeers(config);
+  const peers = connectPeers(config, tls);
   const stop = new AbortController();
   const onSignal = () => {
     report.log('stop requested: checkpointing at the next step');

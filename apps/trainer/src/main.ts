@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import { createLogger, loadConfig, secretValues, startGrpcService } from '@slca/service-kit';
+import { createLogger, loadConfig, secretValues, startGrpcService, tlsFromEnv } from '@slca/service-kit';
 import { TRAINER_CONFIG } from './config';
 import { InProcessExecutor } from './execution/executor';
 import { createKubernetesExecutor, jobSettingsFrom } from './execution/kubernetes-executor';
@@ -18,6 +18,8 @@ import { RunsModule } from './runs/runs.module';
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(TRAINER_CONFIG, env);
   const storeConfig = storeConfigFromEnv(env);
+  // Mutual TLS only: without SLCA_TLS_CA, SLCA_TLS_CERT and SLCA_TLS_KEY the trainer does not start.
+  const tls = tlsFromEnv(env);
   const logger = createLogger({
     service: 'trainer',
     level: config.SLCA_LOG_LEVEL,
@@ -26,7 +28,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const store = new MinioObjectStore(storeConfig);
   await store.ensureBucket();
 
-  const peers = connectPeers(config);
+  const peers = connectPeers(config, tls);
   const executor =
     config.SLCA_EXECUTOR === 'kubernetes'
       ? await createKubernetesExecutor(jobSettingsFrom(config, env))
@@ -57,6 +59,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     includeDirs: [protoRoot()],
     host: config.SLCA_BIND_HOST,
     port: config.SLCA_TRAINER_PORT,
+    tls,
+    healthPort: config.SLCA_HEALTH_PORT,
     logger,
     // A stop checkpoints each active run at its next step boundary; give that room within the pod's grace.
     shutdownHookTimeoutMs: 15_000,

@@ -27,6 +27,7 @@ const SETTINGS: JobSettings = {
   imagePullPolicy: 'IfNotPresent',
   serviceAccount: 'slca-run',
   s3Secret: 'slca-s3-trainer',
+  tlsSecret: 'slca-tls-job',
   env: { SLCA_S3_ENDPOINT: 'http://minio:9000' },
   cpu: '2',
   memory: '4Gi',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { RunStatus } from '@slca/contracts';
-import { createLogger, loadConfig } from '@slca/service-kit';
+import { createLogger, loadConfig, testCertificates } from '@slca/service-kit';
 import {
   REPO_ROOT,
   startObjectStore,
@@ -73,7 +73,10 @@ beforeAll(async () => {
     arch: JSON.stringify(TINY),
     path: join(REPO_ROOT, 'libs/engine/test/fixtures/torch/vit-tiny.pt'),
   });
-  peers = connectPeers(loadConfig(TRAINER_CONFIG, env));
+  // The trainer calls as itself; the Job's pod (played below) as identity job.
+  const certs = await testCertificates();
+  peers = connectPeers(loadConfig(TRAINER_CONFIG, env), certs.material('trainer'));
+  env = { ...env, ...certs.env('job') };
   api = new FakeKubernetesApi();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
@@ -99,6 +102,7 @@ const SETTINGS: JobSettings = {
   imagePullPolicy: 'IfNotPresent',
   serviceAccount: 'slca-run',
   s3Secret: 'slca-s3-trainer',
+  tlsSecret: 'slca-tls-job',
   env: {},
   cpu: '2',
   memory: '4Gi',

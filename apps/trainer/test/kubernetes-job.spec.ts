@@ -21,6 +21,7 @@ const CPU_SETTINGS: JobSettings = {
   imagePullPolicy: 'IfNotPresent',
   serviceAccount: 'slca-run',
   s3Secret: 'slca-s3-trainer',
+  tlsSecret: 'slca-tls-job',
   env: {
     SLCA_S3_ENDPOINT: 'http://minio:9000',
     SLCA_SPLITTER_ADDRESS: 'splitter:50051',
@@ -117,6 +118,24 @@ describe('jobFor: the Job of one run', () => {
     expect(env.get('SLCA_JOB_UID')?.valueFrom?.fieldRef?.fieldPath).toBe(
       "metadata.labels['batch.kubernetes.io/controller-uid']",
     );
+  });
+
+  it("mounts the run pods' certificate (identity job) from its Secret, read-only, and names its files", () => {
+    const pod = podOf(jobFor({ id: 'run-a' }, CPU_SETTINGS));
+    const [container] = pod.containers;
+    expect(pod.volumes).toContainEqual({
+      name: 'tls',
+      secret: { secretName: 'slca-tls-job', defaultMode: 0o440 },
+    });
+    expect(container.volumeMounts).toContainEqual({
+      name: 'tls',
+      mountPath: '/etc/slca/tls',
+      readOnly: true,
+    });
+    const env = new Map((container.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.get('SLCA_TLS_CA')).toBe('/etc/slca/tls/ca.crt');
+    expect(env.get('SLCA_TLS_CERT')).toBe('/etc/slca/tls/tls.crt');
+    expect(env.get('SLCA_TLS_KEY')).toBe('/etc/slca/tls/tls.key');
   });
 
   it('CPU runs request no GPU and pin no node; GPU runs ask for nvidia.com/gpu, GPU nodes and their taint', () => {

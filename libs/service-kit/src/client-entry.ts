@@ -33,3 +33,23 @@ export {
   type StatisticsClient,
   type TrainerClient,
 } from './slca-clients';
+export {
+  channelCredentials,
+  identityOf,
+  readTls,
+  serverCredentials,
+  TLS_ENV,
+  tlsFromEnv,
+  type HasAuthContext,
+  type TlsMaterial,
+  type TlsPaths,
+} from './tls/credentials';
+export {
+  CLIENT_IDENTITIES,
+  IDENTITIES,
+  isIdentity,
+  SERVICE_IDENTITIES,
+  type ClientIdentity,
+  type Identity,
+  type ServiceIdentity,
+} from './tls/identities';

@@ -141,6 +141,17 @@ export function isServiceError(error: unknown): error is grpc.ServiceError {
   );
 }
 
+/**
+ * For a TLS channel to a loopback address (`127.0.0.1:port`, `[::1]:port`): check the server's certificate
+ * for `localhost` instead of the IP. Every service certificate carries both, so nothing is lost, and Node
+ * no longer warns (DEP0123) that a TLS server name is an IP address on every CLI run.
+ */
+function loopbackServerName(address: string, credentials: grpc.ChannelCredentials): grpc.ChannelOptions {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const loopback = /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
+  return loopback && credentials._isSecure() ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+}
+
 /** Delay before retry number `attempt` (1-based): exponential, capped, with jitter over its upper half. */
 export function backoffDelayMs(attempt: number, policy: RetryPolicy): number {
   const ceiling = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (attempt - 1));
@@ -208,7 +219,9 @@ class Channel {
     if (!(options.deadlineMs > 0)) throw new RangeError('deadlineMs must be positive');
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.client = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
+    const credentials = options.credentials ?? grpc.credentials.createInsecure();
+    this.client = new grpc.Client(options.address, credentials, {
+      ...loopbackServerName(options.address, credentials),
       'grpc.max_send_message_length': maxBytes,
       'grpc.max_receive_message_length': maxBytes,
       // grpc-js waits 1 s, then longer, before reconnecting; a restarted local service should be found
@@ -386,7 +399,7 @@ export async function checkHealth(
   deadlineMs = 2_000,
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): Promise<ServingStatus> {
-  const client = new grpc.Client(address, credentials);
+  const client = new grpc.Client(address, credentials, loopbackServerName(address, credentials));
   const check = healthService.Check;
   try {
     return await new Promise<ServingStatus>((resolve, reject) =>

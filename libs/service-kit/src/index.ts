@@ -54,3 +54,27 @@ export {
   type ShutdownHook,
   type ShutdownHooks,
 } from './server';
+export {
+  AUTHORISATION,
+  authoriseCall,
+  authoriseRequest,
+  HEALTH_SERVICE,
+  methodPath,
+  type Decision,
+  type MethodRule,
+} from './authorisation';
+export { authorisationInterceptor } from './authorisation-interceptor';
+export {
+  CA_CERT_FILE,
+  CA_KEY_FILE,
+  certFile,
+  certificateFolder,
+  ensureCertificates,
+  keyFile,
+  serviceHosts,
+  tlsFilesOf,
+  type CertificateFolder,
+  type CertificateOptions,
+  type TlsFiles,
+} from './tls/certificates';
+export { testCertificates } from './tls/testing';

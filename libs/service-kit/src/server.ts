@@ -7,7 +7,10 @@ import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
 import { DEFAULT_MAX_MESSAGE_BYTES, PROTO_LOADER_OPTIONS } from './client';
 import { GrpcExceptionFilter } from './errors';
 import { ServiceHealth, type DependencyCheck } from './health';
+import type { MethodRule } from './authorisation';
+import { authorisationInterceptor } from './authorisation-interceptor';
 import { createLogger, GrpcCallInterceptor, NestJsonLogger, type Logger } from './logging';
+import { serverCredentials, type TlsMaterial } from './tls/credentials';
 
 /** The proto package the platform's services live in. */
 export const DEFAULT_PROTO_PACKAGE = 'slca.v1';
@@ -37,6 +40,23 @@ export interface GrpcServiceOptions {
   readonly host?: string;
   /** 0 picks a free port; the bound one is {@link GrpcService.port}. */
   readonly port: number;
+  /**
+   * The service's CA, certificate and key (see `tlsFromEnv`). Required: the port serves mutual TLS only
+   * (a client certificate from this CA or no connection), and each call is checked against the
+   * authorisation table by the caller's certificate. There is no plain-text mode.
+   */
+  readonly tls: TlsMaterial;
+  /**
+   * A plain-text port serving grpc.health.v1 and nothing else, for probes that cannot speak TLS (the
+   * kubelet's gRPC probe); 0 picks a free one; absent: none. It binds `healthHost`, default `host`.
+   */
+  readonly healthPort?: number;
+  readonly healthHost?: string;
+  /**
+   * Who may call what, by gRPC path; default the platform's table (AUTHORISATION in ./authorisation), which every
+   * service uses. Only a server of another package (a test's) names its own.
+   */
+  readonly authorisation?: ReadonlyMap<string, MethodRule>;
   /** Largest message sent or received; default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
   readonly maxMessageBytes?: number;
   /** How long in-flight calls may run on after shutdown begins before they are cut; default 10 s. */
@@ -60,6 +80,8 @@ export interface GrpcService {
   readonly port: number;
   /** `host:port`, ready for a client. */
   readonly address: string;
+  /** `host:port` of the plain-text health port, when one was asked for. */
+  readonly healthAddress?: string;
   readonly app: INestMicroservice;
   readonly health: ServiceHealth;
   readonly logger: Logger;
@@ -87,6 +109,7 @@ class DrainingServerGrpc extends ServerGrpc {
   constructor(
     options: GrpcOptions['options'],
     private readonly bindAddress: string,
+    private readonly credentials: grpc.ServerCredentials,
     private readonly serverOptions: grpc.ServerOptions,
     private readonly drainTimeoutMs: number,
     private readonly log: Logger,
@@ -102,7 +125,7 @@ class DrainingServerGrpc extends ServerGrpc {
   override async createClient(): Promise<grpc.Server> {
     const server = new grpc.Server(this.serverOptions);
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.bindAddress, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      server.bindAsync(this.bindAddress, this.credentials, (error, port) =>
         error ? reject(error) : resolve(port),
       ),
     );
@@ -151,6 +174,18 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** grpc.health.v1 alone on a plain-text port: the same health the TLS port reports, for probes without TLS. */
+async function startHealthServer(health: ServiceHealth, address: string) {
+  const server = new grpc.Server();
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return { server, port };
+}
+
 @Module({})
 class ServiceKitModule {}
 
@@ -162,6 +197,12 @@ class ServiceRootModule {}
  * graceful shutdown. Resolves once the server accepts calls and dependencies have been checked once.
  */
 export async function startGrpcService(options: GrpcServiceOptions): Promise<GrpcService> {
+  // Also for callers from plain JavaScript or with a cast: no TLS is no server, never a plain-text one.
+  if (!options.tls?.ca?.length || !options.tls.cert?.length || !options.tls.key?.length)
+    throw new Error(
+      `${options.name}: no TLS material (tls.ca, tls.cert, tls.key); gRPC is served over mutual TLS only`,
+    );
+  const credentials = serverCredentials(options.tls);
   const host = options.host ?? '127.0.0.1';
   const packages = [options.package ?? DEFAULT_PROTO_PACKAGE].flat();
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -187,10 +228,12 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Grp
       },
     },
     formatAddress(host, options.port),
+    credentials,
     {
       'grpc.max_send_message_length': maxBytes,
       'grpc.max_receive_message_length': maxBytes,
       ...options.channelOptions,
+      interceptors: [authorisationInterceptor(logger, options.authorisation)],
     },
     options.drainTimeoutMs ?? 10_000,
     logger,
@@ -219,6 +262,18 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Grp
     throw error;
   }
   const port = strategy.boundPort;
+  let healthServer: { server: grpc.Server; port: number } | undefined;
+  if (options.healthPort !== undefined) {
+    try {
+      healthServer = await startHealthServer(
+        health,
+        formatAddress(options.healthHost ?? host, options.healthPort),
+      );
+    } catch (error) {
+      await app.close().catch(() => undefined);
+      throw error;
+    }
+  }
   await health.markRunning();
 
   let stopping: Promise<void> | undefined;
@@ -251,6 +306,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Grp
       try {
         await app.close();
       } finally {
+        healthServer?.server.forceShutdown();
         logger.info('stopped');
         markStopped();
       }
@@ -262,12 +318,16 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Grp
     for (const signal of signals) process.once(signal, onSignal);
   }
   const address = formatAddress(host, port);
-  logger.info('listening', { address, health: health.status });
+  const healthAddress = healthServer
+    ? formatAddress(options.healthHost ?? host, healthServer.port)
+    : undefined;
+  logger.info('listening', { address, healthAddress, tls: 'mutual', health: health.status });
   return {
     name: options.name,
     host,
     port,
     address,
+    healthAddress,
     app,
     health,
     logger,

@@ -19,6 +19,8 @@ import {
   type Logger,
   type ShutdownHooks,
   PROTO_LOADER_OPTIONS,
+  methodPath,
+  type MethodRule,
 } from '../src/index';
 
 export const ECHO_PROTO = `${__dirname}/echo.proto`;
@@ -202,3 +204,14 @@ function echoDefinition() {
 }
 
 export const ECHO_DEFINITION = echoDefinition();
+
+/**
+ * The echo service's own authorisation table (the platform's knows nothing of it): every method for the
+ * `cli` identity, Echo also for `dashboard` but only without a payload.
+ */
+export const ECHO_AUTHORISATION: ReadonlyMap<string, MethodRule> = new Map(
+  Object.keys(ECHO_DEFINITION.methods).map((key): [string, MethodRule] => [
+    methodPath(ECHO_DEFINITION, key),
+    key === 'echo' ? { callers: ['cli', 'dashboard'], whenSet: { payload: ['cli'] } } : { callers: ['cli'] },
+  ]),
+);

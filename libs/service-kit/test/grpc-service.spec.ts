@@ -1,10 +1,11 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  checkHealth,
+  checkHealth as checkHealthOver,
   createServiceClient,
+  testCertificates,
   createLogger,
   INVALID_FIELD_METADATA_KEY,
   startGrpcService,
@@ -14,6 +15,7 @@ import {
   type GrpcServiceOptions,
 } from '../src/index';
 import {
+  ECHO_AUTHORISATION,
   ECHO_DEFINITION,
   ECHO_PACKAGE,
   ECHO_PROTO,
@@ -22,6 +24,11 @@ import {
   Probe,
   type EchoRequest,
 } from './echo.module';
+
+const certs = await testCertificates();
+/** Health over the service's mutual-TLS port, as the cli identity. */
+const checkHealth = (address: string, service = '') =>
+  checkHealthOver(address, service, 2_000, certs.credentials('cli'));
 
 const running: GrpcService[] = [];
 type EchoClient = ServiceClient<typeof ECHO_DEFINITION>;
@@ -41,6 +48,8 @@ async function startEcho(overrides: Partial<GrpcServiceOptions> = {}, probe = ne
     package: ECHO_PACKAGE,
     port: 0,
     handleSignals: false,
+    tls: certs.material('splitter'),
+    authorisation: ECHO_AUTHORISATION,
     logger: createLogger({ service: 'echo', level: 'debug', write: (line) => lines.push(line) }),
     ...overrides,
   });
@@ -48,10 +57,14 @@ async function startEcho(overrides: Partial<GrpcServiceOptions> = {}, probe = ne
   return { service, probe, lines, client: clientFor(service.address) };
 }
 
-function clientFor(address: string, extra: { maxMessageBytes?: number; runId?: string } = {}) {
+function clientFor(
+  address: string,
+  extra: { maxMessageBytes?: number; runId?: string; credentials?: ChannelCredentials } = {},
+) {
   const client = createServiceClient(ECHO_DEFINITION, {
     address,
     deadlineMs: 5_000,
+    credentials: certs.credentials('cli'),
     ...extra,
   });
   clients.push(client);
@@ -251,6 +264,7 @@ describe('GrpcClient', () => {
     const hasty = createServiceClient(ECHO_DEFINITION, {
       address: service.address,
       deadlineMs: 150,
+      credentials: certs.credentials('cli'),
     });
     clients.push(hasty);
     expect((await failure(hasty.slow({ delayMs: 3_000, tag: 'd' }))).code).toBe(status.DEADLINE_EXCEEDED);

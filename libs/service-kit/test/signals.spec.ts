@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
-import { createServiceClient } from '../src/index';
+import { createServiceClient, testCertificates } from '../src/index';
 import { ECHO_DEFINITION } from './echo.module';
 
 const workspace = join(__dirname, '../../..');
@@ -13,10 +13,15 @@ afterEach(() => {
 });
 
 it('on SIGTERM: NOT_SERVING, hook, in-flight call completes, exit 0', async () => {
+  const certs = await testCertificates();
   const server = spawn(
     join(workspace, 'node_modules/.bin/tsx'),
     ['--tsconfig', join(__dirname, '../tsconfig.spec.json'), join(__dirname, 'fixtures/serve-echo.ts')],
-    { cwd: workspace, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: workspace,
+      env: { ...process.env, ...certs.env('splitter') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   child = server;
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
@@ -39,6 +44,7 @@ it('on SIGTERM: NOT_SERVING, hook, in-flight call completes, exit 0', async () =
   const client = createServiceClient(ECHO_DEFINITION, {
     address: String(address),
     deadlineMs: 10_000,
+    credentials: certs.credentials('cli'),
   });
   const inFlight = client.slow({ delayMs: 800, tag: 'last' });
   await logged('slow call started');

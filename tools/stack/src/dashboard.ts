@@ -40,10 +40,16 @@ export interface DashboardCredentials {
 
 /** The environment the dashboard needs to reach a running stack. */
 export function dashboardEnv(
-  stack: { address(name: 'trainer' | 'evaluator' | 'splitter'): string; storeEnv: Record<string, string> },
+  stack: {
+    address(name: 'trainer' | 'evaluator' | 'splitter'): string;
+    storeEnv: Record<string, string>;
+    certificates: { env(identity: 'dashboard'): Record<string, string> };
+  },
   credentials: DashboardCredentials,
 ): Record<string, string> {
   return {
+    // The dashboard's server side calls the services over mutual TLS as identity `dashboard`.
+    ...stack.certificates.env('dashboard'),
     SLCA_TRAINER_ADDRESS: stack.address('trainer'),
     SLCA_EVALUATOR_ADDRESS: stack.address('evaluator'),
     SLCA_SPLITTER_ADDRESS: stack.address('splitter'),

@@ -1,7 +1,8 @@
-export { Stack, SERVICES, DEFAULT_PORTS, type ServiceName, type StackOptions } from './stack';
+export { Stack, SERVICES, DEFAULT_PORTS, TLS_DIR, type ServiceName, type StackOptions } from './stack';
 export {
   spawnService,
   startServiceUnderTest,
+  tableClient,
   SERVICE_CONTRACTS,
   type ServiceUnderTest,
   startObjectStore,
@@ -21,4 +22,6 @@ export {
   type DashboardProcess,
   type DashboardCredentials,
 } from './dashboard';
+/** Certificates of a test CA, for tests that start services or clients (see @slca/service-kit). */
+export { testCertificates } from '@slca/service-kit';
 export { cifar100Records, writeCifar100Release, writeCub200Release } from './fixtures';

@@ -6,7 +6,16 @@ import { createInterface } from 'node:readline';
 import type { ServiceError } from '@grpc/grpc-js';
 import { MinioObjectStore, startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
 import { SERVICE_DEFINITIONS } from '@slca/contracts/grpc';
-import { createServiceClient, type ServiceClient } from '@slca/service-kit';
+import {
+  AUTHORISATION,
+  createServiceClient,
+  methodPath,
+  testCertificates,
+  type CertificateFolder,
+  type Identity,
+  type ServiceClient,
+  type ServiceDefinition,
+} from '@slca/service-kit';
 
 /** The workspace whose services are run: beside these sources, or the current directory (bundled CLI). */
 export const REPO_ROOT =
@@ -17,8 +26,10 @@ export const REPO_ROOT =
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
-  /** `host:port` the service logged when it started listening. */
+  /** `host:port` the service logged when it started listening (mutual TLS). */
   address: string;
+  /** `host:port` of its plain-text health port, when it was started with SLCA_HEALTH_PORT. */
+  healthAddress?: string;
   /** Every JSON line the service logged so far. */
   lines: Record<string, unknown>[];
   /** Settles with the exit code, or the signal's name, when the process ends. */
@@ -49,6 +60,7 @@ export async function spawnService(app: string, options: SpawnOptions = {}): Pro
   );
   const lines: Record<string, unknown>[] = [];
   const timeoutMs = options.startTimeoutMs ?? 60_000;
+  let healthAddress: string | undefined;
   const address = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${app} did not start within ${timeoutMs} ms`)), timeoutMs);
     const tail: string[] = [];
@@ -67,6 +79,7 @@ export async function spawnService(app: string, options: SpawnOptions = {}): Pro
         lines.push(record);
         if (record.msg === 'listening') {
           clearTimeout(timer);
+          if (typeof record.healthAddress === 'string') healthAddress = record.healthAddress;
           ok(String(record.address));
         }
       });
@@ -80,6 +93,7 @@ export async function spawnService(app: string, options: SpawnOptions = {}): Pro
     name: app,
     child,
     address,
+    healthAddress,
     lines,
     exited,
     stop: async () => {
@@ -148,8 +162,57 @@ type Contracts = typeof SERVICE_CONTRACTS;
 export type ServiceApp = keyof Contracts;
 
 export interface ServiceUnderTest<A extends ServiceApp = ServiceApp> extends ServiceProcess {
-  /** A client of the app's service (deadline `deadlineMs`), closed by `stop()`. */
+  /**
+   * A client of the app's service (deadline `deadlineMs`), closed by `stop()`: each method is called as
+   * the first identity the authorisation table lets call it (see {@link tableClient}).
+   */
   client: ServiceClient<Contracts[A]['definition']>;
+  /** The certificates the service and its clients use. */
+  certificates: CertificateFolder;
+  /** Its plain-text health port (always started under test). */
+  healthAddress: string;
+}
+
+/**
+ * A client of one service for tests that exercise every method: each method goes over a channel holding
+ * the certificate of the first identity the authorisation table allows for it (the operator for a path
+ * import, the trainer for statistics, the CLI for runs), so every call still passes the server's real
+ * check. A method the table does not list is called as `cli` and refused.
+ */
+export function tableClient<S extends ServiceDefinition>(
+  definition: S,
+  address: string,
+  certificates: CertificateFolder,
+  deadlineMs = 30_000,
+): ServiceClient<S> {
+  const channels = new Map<Identity, ServiceClient<S>>();
+  const channel = (identity: Identity) => {
+    let client = channels.get(identity);
+    if (!client) {
+      client = createServiceClient(definition, {
+        address,
+        deadlineMs,
+        credentials: certificates.credentials(identity),
+      });
+      channels.set(identity, client);
+    }
+    return client;
+  };
+  const client: Record<string, unknown> = {
+    address,
+    serviceName: definition.fullName,
+    waitForReady: (ms?: number) => channel('cli').waitForReady(ms),
+    close: () => {
+      for (const c of channels.values()) c.close();
+      channels.clear();
+    },
+  };
+  for (const key of Object.keys(definition.methods)) {
+    const identity = AUTHORISATION.get(methodPath(definition, key))?.callers[0] ?? 'cli';
+    client[key] = (...args: unknown[]) =>
+      (channel(identity) as unknown as Record<string, (...a: unknown[]) => unknown>)[key](...args);
+  }
+  return client as ServiceClient<S>;
 }
 
 /**
@@ -162,16 +225,23 @@ export async function startServiceUnderTest<A extends ServiceApp>(
   deadlineMs = 30_000,
 ): Promise<ServiceUnderTest<A>> {
   const contract = SERVICE_CONTRACTS[app];
+  const certificates = await testCertificates();
   // A splitter under test reads fixtures from the temporary folder and the workspace, unless told otherwise.
   const roots: Record<string, string> =
     app === 'splitter' ? { SLCA_DATASET_ROOTS: [tmpdir(), REPO_ROOT].join(delimiter) } : {};
-  const process = await spawnService(app, { env: { [contract.portEnv]: '0', ...roots, ...store.env } });
-  const client = createServiceClient(contract.definition as Contracts[A]['definition'], {
-    address: process.address,
-    deadlineMs,
+  const process = await spawnService(app, {
+    env: { [contract.portEnv]: '0', SLCA_HEALTH_PORT: '0', ...roots, ...certificates.env(app), ...store.env },
   });
+  const client = tableClient(
+    contract.definition as Contracts[A]['definition'],
+    process.address,
+    certificates,
+    deadlineMs,
+  );
   return {
     ...process,
+    healthAddress: String(process.healthAddress),
+    certificates,
     client,
     stop: () => {
       client.close();

@@ -4,6 +4,13 @@ import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { startLocalS3, STORE_ENV, type LocalS3 } from '@slca/artifacts';
 import {
+  ensureCertificates,
+  type CertificateFolder,
+  type ClientIdentity,
+  type Identity,
+} from '@slca/service-kit';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import {
   dashboardBuilt,
   dashboardEnv,
   startDashboard,
@@ -58,6 +65,12 @@ export function storeKeys(dataDir: string): { accessKey: string; secretKey: stri
   chmodSync(file, 0o600);
   return keys;
 }
+
+/**
+ * The folder in the state folder that keeps the stack's private CA and a certificate per service and per
+ * client (keys mode 0600, never logged), made at the first start and reused by every later one.
+ */
+export const TLS_DIR = 'tls';
 
 /** Default ports of the local stack; the CLI's `--remote` looks for the trainer on its port. */
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
@@ -123,6 +136,8 @@ export class Stack {
     readonly options: StackOptions,
     public s3: LocalS3,
     readonly services: Map<ServiceName, ServiceProcess>,
+    /** The stack's CA and certificates (in the state folder's `tls/`). */
+    readonly certificates: CertificateFolder,
   ) {
     this.watchStore(s3);
   }
@@ -133,7 +148,8 @@ export class Stack {
       port: options.s3Port ?? 0,
       ...storeKeys(options.dataDir),
     });
-    const stack = new Stack(options, s3, new Map());
+    const certificates = await ensureCertificates(join(options.dataDir, TLS_DIR));
+    const stack = new Stack(options, s3, new Map(), certificates);
     try {
       for (const name of SERVICES) await stack.startService(name);
       const { dashboard } = options;
@@ -153,6 +169,11 @@ export class Stack {
       [STORE_ENV.accessKey]: this.s3.accessKey,
       [STORE_ENV.secretKey]: this.s3.secretKey,
     };
+  }
+
+  /** Client credentials of one of the stack's identities (the CLI's, the operator's, the dashboard's…). */
+  credentials(identity: ClientIdentity | Identity = 'cli'): ChannelCredentials {
+    return this.certificates.credentials(identity);
   }
 
   address(name: ServiceName): string {
@@ -187,6 +208,7 @@ export class Stack {
     const service = await spawnService(name, {
       env: {
         ...this.storeEnv,
+        ...this.certificates.env(name),
         ...peers,
         [SERVICE_CONTRACTS[name].portEnv]: String(port),
         ...this.options.env,

@@ -32,13 +32,25 @@ function cli(...args: string[]) {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 300_000,
-      env: { ...process.env, FORCE_COLOR: '0', TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json') },
+      env: {
+        ...process.env,
+        FORCE_COLOR: '0',
+        // The CLI finds the stack's certificates in its state folder.
+        SLCA_STACK_DIR: stack.options.dataDir,
+        TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
+      },
     },
   );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const splitter = () => splitterClient({ address: stack.address('splitter'), deadlineMs: 120_000 });
+// The imports and registrations read paths on the splitter's host: the operator's certificate.
+const splitter = () =>
+  splitterClient({
+    address: stack.address('splitter'),
+    deadlineMs: 120_000,
+    credentials: stack.credentials('operator'),
+  });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'slca-experiments-'));
@@ -268,7 +280,11 @@ describe('paper benchmarks through the platform', () => {
   }, 600_000);
 
   it('refuses what does not exist or does not fit before storing anything', async () => {
-    const trainer = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+    const trainer = trainerClient({
+      address: stack.address('trainer'),
+      deadlineMs: 60_000,
+      credentials: stack.credentials('cli'),
+    });
     const start = (
       runId: string,
       experiment: object,

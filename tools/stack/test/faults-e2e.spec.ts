@@ -113,7 +113,11 @@ class Follower {
 
   private async follow(): Promise<Run> {
     for (;;) {
-      const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 600_000 });
+      const client = trainerClient({
+        address: stack.address('trainer'),
+        deadlineMs: 600_000,
+        credentials: stack.credentials('cli'),
+      });
       try {
         for await (const { event } of client.watchRun({ id: this.id })) {
           if (!event) continue;
@@ -192,7 +196,11 @@ async function hang(follower: Follower, drawn: number): Promise<void> {
     expect(waiting?.waitingFor, 'the run never said it waits for the hung store').toMatch(
       /^the (object store|statistics store|evaluator|splitter) at /,
     );
-    const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 10_000 });
+    const client = trainerClient({
+      address: stack.address('trainer'),
+      deadlineMs: 10_000,
+      credentials: stack.credentials('cli'),
+    });
     try {
       const { run } = await client.getRun({ id: follower.id });
       expect(run?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
@@ -209,7 +217,11 @@ async function hang(follower: Follower, drawn: number): Promise<void> {
 
 async function start(id: string): Promise<Follower> {
   injected.length = 0;
-  const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+  const client = trainerClient({
+    address: stack.address('trainer'),
+    deadlineMs: 60_000,
+    credentials: stack.credentials('cli'),
+  });
   try {
     await client.startRun(request(id));
   } finally {
@@ -219,7 +231,11 @@ async function start(id: string): Promise<Follower> {
 }
 
 async function metricsOf(runId: string) {
-  const evaluator = evaluatorClient({ address: stack.address('evaluator'), deadlineMs: 60_000 });
+  const evaluator = evaluatorClient({
+    address: stack.address('evaluator'),
+    deadlineMs: 60_000,
+    credentials: stack.credentials('cli'),
+  });
   try {
     return (await evaluator.getRunMetrics({ runId })).metrics;
   } finally {
@@ -233,7 +249,11 @@ async function metricsOf(runId: string) {
  * listed. A run's own objects (its record, its log, manifests with their commit times) are named only.
  */
 async function objectsOf(runId: string): Promise<{ committed: Map<string, string>; listed: string[] }> {
-  const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+  const client = trainerClient({
+    address: stack.address('trainer'),
+    deadlineMs: 60_000,
+    credentials: stack.credentials('cli'),
+  });
   let artifacts;
   try {
     artifacts = (await client.getRunArtifacts({ id: runId })).artifacts;
@@ -538,7 +558,11 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
     expect(await stack.kill('evaluator', 'SIGKILL')).toBe('SIGKILL');
     await follower.until(() => !!follower.states.at(-1)?.waitingFor, 'the wait for the evaluator');
     // GetRun says why it is paused, and shows no error while it waits.
-    const client = trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+    const client = trainerClient({
+      address: stack.address('trainer'),
+      deadlineMs: 60_000,
+      credentials: stack.credentials('cli'),
+    });
     try {
       const { run } = await client.getRun({ id });
       expect(run?.status).toBe(RunStatus.RUN_STATUS_RUNNING);
@@ -581,7 +605,7 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
         .slice(seen)
         .find((l) => l.startsWith(`${name}: `) && l.includes('unhandled rejection'));
       expect(line).toContain('the fault suite’s probe');
-      expect(await checkHealth(stack.address(name))).toBe('SERVING');
+      expect(await checkHealth(stack.address(name), '', 2_000, stack.credentials('cli'))).toBe('SERVING');
     }
     expect(stack.deaths.slice(deathsBefore)).toEqual([]);
   }, 120_000);

@@ -43,7 +43,12 @@ let stack: Stack;
 let store: ObjectStore;
 const logs: string[] = [];
 
-const trainer = () => trainerClient({ address: stack.address('trainer'), deadlineMs: 60_000 });
+const trainer = () =>
+  trainerClient({
+    address: stack.address('trainer'),
+    deadlineMs: 60_000,
+    credentials: stack.credentials('cli'),
+  });
 
 /** Follows a run until `until` says stop (or it ends); returns every event seen. */
 async function watch(id: string, until: (e: RunEvent) => boolean = () => false): Promise<RunEvent[]> {
@@ -62,7 +67,10 @@ async function watch(id: string, until: (e: RunEvent) => boolean = () => false):
 }
 
 async function matrixOf(runId: string) {
-  const evaluator = evaluatorClient({ address: stack.address('evaluator') });
+  const evaluator = evaluatorClient({
+    address: stack.address('evaluator'),
+    credentials: stack.credentials('cli'),
+  });
   try {
     const { metrics } = await evaluator.getRunMetrics({ runId });
     return metrics;
@@ -103,7 +111,7 @@ afterAll(async () => {
 describe('the local stack', () => {
   it('serves grpc.health.v1 SERVING on every service', async () => {
     for (const name of ['splitter', 'stats-store', 'evaluator', 'trainer'] as const)
-      expect(await checkHealth(stack.address(name))).toBe('SERVING');
+      expect(await checkHealth(stack.address(name), '', 2_000, stack.credentials('cli'))).toBe('SERVING');
   });
 
   it('a run through the services gives the same accuracy matrix as the same run in-process, bit for bit', async () => {
@@ -185,7 +193,12 @@ describe('the local stack', () => {
         cwd: REPO_ROOT,
         encoding: 'utf8',
         timeout: 200_000,
-        env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json') },
+        // The CLI finds the stack's certificates in its state folder.
+        env: {
+          ...process.env,
+          SLCA_STACK_DIR: stack.options.dataDir,
+          TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
+        },
       },
     );
     expect(cli.stderr + cli.stdout).toContain('run e2e-cli on the trainer at');
@@ -208,7 +221,12 @@ describe('the local stack', () => {
         cwd: REPO_ROOT,
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json') },
+        // The CLI finds the stack's certificates in its state folder.
+        env: {
+          ...process.env,
+          SLCA_STACK_DIR: stack.options.dataDir,
+          TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
+        },
       });
     const watched = cli('watch', 'no-such-run', '--trainer', stack.address('trainer'));
     expect(watched.status).toBe(1);

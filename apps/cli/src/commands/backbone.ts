@@ -5,6 +5,7 @@ import { splitterClient } from '@slca/service-kit';
 import { parseArchFlag, registerLocalBackbone } from '../experiments';
 import { UsageError } from '../io';
 import { RemoteError } from './remote';
+import { cliCredentials } from './credentials';
 
 export interface BackboneRegisterFlags {
   file: string;
@@ -51,7 +52,8 @@ export async function backboneRegisterCommand(flags: BackboneRegisterFlags): Pro
   if (problem) throw new UsageError(`--name ${problem}`);
   if (flags.remote) {
     if (flags.arch.trim() === '') throw new UsageError('--arch is required');
-    const splitter = splitterClient({ address: flags.splitter });
+    // A path on the splitter's host: only the operator's certificate may ask for that.
+    const splitter = splitterClient({ address: flags.splitter, credentials: cliCredentials('operator') });
     try {
       const path = isAbsolute(flags.file) ? flags.file : resolve(flags.file);
       const { backbone } = await splitter
@@ -83,7 +85,7 @@ export interface BackboneListFlags {
 export async function backboneListCommand(flags: BackboneListFlags): Promise<void> {
   let rows: Row[];
   if (flags.remote) {
-    const splitter = splitterClient({ address: flags.splitter });
+    const splitter = splitterClient({ address: flags.splitter, credentials: cliCredentials('cli') });
     try {
       const { backbones } = await splitter.listBackbones({}).catch((error: unknown) => {
         throw new RemoteError(error);

@@ -1,7 +1,8 @@
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { status as grpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
 import { evaluatorClient, splitterClient, trainerClient, type TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
+import { cliCredentials } from './credentials';
 import { isUnreachable, waitToReconnect } from './reconnect';
 
 /** A service refused a request; the message is the service's own (status name and details). */
@@ -34,6 +35,8 @@ export interface RemoteRunOptions {
   tags?: string[];
   /** Stops following (not the run) when aborted. */
   signal?: AbortSignal;
+  /** The client certificate to call with; default {@link cliCredentials}('cli'). */
+  credentials?: ChannelCredentials;
 }
 
 /** The same result document an in-process `run` writes, assembled from the services. */
@@ -118,9 +121,10 @@ export async function followRun(
 }
 
 export async function remoteRun(options: RemoteRunOptions): Promise<RemoteRunResult> {
-  const trainer = trainerClient({ address: options.trainer });
-  const evaluator = evaluatorClient({ address: options.evaluator });
-  const splitter = splitterClient({ address: options.splitter });
+  const credentials = options.credentials ?? cliCredentials('cli');
+  const trainer = trainerClient({ address: options.trainer, credentials });
+  const evaluator = evaluatorClient({ address: options.evaluator, credentials });
+  const splitter = splitterClient({ address: options.splitter, credentials });
   try {
     const { run } = await trainer
       .startRun({

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { trainerClient } from '@slca/service-kit';
 import { DEFAULT_PORTS, Stack } from '@slca/stack';
 import { checkWritable, parseInteger, writeJson } from '../io';
+import { cliCredentials } from './credentials';
 import { DEFAULT_TRAINER, followRun, remoteRun, type RemoteRunResult } from './remote';
 
 export interface StackFlags {
@@ -64,6 +65,8 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
       SLCA_TRAINER_ADDRESS: stack.address('trainer'),
       SLCA_STATS_STORE_ADDRESS: stack.address('stats-store'),
       SLCA_EVALUATOR_ADDRESS: stack.address('evaluator'),
+      // Where the CLI (`slca watch`, `run --remote`) finds the stack's certificates in tls/.
+      SLCA_STACK_DIR: dataDir,
     })
       .map(([k, v]) => `${k}=${v}\n`)
       .join(''),
@@ -87,6 +90,7 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
         ? `dashboard     ${stack.dashboard.url}  (sign in as ${credentials.user} / ${credentials.password})`
         : 'dashboard     not built: npx nx run @slca/dashboard:build, then start again',
       `addresses and keys: ${envFile}`,
+      `certificates (mutual TLS; the CLI finds them here): ${join(dataDir, 'tls')}`,
       '',
     ].join('\n'),
   );
@@ -105,6 +109,7 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
         seed,
         epochs,
         signal: stopping.signal,
+        credentials: stack.credentials('cli'),
       });
       writeJson(flags.out, result);
       process.stdout.write(
@@ -123,7 +128,7 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
 
 export async function watchCommand(runId: string, flags: { trainer: string }): Promise<void> {
   const address = flags.trainer ?? DEFAULT_TRAINER;
-  const trainer = trainerClient({ address });
+  const trainer = trainerClient({ address, credentials: cliCredentials('cli') });
   try {
     process.stderr.write(`watching run ${runId} on the trainer at ${address}\n`);
     const run = await followRun(trainer, runId, runId, undefined, address);

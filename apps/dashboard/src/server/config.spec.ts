@@ -1,7 +1,21 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DashboardConfigError, loadConfig } from './config';
 
+/** PEM-shaped files: the configuration reads them; the TLS handshake (not tested here) would use them. */
+const pemDir = mkdtempSync(join(tmpdir(), 'slca-dashboard-config-'));
+const pem = (name: string) => {
+  const path = join(pemDir, name);
+  writeFileSync(path, `-----BEGIN ${name}-----\n-----END ${name}-----\n`);
+  return path;
+};
+
 const VALID = {
+  SLCA_TLS_CA: pem('ca'),
+  SLCA_TLS_CERT: pem('cert'),
+  SLCA_TLS_KEY: pem('key'),
   SLCA_TRAINER_ADDRESS: '127.0.0.1:50052',
   SLCA_EVALUATOR_ADDRESS: '127.0.0.1:50054',
   SLCA_SPLITTER_ADDRESS: 'splitter.slca.svc:50051',
@@ -24,6 +38,15 @@ function problems(env: Record<string, string | undefined>): string[] {
 }
 
 describe('dashboard configuration', () => {
+  it('needs its client certificate: each missing TLS variable is named, an unreadable file too', () => {
+    expect(problems({ ...VALID, SLCA_TLS_CERT: undefined, SLCA_TLS_KEY: '' })).toEqual([
+      'SLCA_TLS_CERT',
+      'SLCA_TLS_KEY',
+    ]);
+    expect(problems({ ...VALID, SLCA_TLS_CA: join(pemDir, 'nope.pem') })).toEqual(['SLCA_TLS_CA']);
+    expect(loadConfig(VALID).tls.cert.toString()).toContain('-----BEGIN cert-----');
+  });
+
   it('accepts a complete environment and finds the contracts’ .proto files', () => {
     const config = loadConfig(VALID);
     expect(config.trainerAddress).toBe('127.0.0.1:50052');
@@ -41,6 +64,9 @@ describe('dashboard configuration', () => {
       'SLCA_S3_SECRET_KEY',
       'SLCA_DASHBOARD_USER',
       'SLCA_DASHBOARD_SESSION_SECRET',
+      'SLCA_TLS_CA',
+      'SLCA_TLS_CERT',
+      'SLCA_TLS_KEY',
     ]);
     expect(problems({ ...VALID, SLCA_TRAINER_ADDRESS: 'trainer' })).toEqual(['SLCA_TRAINER_ADDRESS']);
     expect(problems({ ...VALID, SLCA_DASHBOARD_PASSWORD: undefined })).toEqual(['SLCA_DASHBOARD_PASSWORD']);

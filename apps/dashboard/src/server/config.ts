@@ -1,4 +1,5 @@
 import { StoreConfig, StoreConfigError } from '@slca/artifacts';
+import { tlsFromEnv, type TlsMaterial } from '@slca/service-kit/client';
 
 /** One problem with the dashboard's environment, named after its variable. */
 export interface ConfigProblem {
@@ -27,6 +28,8 @@ export interface DashboardConfig {
   sessionTtlMs: number;
   /** Deadline of every unary gRPC call. */
   deadlineMs: number;
+  /** The dashboard's client certificate (identity `dashboard`), CA and key: it calls over mutual TLS only. */
+  tls: TlsMaterial;
 }
 
 const ADDRESS = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -96,7 +99,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deadlineMs = positiveMs('SLCA_DASHBOARD_DEADLINE_MS', 10_000, 100);
   const sessionTtlMs = positiveMs('SLCA_DASHBOARD_SESSION_TTL_MS', 12 * 3600_000, 60_000);
 
-  if (problems.length > 0 || store === undefined) throw new DashboardConfigError(problems);
+  // SLCA_TLS_CA, SLCA_TLS_CERT, SLCA_TLS_KEY: the services answer mutual TLS only.
+  let tls: TlsMaterial | undefined;
+  try {
+    tls = tlsFromEnv(env);
+  } catch (error) {
+    const listed = (error as { problems?: { variable: string; problem: string }[] }).problems;
+    if (!listed) throw error;
+    for (const p of listed) problem(p.variable, p.problem);
+  }
+
+  if (problems.length > 0 || store === undefined || tls === undefined)
+    throw new DashboardConfigError(problems);
   return {
     trainerAddress,
     evaluatorAddress,
@@ -106,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionSecret,
     sessionTtlMs,
     deadlineMs,
+    tls,
   };
 }
 

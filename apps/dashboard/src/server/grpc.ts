@@ -9,6 +9,7 @@ import type {
   StartRunRequest,
 } from '@slca/contracts';
 import {
+  channelCredentials,
   evaluatorClient,
   isServiceError,
   splitterClient,
@@ -84,9 +85,12 @@ function clients(): Clients {
   holder[CLIENTS]?.clients.trainer.close();
   holder[CLIENTS]?.clients.evaluator.close();
   holder[CLIENTS]?.clients.splitter.close();
-  // Two retries with backoff for an idempotent call that finds its service unavailable.
+  // Mutual TLS as identity `dashboard`; two retries with backoff for an idempotent call that finds its
+  // service unavailable.
+  const credentials = channelCredentials(cfg.tls);
   const options = (service: ServiceKey) => ({
     address: addressOf(cfg, service),
+    credentials,
     deadlineMs: cfg.deadlineMs,
     retry: { maxAttempts: 3, initialBackoffMs: 150, maxBackoffMs: 600 },
   });

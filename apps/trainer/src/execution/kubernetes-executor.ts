@@ -10,7 +10,7 @@ import {
   type ExperimentState,
   type ProgressEvent,
 } from '@slca/engine';
-import { ConfigError, type ConfigOf } from '@slca/service-kit';
+import { ConfigError, TLS_ENV, type ConfigOf } from '@slca/service-kit';
 import type { KUBERNETES_EXECUTOR_CONFIG } from '../config';
 import { isTransient } from '../runs/retry-policy';
 import type { RunExecutor } from './executor';
@@ -42,6 +42,8 @@ export const RUN_POD_GRACE_SECONDS = 120;
 export const RUN_ENTRY = ['node', '/app/dist/apps/trainer/main.js', '--run-job'];
 /** The label the Job controller puts on its pods: the Job's uid. */
 const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+/** Where a run pod finds its certificate (the Job's TLS Secret). */
+export const RUN_TLS_DIR = '/etc/slca/tls';
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 /** Consecutive failed looks at the Job before the run is handed back as transiently failed. */
 const API_FAILURES_TOLERATED = 5;
@@ -54,6 +56,8 @@ export interface JobSettings {
   serviceAccount: string;
   /** Secret with keys SLCA_S3_ACCESS_KEY and SLCA_S3_SECRET_KEY; never copied into the Job. */
   s3Secret: string;
+  /** Secret with the run pods' certificate (identity `job`): ca.crt, tls.crt, tls.key; mounted, never copied. */
+  tlsSecret: string;
   /** Plain environment of the run container: object store endpoint, peers, compute settings. */
   env: Record<string, string>;
   cpu: string;
@@ -141,6 +145,7 @@ export function jobSettingsFrom(
     imagePullPolicy: config.SLCA_JOB_IMAGE_PULL_POLICY,
     serviceAccount: config.SLCA_JOB_SERVICE_ACCOUNT,
     s3Secret: config.SLCA_JOB_S3_SECRET,
+    tlsSecret: config.SLCA_JOB_TLS_SECRET,
     env: passed,
     cpu: config.SLCA_JOB_CPU,
     memory: config.SLCA_JOB_MEMORY,
@@ -205,6 +210,10 @@ export function jobFor(run: { id: string }, settings: JobSettings): V1Job {
       valueFrom: { fieldRef: { fieldPath: `metadata.labels['${CONTROLLER_UID_LABEL}']` } },
     },
     { name: 'SLCA_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    // The pod calls the services over mutual TLS as identity `job` (see the authorisation table).
+    { name: TLS_ENV.ca, value: `${RUN_TLS_DIR}/ca.crt` },
+    { name: TLS_ENV.cert, value: `${RUN_TLS_DIR}/tls.crt` },
+    { name: TLS_ENV.key, value: `${RUN_TLS_DIR}/tls.key` },
   ];
   return {
     apiVersion: 'batch/v1',
@@ -256,10 +265,16 @@ export function jobFor(run: { id: string }, settings: JobSettings): V1Job {
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'tls', mountPath: RUN_TLS_DIR, readOnly: true },
+              ],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }],
+          volumes: [
+            { name: 'tmp', emptyDir: { sizeLimit: '2Gi' } },
+            { name: 'tls', secret: { secretName: settings.tlsSecret, defaultMode: 0o440 } },
+          ],
         },
       },
     },
