@@ -43,7 +43,7 @@ export function topRightSingularVectors(
   }
   orthonormalise(q, d, k);
   const mq = new Float64Array(d * k);
-  let values = new Float64Array(k);
+  let values: Float64Array = new Float64Array(k);
   for (let iter = 0; iter < 5000; iter++) {
     multiply(m, q, mq, d, k);
     // Rayleigh–Ritz: T = Qᵀ M Q, T = V Λ Vᵀ, Q ← Q V (sorted by descending λ).
