@@ -92,6 +92,8 @@ export interface AdapterContext {
   /** The backbone as it is at the start of the task (engine layout, `backboneLayout(arch)`). */
   backbone: Float32Array;
   state: MethodState;
+  /** Resuming inside this task's stage 1: the checkpoint supplies the values, only the shapes matter. */
+  resuming: boolean;
 }
 
 export interface AdapterTensor {

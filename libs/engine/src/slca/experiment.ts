@@ -391,7 +391,14 @@ export async function runExperiment(
       if (fineTunes) {
         const headClasses = total - known;
         const adapters =
-          method.adapters?.({ config: cfg, arch, task: t, backbone: weights, state: methodState }) ?? [];
+          method.adapters?.({
+            config: cfg,
+            arch,
+            task: t,
+            backbone: weights,
+            state: methodState,
+            resuming: midTask !== null,
+          }) ?? [];
         const layout = layoutWithHead(headClasses, adapters);
         const values = sharedFloat32(layout.total);
         if (midTask) {

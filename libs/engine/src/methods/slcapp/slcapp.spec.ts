@@ -172,6 +172,19 @@ describe('SLCA++', () => {
     expect(result.tasks.flatMap((t) => t.epochLosses).every(Number.isFinite)).toBe(true);
     expect(result.tasks[1].alignLosses.length).toBeGreaterThan(0);
   });
+
+  it('trains the same on two worker threads as in the calling thread, bit for bit', async () => {
+    const run = (workers: number) =>
+      runExperiment(
+        tinyConfig('slcapp', 1993, workers),
+        tinyDataset(),
+        randomBackbone(TINY_ARCH, streamRng(1, 'test-init')),
+      );
+    const [inThread, pooled] = [await run(0), await run(2)];
+    expect(pooled.workers).toBe(2);
+    expect(pooled.tasks.map((t) => t.epochLosses)).toEqual(inThread.tasks.map((t) => t.epochLosses));
+    expect(pooled.accuracyMatrix).toEqual(inThread.accuracyMatrix);
+  });
 });
 
 function DEFAULT_SLCA_PP(cfg: ReturnType<typeof tinyConfig>) {

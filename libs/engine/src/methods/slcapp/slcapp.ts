@@ -119,7 +119,7 @@ export const SLCAPP: ContinualMethod<'slcapp'> = {
       lora: { scale: o.loraScale },
     };
   },
-  adapters({ config, arch, task, backbone, state }): AdapterTensor[] {
+  adapters({ config, arch, task, backbone, state, resuming }): AdapterTensor[] {
     const r = optionsOf(config).loraRank;
     const out = 3 * arch.dim;
     const layout = backboneLayout(arch);
@@ -129,13 +129,12 @@ export const SLCAPP: ContinualMethod<'slcapp'> = {
       let b = state.tensors[bn];
       if (!a || !b) {
         if (task !== 0) throw new Error(`slcapp: no LoRA stored for block ${i} at task ${task + 1}`);
-        // A from the frozen qkv weight's top-r right singular vectors, B = 0 (the reference's init_lora).
-        a = topRightSingularVectors(
-          layout.view(backbone, `blocks.${i}.attn.qkv.weight`),
-          arch.dim,
-          out,
-          r,
-        ).vectors;
+        // A from the frozen qkv weight's top-r right singular vectors, B = 0 (the reference's init_lora);
+        // a run resumed inside the first task takes both from its checkpoint instead.
+        a = resuming
+          ? new Float64Array(arch.dim * r)
+          : topRightSingularVectors(layout.view(backbone, `blocks.${i}.attn.qkv.weight`), arch.dim, out, r)
+              .vectors;
         b = new Float64Array(r * out);
       }
       return [
