@@ -85,12 +85,13 @@ describe.each(METHOD_REGISTRY.map((m) => [m.id, m] as const))('resume after a ki
     expect(finalState?.reason).toBe('task');
     expect(finalState?.state.task).toBe(tasks);
 
-    // Mid-task: the latest checkpoint taken inside stage 1, preferably mid-epoch. A method that never
-    // fine-tunes must leave none (and then has only boundaries to resume from).
+    // Mid-task: the first checkpoint taken inside stage 1 (in the first task it trains) and the latest,
+    // preferably mid-epoch. A method that never fine-tunes must leave none (and then has only boundaries).
     const trainingTasks = [...Array(tasks).keys()].filter((t) => method.fineTunes(cfg, t));
     const midTask = states.filter((s) => s.training !== null);
     if (trainingTasks.length === 0) expect(midTask).toHaveLength(0);
     else expect(new Set(midTask.map((s) => s.task))).toEqual(new Set(trainingTasks));
+    const first = midTask.at(0);
     const mid = midTask.filter((s) => s.step > 0).at(-1) ?? midTask.at(-1);
 
     // Task boundary: before the last task when there are several (the state then holds every earlier
@@ -101,7 +102,7 @@ describe.each(METHOD_REGISTRY.map((m) => [m.id, m] as const))('resume after a ki
     expect(boundary).toBeDefined();
 
     const expected = comparable(full.result, finalState.state);
-    for (const from of [mid, boundary]) {
+    for (const from of [first, mid, boundary]) {
       if (!from) continue;
       const resumed = await runSaving(cfg, from, await storeAt(from, stats));
       const last = resumed.saved.at(-1)?.state ?? from;
