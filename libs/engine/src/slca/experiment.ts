@@ -27,6 +27,7 @@ import {
   type TaskContext,
 } from '../methods/method';
 import { methodDefinition } from '../methods/registry';
+import { stage1ModelSpec } from '../methods/stage1';
 import { streamRng } from './streams';
 import { alignClassifier } from './alignment';
 import { validateConfig, type ExperimentConfig } from './config';
@@ -414,19 +415,7 @@ export async function runExperiment(
         }
         const s1 = cfg.stage1;
         const plan = method.stage1Plan?.(cfg, t) ?? null;
-        const spec: ModelSpec = plan
-          ? {
-              arch,
-              layout: layout.toJSON(),
-              finalNormEps,
-              trainBackbone: true,
-              trainable: layout.slots
-                .filter((slot) => [...Array(s1.epochs).keys()].some((e) => plan.lr(slot.name, e) > 0))
-                .map((slot) => slot.name),
-              ...(plan.objective && { objective: plan.objective }),
-              ...(plan.lora && { lora: plan.lora }),
-            }
-          : { arch, layout: layout.toJSON(), finalNormEps, trainBackbone: s1.backboneLrScale > 0 };
+        const spec: ModelSpec = stage1ModelSpec(plan, layout, { arch, finalNormEps }, s1);
         await device.setModel(spec, values);
         const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
         if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
