@@ -482,3 +482,64 @@ export function clsAttention(q: tf.Tensor, kv: tf.Tensor, heads: number): tf.Ten
   });
   return f(q, kv) as tf.Tensor;
 }
+
+/** log(1e-4): the reverse cross-entropy's log of a clamped one-hot entry off the label. */
+const RCE_LOG_FLOOR = Math.log(1e-4);
+/** The probabilities' floor in the reverse term, as the SLCA++ reference clamps them. */
+const RCE_PROB_FLOOR = 1e-7;
+
+/**
+ * Symmetric cross-entropy (Wang et al., ICCV 2019), SLCA++'s stage-1 loss: a·CE + b·RCE, each the mean
+ * over the batch, with RCE = −Σₖ clamp(pₖ, 1e-7, 1)·log clamp(onehotₖ, 1e-4, 1) as the reference computes
+ * it. Hand-written gradient with respect to the logits.
+ */
+export function symmetricCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, a: number, b: number): tf.Scalar {
+  const classes = logits.shape[1] ?? 0;
+  const onehot = tf.cast(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, classes), 'float32');
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, y, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const rows = z.shape[0];
+    const p = tf.softmax(z);
+    const ce = tf.neg(tf.sum(tf.mul(tf.logSoftmax(z), y)));
+    // −Σₖ p̃ₖ·log clamp(yₖ, 1e-4, 1) = −log(1e-4)·Σ_{k≠y} p̃ₖ, with p̃ = clamp(p, 1e-7, 1).
+    const rce = tf.mul(-RCE_LOG_FLOOR, tf.sum(tf.mul(tf.clipByValue(p, RCE_PROB_FLOOR, 1), tf.sub(1, y))));
+    save([p, y]);
+    return {
+      value: tf.div(tf.add(tf.mul(a, ce), tf.mul(b, rce)), rows) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sp, sy] = saved as tf.Tensor2D[];
+        // CE: (p − y)/B. RCE: g = ∂r/∂p = −log(1e-4)·[k≠y]·[p ≥ 1e-7] (the clamp passes no gradient below
+        // its floor), and ∂r/∂z_j = p_j·(g_j − Σₖ gₖ pₖ), over B.
+        const g = tf.mul(
+          -RCE_LOG_FLOOR,
+          tf.mul(tf.sub(1, sy), tf.cast(tf.greaterEqual(sp, RCE_PROB_FLOOR), 'float32')),
+        );
+        const dr = tf.mul(sp, tf.sub(g, tf.sum(tf.mul(g, sp), -1, true)));
+        const dz = tf.div(tf.add(tf.mul(a, tf.sub(sp, sy)), tf.mul(b, dr)), rows);
+        return [tf.mul(dz, dy as tf.Scalar), tf.zerosLike(sy)];
+      },
+    };
+  });
+  return f(logits, onehot) as tf.Scalar;
+}
+
+/**
+ * A weight with a low-rank (LoRA) update, W + s·A·B for W [in, out], A [in, r], B [r, out] (the engine's
+ * [in, out] layout: the reference's B·A on [out, in] weights, transposed). Hand-written gradient.
+ */
+export function lowRankWeight(w: tf.Tensor, a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [sw, sa, sb, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([sa, sb]);
+    return {
+      value: tf.add(sw, tf.mul(scale, tf.matMul(sa, sb))),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [ka, kb] = saved as tf.Tensor2D[];
+        const g = dy as tf.Tensor2D;
+        // ∂W = dy, ∂A = s·dy·Bᵀ, ∂B = s·Aᵀ·dy (explicit transposes, then plain matMuls).
+        return [g, tf.mul(scale, matmulNT(g, kb)), tf.mul(scale, matmulTN(ka, g))];
+      },
+    };
+  });
+  return f(w, a, b) as tf.Tensor2D;
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { METHOD_REGISTRY } from '../methods/registry';
 import { forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '../vit/arch';
 import { executedForwardMacs, formatBenchReport, runBench, VIT_B16_STEP } from './bench';
 import { benchInputPipeline } from './pipeline-bench';
@@ -30,6 +31,40 @@ describe('bench', () => {
     const text = formatBenchReport(report);
     expect(text).toContain('vit-bench-1block (all tokens)');
     expect(text).toContain('executes the full nominal model');
+  });
+
+  it('times every registered method’s stage-1 step on the embedded ViT, SLCA++ training a fraction of SLCA’s tensors', async () => {
+    const report = await runBench({
+      workers: [0],
+      seconds: 0.01,
+      repeats: 1,
+      warmupSteps: 0,
+      batch: 4,
+      arches: [],
+      allTokenArches: [],
+      skipMatmul: true,
+      methodsArch: 'vit-emoji',
+    });
+    const rows = report.methods?.rows ?? [];
+    expect(rows.map((r) => r.method)).toEqual(METHOD_REGISTRY.map((m) => m.id));
+    const row = (id: string) => rows.find((r) => r.method === id);
+    expect(row('simplecil')).toMatchObject({ trains: 'never', runs: [] });
+    expect(row('ranpac')?.trains).toBe('first task');
+    const slca = row('slca');
+    const slcapp = row('slcapp');
+    // SLCA trains the whole backbone and the head; SLCA++ norms, biases, CLS, LoRA (4 blocks × (128·4 + 4·384)) and the head.
+    const arch = VIT_PRESETS['vit-emoji'];
+    expect(slca?.trainedParams).toBe(paramCount(arch) + arch.dim * 10 + 10);
+    expect(slcapp?.trainedParams).toBeLessThan((slca?.trainedParams ?? 0) / 10);
+    expect(slcapp?.trainedParams).toBeGreaterThan(4 * (128 * 4 + 4 * 384));
+    for (const r of rows.filter((x) => x.trains !== 'never'))
+      expect(r.runs[0].train.imagesPerSecond).toBeGreaterThan(0);
+    const text = formatBenchReport(report);
+    expect(text).toContain('methods on vit-emoji');
+    // By hand for dim 128, depth 4, MLP 512: norms 4·4·128 + 2·128 = 2304; biases 4·(384 + 128 + 512 + 128)
+    // + patch embedding 128 = 4736; CLS 128; LoRA 4·(128·4 + 4·384) = 8192; head 128·10 + 10 = 1290.
+    expect(slcapp?.trainedParams).toBe(2304 + 4736 + 128 + 8192 + 1290);
+    expect(text).toMatch(/SLCA\+\+ +every task +16650 /);
   });
 
   it('measures the onnx device and records it in the report', async () => {

@@ -6,6 +6,10 @@ import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
 import type { ComputeDevice } from '../compute/device';
 import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch, type ModelSpec } from '../compute/model-step';
 import { describeDevice, openComputeDevice, type DeviceInfo, type DeviceName } from '../compute/open-device';
+import { embeddedConfig } from '../benchmarks/embedded';
+import { emptyMethodState } from '../methods/method';
+import { METHOD_REGISTRY } from '../methods/registry';
+import { stage1ModelSpec } from '../methods/stage1';
 import { newHead } from '../slca/heads';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { Sgd } from '../train/sgd';
@@ -65,6 +69,12 @@ export interface BenchOptions {
   allTokenArches?: BenchArchName[];
   /** Skip the 1024³ matMul measurement (tests). */
   skipMatmul?: boolean;
+  /**
+   * The architecture on which every registered method's stage-1 training step is timed (its embedded
+   * configuration's model: trained tensors, adapters, loss), or null for none. Default: vit-emoji when it is
+   * among `arches`.
+   */
+  methodsArch?: BenchArchName | null;
   /**
    * A single large training step to time, measured last: 'vit-b16' = VIT_B16_STEP (what the CLI asks for
    * unless `--no-vit-b16`). Absent: none.
@@ -197,6 +207,21 @@ export interface StepReport {
   processMaxRssBytes: number;
 }
 
+export interface MethodBenchRow {
+  method: string;
+  label: string;
+  /** When the method runs stage 1: at every task, at the first only (RanPAC), or never (SimpleCIL). */
+  trains: 'every task' | 'first task' | 'never';
+  /** Parameters given a gradient (the first task's model). */
+  trainedParams: number;
+  runs: { workers: number; device: string; train: Measurement }[];
+}
+
+export interface MethodsReport {
+  arch: string;
+  rows: MethodBenchRow[];
+}
+
 export interface BenchReport {
   backend: BackendInfo;
   /** The compute device measured (--device): where forward and training passes run. */
@@ -215,6 +240,8 @@ export interface BenchReport {
   };
   matmul?: { size: number; gflops: number; samples: number[] };
   arches: ArchReport[];
+  /** Every method's stage-1 training img/s (BenchOptions.methodsArch). */
+  methods?: MethodsReport;
   /** The large-model training step, when asked for (BenchOptions.step). */
   step?: StepReport;
   /** The input pipeline of the paper benchmarks, when asked for (BenchOptions.pipeline). */
@@ -405,6 +432,7 @@ async function benchArch(
       | 'pipeline'
       | 'compare'
       | 'compareScript'
+      | 'methodsArch'
     >
   >,
   progress: (m: string) => void,
@@ -464,6 +492,102 @@ async function benchArch(
     };
   }
   return report;
+}
+
+/**
+ * Every registered method's stage-1 training step on `name`, as the runner installs it at the first task:
+ * the method's embedded configuration (its trained tensors, adapters such as SLCA++'s LoRA, loss, SGD
+ * settings), random weights and synthetic shards. Methods without stage 1 get a row without runs.
+ */
+async function benchMethods(
+  name: BenchArchName,
+  backend: BackendInfo,
+  o: { workers: number[]; batch: number; shards: number; classes: number; device: DeviceName } & Parameters<
+    typeof timeRepeats
+  >[2],
+  progress: (m: string) => void,
+): Promise<MethodsReport> {
+  const arch: VitArch = { ...VIT_PRESETS[name] };
+  const trainFlops = 3 * 2 * forwardMacs(arch);
+  const shards = syntheticShards(arch, o.batch, o.shards, o.classes);
+  const weights = shards.map((sh) => sh.count / o.batch);
+  const rows: MethodBenchRow[] = [];
+  for (const method of METHOD_REGISTRY) {
+    const cfg = { ...embeddedConfig(method.id, 1993), arch };
+    const trains = method.fineTunes(cfg, 1)
+      ? 'every task'
+      : method.fineTunes(cfg, 0)
+        ? 'first task'
+        : 'never';
+    if (trains === 'never') {
+      rows.push({ method: method.id, label: method.label, trains, trainedParams: 0, runs: [] });
+      continue;
+    }
+    progress(`methods on ${name}: ${method.label}`);
+    const backbone = randomBackbone(arch, new Mt19937(1234));
+    const state = method.initialState?.(cfg, o.classes) ?? emptyMethodState();
+    const adapters =
+      method.adapters?.({ config: cfg, arch, task: 0, backbone, state, resuming: false }) ?? [];
+    const layout = new ParamLayout([
+      ...paramSpecs(arch).map((sp) => ({ name: sp.name, shape: sp.shape })),
+      ...adapters.map((a) => ({ name: a.name, shape: a.shape })),
+      { name: HEAD_WEIGHT, shape: [arch.dim, o.classes] },
+      { name: HEAD_BIAS, shape: [o.classes] },
+    ]);
+    const initial = new Float32Array(layout.total);
+    initial.set(backbone, 0);
+    for (const a of adapters) initial.set(a.values, layout.slot(a.name).offset);
+    const head = newHead(arch.dim, o.classes, new Mt19937(5678));
+    initial.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
+    initial.set(head.bias, layout.slot(HEAD_BIAS).offset);
+    const plan = method.stage1Plan?.(cfg, 0) ?? null;
+    const spec = stage1ModelSpec(plan, layout, { arch, finalNormEps: 1e-5 }, cfg.stage1);
+    const s1 = cfg.stage1;
+    const backboneSize = paramCount(arch);
+    const groups = plan
+      ? layout.slots.map((slot) => ({
+          start: slot.offset,
+          end: slot.offset + slot.size,
+          lr: plan.lr(slot.name, 0),
+        }))
+      : [
+          { start: 0, end: backboneSize, lr: s1.lr * s1.backboneLrScale },
+          { start: backboneSize, end: layout.total, lr: s1.lr },
+        ];
+    const trainedNames =
+      spec.trainable ??
+      layout.slots
+        .map((slot) => slot.name)
+        .filter((n, i) => spec.trainBackbone || i >= paramSpecs(arch).length);
+    const trainedParams = trainedNames.reduce((acc, n) => acc + layout.slot(n).size, 0);
+    const runs: MethodBenchRow['runs'] = [];
+    for (const workers of o.workers) {
+      const { device, label } = await openDevice(workers, backend, o.device);
+      try {
+        const values = sharedFloat32(layout.total);
+        values.set(initial);
+        await device.setModel(spec, values);
+        const grads = shards.map(() => sharedFloat32(layout.total));
+        const sum = sharedFloat32(layout.total);
+        const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+        const step = async () => {
+          const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+          const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
+          if (!Number.isFinite(loss)) throw new Error(`bench: ${method.id} diverged (loss ${loss})`);
+          sgd.step(values, sum, groups);
+        };
+        runs.push({
+          workers,
+          device: label,
+          train: measurement(await timeRepeats(step, o.batch, o), trainFlops),
+        });
+      } finally {
+        await device.close();
+      }
+    }
+    rows.push({ method: method.id, label: method.label, trains, trainedParams, runs });
+  }
+  return { arch: name, rows };
 }
 
 /** Random images (uniform in [-1, 1), pre-patchified) and random labels, cut into `shards` shards. */
@@ -632,6 +756,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     reports.push(await benchArch(name, backend, o, progress));
     if (allTokenArches.includes(name)) reports.push(await benchArch(name, backend, o, progress, true));
   }
+  const methodsArch =
+    options.methodsArch === undefined
+      ? arches.includes('vit-emoji')
+        ? 'vit-emoji'
+        : null
+      : options.methodsArch;
+  if (methodsArch && !(methodsArch in VIT_PRESETS))
+    throw new Error(`bench: unknown architecture '${methodsArch}'`);
+  const methods = methodsArch ? await benchMethods(methodsArch, backend, o, progress) : undefined;
   const compare = options.compare;
   const torchRun = (request: PytorchRequest): Promise<PytorchOutput> | undefined =>
     compare?.available
@@ -733,6 +866,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     matmul,
     arches: reports,
+    methods,
     step,
     pipeline,
     comparison,
@@ -797,6 +931,34 @@ function formatStep(st: StepReport): string[] {
       `${st.steps} timed step(s)`,
     table(rows),
     `process peak RSS (getrusage): ${gb(st.processMaxRssBytes)}`,
+  ];
+}
+
+function formatMethods(m: MethodsReport): string[] {
+  const reference = m.rows.find((r) => r.method === 'slca');
+  const devices = [...new Set(m.rows.flatMap((r) => r.runs.map((run) => run.device)))];
+  const rows = [
+    ['method', 'stage 1', 'trained params', ...devices.flatMap((d) => [`${d} train img/s`, '× SLCA'])],
+  ];
+  for (const r of m.rows) {
+    rows.push([
+      r.label,
+      r.trains,
+      r.trains === 'never' ? '–' : String(r.trainedParams),
+      ...devices.flatMap((d) => {
+        const run = r.runs.find((x) => x.device === d);
+        const ref = reference?.runs.find((x) => x.device === d);
+        if (!run) return ['–', '–'];
+        return [
+          fmt(run.train.imagesPerSecond),
+          ref ? `${fmt(run.train.imagesPerSecond / ref.train.imagesPerSecond, 2)}×` : '–',
+        ];
+      }),
+    ]);
+  }
+  return [
+    `methods on ${m.arch}: each method's stage-1 training step as its embedded configuration installs it (first task)`,
+    table(rows),
   ];
 }
 
@@ -869,6 +1031,7 @@ export function formatBenchReport(report: BenchReport): string {
       );
     }
   }
+  if (report.methods) lines.push('', ...formatMethods(report.methods));
   if (report.step) lines.push('', ...formatStep(report.step));
   if (report.pipeline) lines.push('', ...formatPipeline(report.pipeline));
   if (report.comparison) lines.push('', ...formatComparison(report.comparison));

@@ -69,6 +69,12 @@ export function embeddedConfig(
   // RanPAC's projection at 8 × the feature width (the reference: 10000 for ViT-B/16's 768), so the ridge
   // system stays small enough for a CPU in seconds.
   if (cfg.ranpac) cfg.ranpac = { ...cfg.ranpac, projectionDim: 8 * EMBEDDED_ARCH.dim };
+  if (method === 'slcapp' && cfg.slcapp) {
+    // The reference's recipe at the embedded scale: the trained backbone tensors (norms, biases, CLS, LoRA
+    // after the first task) at 0.1 × the head's lr, the cosine floor at lr × 0.1 × 0.1^len(milestones).
+    cfg.stage1 = { ...cfg.stage1, backboneLrScale: 0.1 };
+    cfg.slcapp = { ...cfg.slcapp, minLr: cfg.stage1.lr * 0.1 * 0.1 ** cfg.stage1.milestones.length };
+  }
   if (method === 'joint') {
     // The upper bound sees every class at once, so its backbone may move faster and train longer
     // without anything to forget; at the sequential recipe it trails SLCA (as the PyTorch trial showed).

@@ -23,7 +23,7 @@ const TABLE_8 = {
 describe('paper configurations (docs/method.md §8)', () => {
   it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
     const rows = paperConfigurations();
-    expect(rows).toHaveLength(4 * 2 * 4);
+    expect(rows).toHaveLength(4 * 2 * 5);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     expect(rows[0].id).toBe(`cifar100/in21k/seqft@v${PAPER_CONFIG_VERSION}`);
   });
@@ -166,9 +166,66 @@ describe('paper configurations (docs/method.md §8)', () => {
     expect(published('cifar100/in21k/joint')?.lastAcc).toBe(93.22);
     expect(published('imagenet-r/in21k/joint')?.lastAcc).toBe(79.6);
     expect(published('cars196/in21k/joint')?.lastAcc).toBe(80.31);
+    expect(published('cifar100/in21k/slcapp')).toMatchObject({
+      lastAcc: 91.46,
+      lastAccStd: 0.18,
+      incAcc: 94.2,
+      incAccStd: 0.71,
+    });
+    expect(published('imagenet-r/in21k/slcapp')).toMatchObject({ lastAcc: 78.09, incAcc: 82.95 });
+    expect(published('cub200/in21k/slcapp')).toMatchObject({ lastAcc: 86.59, incAcc: 91.63 });
+    expect(published('cars196/in21k/slcapp')).toMatchObject({ lastAcc: 73.97, incAcc: 79.49 });
     expect(published('cub200/in21k/sl')).toBeNull();
     expect(published('cub200/in21k/joint')).toBeNull();
     expect(published('cars196/in21k/sl')).toBeNull();
     expect(paperConfigurations().filter((r) => r.backbone === 'mocov3' && r.published !== null)).toEqual([]);
+  });
+
+  // GengDavid/SLCA exps/slcapp/slcapp_<b>_lora[_mocov3].json, typed out again by hand:
+  // [epochs, milestones, weight_decay (absent: the module's 5e-4), sce_a, sce_b, ca_with_logit_norm].
+  const SLCAPP_JSON = {
+    cifar100: { in21k: [20, [18]], mocov3: [90, [60, 80]], wd: 5e-4, sce: [1, 0.1], tau: 0.1 },
+    'imagenet-r': { in21k: [50, [40]], mocov3: [90, [60, 80]], wd: 0, sce: [0.5, 0.5], tau: 0.1 },
+    cub200: { in21k: [50, [40]], mocov3: [90, [60, 80]], wd: 5e-4, sce: [1, 0.1], tau: 0.1 },
+    cars196: { in21k: [50, [40]], mocov3: [90, [60, 80]], wd: 0, sce: [0.5, 0.5], tau: 0.05 },
+  } as const;
+
+  it('SLCA++ rows take the reference configs’ values and slca_pp.py’s learning rates', () => {
+    for (const benchmark of PAPER_BENCHMARKS)
+      for (const backbone of PAPER_BACKBONES) {
+        const ref = SLCAPP_JSON[benchmark];
+        const [epochs, milestones] = ref[backbone];
+        const cfg = paperConfig(benchmark, backbone, 'slcapp', 1993);
+        validateConfig(cfg);
+        expect(cfg.stage1).toMatchObject({
+          epochs,
+          milestones,
+          batchSize: 128,
+          weightDecay: ref.wd,
+          lr: 0.01,
+        });
+        // lrate 0.01, bcb_lrscale 0.1: norms/biases/CLS (and LoRA after task 0) at 1e-3, LoRA 5e-3 at task 0.
+        expect(cfg.stage1.lr * cfg.stage1.backboneLrScale).toBeCloseTo(1e-3, 12);
+        expect(cfg.stage1.lr * (cfg.slcapp?.firstTaskLoraLrScale ?? 0)).toBeCloseTo(5e-3, 12);
+        // eta_min = lrate · bcb_lrscale · 0.1^len(milestones).
+        expect(cfg.slcapp?.minLr).toBeCloseTo(0.01 * 0.1 * 0.1 ** milestones.length, 15);
+        expect(cfg.slcapp).toMatchObject({
+          loraRank: 4,
+          loraScale: 0.8,
+          sceA: ref.sce[0],
+          sceB: ref.sce[1],
+          featureScaleMu: 0.02,
+          featureScaleSpread: 0.02,
+        });
+        expect(cfg.alignment).toMatchObject({
+          tau: ref.tau,
+          epochs: 5,
+          lr: 0.01,
+          weightDecay: ref.wd,
+          samplesPerClass: 256,
+          logitNorm: true,
+          meanShrink: false,
+        });
+      }
   });
 });

@@ -22,7 +22,7 @@ export type PaperBenchmark = (typeof PAPER_BENCHMARKS)[number];
 export const PAPER_BACKBONES = ['in21k', 'mocov3'] as const;
 export type PaperBackbone = (typeof PAPER_BACKBONES)[number];
 /** Methods with a row in the paper's table that this platform implements. */
-export const PAPER_METHODS = ['seqft', 'sl', 'slca', 'joint'] as const satisfies readonly Method[];
+export const PAPER_METHODS = ['seqft', 'sl', 'slca', 'slcapp', 'joint'] as const satisfies readonly Method[];
 export type PaperMethod = (typeof PAPER_METHODS)[number];
 
 type Rgb = [number, number, number];
@@ -128,6 +128,7 @@ export interface PublishedNumber {
 }
 
 const PAPER_IN21K = 'SLCA paper (ICCV 2023), ViT-B/16 IN21K';
+const SLCAPP_IN21K = 'SLCA++ paper (arXiv 2408.08295), ViT-B/16 IN21K, SLCA’s protocol';
 
 /**
  * The published results (docs/method.md §13) for the methods implemented here. A missing entry is a "–"
@@ -142,21 +143,25 @@ export const PUBLISHED: Record<
       seqft: { lastAcc: 41.8, approximate: true, source: PAPER_IN21K },
       sl: { lastAcc: 88.86, incAcc: 92.01, source: PAPER_IN21K },
       slca: { lastAcc: 91.53, lastAccStd: 0.28, incAcc: 94.09, incAccStd: 0.87, source: PAPER_IN21K },
+      slcapp: { lastAcc: 91.46, lastAccStd: 0.18, incAcc: 94.2, incAccStd: 0.71, source: SLCAPP_IN21K },
       joint: { lastAcc: 93.22, source: PAPER_IN21K },
     },
     'imagenet-r': {
       seqft: { lastAcc: 27.0, approximate: true, source: PAPER_IN21K },
       sl: { lastAcc: 71.8, incAcc: 76.84, source: PAPER_IN21K },
       slca: { lastAcc: 77.0, lastAccStd: 0.33, incAcc: 81.17, incAccStd: 0.64, source: PAPER_IN21K },
+      slcapp: { lastAcc: 78.09, lastAccStd: 0.22, incAcc: 82.95, incAccStd: 0.78, source: SLCAPP_IN21K },
       joint: { lastAcc: 79.6, source: PAPER_IN21K },
     },
     cub200: {
       seqft: { lastAcc: 40.0, approximate: true, source: PAPER_IN21K },
       slca: { lastAcc: 84.71, lastAccStd: 0.4, incAcc: 90.94, incAccStd: 0.68, source: PAPER_IN21K },
+      slcapp: { lastAcc: 86.59, lastAccStd: 0.29, incAcc: 91.63, incAccStd: 0.72, source: SLCAPP_IN21K },
     },
     cars196: {
       seqft: { lastAcc: 27.6, approximate: true, source: PAPER_IN21K },
       slca: { lastAcc: 67.73, lastAccStd: 0.85, incAcc: 76.93, incAccStd: 1.21, source: PAPER_IN21K },
+      slcapp: { lastAcc: 73.97, lastAccStd: 0.22, incAcc: 79.49, incAccStd: 0.8, source: SLCAPP_IN21K },
       joint: { lastAcc: 80.31, source: PAPER_IN21K },
     },
   },
@@ -183,7 +188,7 @@ export function paperConfigurationId(
   return `${benchmark}/${backbone}/${method}@v${PAPER_CONFIG_VERSION}`;
 }
 
-/** Every row: 4 benchmarks × 2 pre-trainings × (Seq FT, Slow Learner, SLCA, Joint). */
+/** Every row: 4 benchmarks × 2 pre-trainings × (Seq FT, Slow Learner, SLCA, SLCA++, Joint). */
 export function paperConfigurations(): PaperConfiguration[] {
   return PAPER_BENCHMARKS.flatMap((benchmark) =>
     PAPER_BACKBONES.flatMap((backbone) =>
@@ -241,7 +246,37 @@ export function paperConfig(
     compute: { backend: 'auto', workers: 0, shards: 1, featureChunk: 64, ...compute },
     normalize: { mean: [...setup.normalize.mean], std: [...setup.normalize.std] },
   };
-  return applyMethod(base, method);
+  const cfg = applyMethod(base, method);
+  if (method === 'slcapp') applySlcappRecipe(cfg, benchmark, backbone);
+  return cfg;
+}
+
+/**
+ * SLCA++'s values from the reference's `exps/slcapp/slcapp_<benchmark>_lora[_mocov3].json` and
+ * `models/slca_pp.py`: symmetric-CE weights and weight decay per benchmark, backbone tensors at 0.1 × the
+ * head's lr (bcb_lrscale), MoCo v3 milestones [60, 80] (they set the cosine floor), the cosine floor
+ * lr × bcb_lrscale × 0.1^len(milestones), and alignment at the same weight decay as stage 1 (the reference
+ * shares one global).
+ */
+const SLCAPP_PAPER: Record<PaperBenchmark, { sceA: number; sceB: number; weightDecay: number }> = {
+  cifar100: { sceA: 1, sceB: 0.1, weightDecay: 5e-4 },
+  'imagenet-r': { sceA: 0.5, sceB: 0.5, weightDecay: 0 },
+  cub200: { sceA: 1, sceB: 0.1, weightDecay: 5e-4 },
+  cars196: { sceA: 0.5, sceB: 0.5, weightDecay: 0 },
+};
+
+function applySlcappRecipe(cfg: ExperimentConfig, benchmark: PaperBenchmark, backbone: PaperBackbone): void {
+  const recipe = SLCAPP_PAPER[benchmark];
+  const milestones = backbone === 'mocov3' ? [60, 80] : cfg.stage1.milestones;
+  cfg.stage1 = { ...cfg.stage1, milestones, backboneLrScale: 0.1, weightDecay: recipe.weightDecay };
+  if (cfg.alignment) cfg.alignment = { ...cfg.alignment, weightDecay: recipe.weightDecay };
+  if (!cfg.slcapp) throw new Error('slcapp: configure left no slcapp settings');
+  cfg.slcapp = {
+    ...cfg.slcapp,
+    sceA: recipe.sceA,
+    sceB: recipe.sceB,
+    minLr: cfg.stage1.lr * 0.1 * 0.1 ** milestones.length,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { contrastiveLoss, crossEntropy, linear } from '../ops';
+import { contrastiveLoss, crossEntropy, linear, symmetricCrossEntropy } from '../ops';
 import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
 import { vitFeatures, type BackboneTensors } from '../vit/forward';
 import { ParamLayout } from '../train/params';
@@ -22,7 +22,18 @@ export interface ModelSpec {
    * on the backbone's features where a batch's labels are image ids (rows with the same id are views of
    * one image; see `contrastiveLoss`). With the contrastive objective no head is needed or trained.
    */
-  objective?: { kind: 'cross-entropy' } | { kind: 'contrastive'; temperature: number };
+  objective?:
+    | { kind: 'cross-entropy' }
+    | { kind: 'contrastive'; temperature: number }
+    /** a·CE + b·RCE on the head's logits (SLCA++; see `symmetricCrossEntropy`). */
+    | { kind: 'symmetric-cross-entropy'; a: number; b: number };
+  /**
+   * The tensors trained, by name, when not every one is (SLCA++ trains norms, biases, the CLS token, LoRA
+   * and the head); the others get zero gradients. Absent: the backbone (if `trainBackbone`) and the head.
+   */
+  trainable?: string[];
+  /** LoRA on every block's qkv weight: W + scale·A·B with `blocks.i.attn.lora_a`/`lora_b` in the layout. */
+  lora?: { scale: number };
 }
 
 export interface GradientBatch {
@@ -126,7 +137,11 @@ export function gradientsInto(
   const trainedNames = layout.slots
     .map((s) => s.name)
     .filter((name) =>
-      objective.kind === 'contrastive' ? !isHead(name) : spec.trainBackbone || isHead(name),
+      spec.trainable
+        ? spec.trainable.includes(name)
+        : objective.kind === 'contrastive'
+          ? !isHead(name)
+          : spec.trainBackbone || isHead(name),
     );
   const trained = trainedNames.map((n) => params[n]);
   return explainingAborts(spec, batch.count, 'training', () =>
@@ -139,10 +154,14 @@ export function gradientsInto(
         const feats = vitFeatures(p, x, spec.arch, {
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
+          loraScale: spec.lora?.scale,
         });
-        return objective.kind === 'contrastive'
-          ? contrastiveLoss(feats, batch.labels, objective.temperature)
-          : crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
+        if (objective.kind === 'contrastive')
+          return contrastiveLoss(feats, batch.labels, objective.temperature);
+        const logits = linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]);
+        return objective.kind === 'symmetric-cross-entropy'
+          ? symmetricCrossEntropy(logits, y, objective.a, objective.b)
+          : crossEntropy(logits, y);
       };
       const { value, grads } = tf.valueAndGrads(lossOf)(trained);
       if (trainedNames.length !== layout.slots.length) out.fill(0);
@@ -173,6 +192,7 @@ export function featuresOf(
         const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
+          loraScale: spec.lora?.scale,
         });
         copyOut(feats, out, start * dim);
       }),

@@ -17,13 +17,14 @@ function refusal(run: () => unknown): string[] {
 }
 
 describe('the configuration catalogue', () => {
-  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 4 methods, with unique ids', () => {
+  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 5 methods, with unique ids', () => {
     const all = configurationCatalog();
-    expect(all).toHaveLength(7 + 4 * 2 * 4);
+    expect(all).toHaveLength(8 + 4 * 2 * 5);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
     expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
     expect(findConfiguration('cifar100/in21k/slca').published?.lastAcc).toBe(91.53);
+    expect(findConfiguration('cars196/in21k/slcapp').published?.lastAcc).toBe(73.97);
   });
 
   it('every configuration is a valid spec whose engine part is the engine’s own definition', () => {

@@ -5,6 +5,7 @@ import { DEVICE_REQUESTS } from '../compute/open-device';
 import type { AlignmentOptions } from '../slca/alignment';
 import { methodIssues } from '../methods/registry';
 import { ranpacOptionsSchema, type RanpacOptions } from '../methods/ranpac/options';
+import { slcappOptionsSchema, type SlcappOptions } from '../methods/slcapp/options';
 import { METHODS, type ExperimentConfig } from '../slca/config';
 import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
@@ -123,6 +124,7 @@ export const experimentConfigSchema = z.strictObject({
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
   }),
   ranpac: ranpacOptionsSchema.optional().describe('RanPAC’s settings (method ranpac only)'),
+  slcapp: slcappOptionsSchema.optional().describe('SLCA++’s settings (method slcapp only)'),
 });
 
 export const testTransformSchema = z
@@ -178,7 +180,8 @@ const schemaMatchesEngine: [
   Mutual<z.infer<typeof transformStepSchema>, TransformStep>,
   Mutual<NonNullable<z.infer<typeof alignmentSchema>>, AlignmentOptions>,
   Mutual<z.infer<typeof ranpacOptionsSchema>, RanpacOptions>,
-] = [true, true, true, true, true, true];
+  Mutual<z.infer<typeof slcappOptionsSchema>, SlcappOptions>,
+] = [true, true, true, true, true, true, true];
 void schemaMatchesEngine;
 
 /** What a spec adds to the engine's configuration: where the experiment runs and what it is. */

@@ -1,3 +1,4 @@
+import type { ModelSpec } from '../compute/model-step';
 import type { ExperimentConfig } from '../slca/config';
 import type { Head } from '../slca/heads';
 import type { VitArch } from '../vit/arch';
@@ -53,6 +54,52 @@ export interface ContinualMethod<Id extends string = string> {
   initialState?(config: ExperimentConfig, classes: number): MethodState;
   /** What the heads read at prediction when not the backbone's features (RanPAC's projection). */
   featureMap?(config: ExperimentConfig): FeatureMap | null;
+  /**
+   * How stage 1 trains, when not as the SLCA family does (two groups, backbone and head, MultiStep): each
+   * tensor's learning rate per epoch (0 freezes it), the loss, and LoRA. SLCA++ trains a subset with a
+   * cosine schedule and the symmetric cross-entropy.
+   */
+  stage1Plan?(config: ExperimentConfig, task: number): Stage1Plan;
+  /**
+   * Tensors the method trains beside the backbone in stage 1 (SLCA++'s LoRA), placed after the backbone in
+   * the task's model, with their values at the start of `task` (from the method's state, or initialised
+   * from the backbone at the first task). `keepAdapters` stores them back after stage 1.
+   */
+  adapters?(context: AdapterContext): AdapterTensor[];
+  keepAdapters?(state: MethodState, adapters: readonly AdapterTensor[]): void;
+  /**
+   * The plain backbone that features and evaluation read (SLCA++: the LoRA merged into the qkv weights),
+   * so that every device and the evaluator see an ordinary ViT.
+   */
+  mergedBackbone?(config: ExperimentConfig, backbone: Float32Array, state: MethodState): Float32Array;
+  /** SLCA++: alignment scales each sampled feature by 1/(1 + s·(t − t_c)), s ~ U(mu − spread/2, mu + spread/2). */
+  alignmentFeatureScale?(config: ExperimentConfig): { mu: number; spread: number } | null;
+  /** The heads evaluation reads after task `task` (SLCA++ scales the old heads' inputs). */
+  inferenceHeads?(config: ExperimentConfig, heads: readonly Head[], task: number): Head[];
+}
+
+export interface Stage1Plan {
+  /** The learning rate of a tensor of the task's model (by layout name) at `epoch`; 0: not trained. */
+  lr(name: string, epoch: number): number;
+  objective?: ModelSpec['objective'];
+  lora?: ModelSpec['lora'];
+}
+
+export interface AdapterContext {
+  config: ExperimentConfig;
+  arch: VitArch;
+  task: number;
+  /** The backbone as it is at the start of the task (engine layout, `backboneLayout(arch)`). */
+  backbone: Float32Array;
+  state: MethodState;
+  /** Resuming inside this task's stage 1: the checkpoint supplies the values, only the shapes matter. */
+  resuming: boolean;
+}
+
+export interface AdapterTensor {
+  name: string;
+  shape: number[];
+  values: Float32Array;
 }
 
 export interface MethodIssue {

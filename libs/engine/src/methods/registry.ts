@@ -8,13 +8,14 @@ import { SEQFT } from './seqft/seqft';
 import { SL } from './sl/sl';
 import { SLCA } from './slca/slca';
 import { SLCA_NOLN } from './slca-noln/slca-noln';
+import { SLCAPP } from './slcapp/slcapp';
 
 /**
  * Every method the platform runs, in the order tables list them. Adding a method is a folder under
  * `methods/` and a line here; the catalogue, the experiment schema, the CLI, the trainer's GetCatalog and
  * the dashboard take the list from this registry.
  */
-export const METHOD_REGISTRY = [SEQFT, SL, SLCA, SLCA_NOLN, JOINT, SIMPLECIL, RANPAC] as const;
+export const METHOD_REGISTRY = [SEQFT, SL, SLCA, SLCA_NOLN, SLCAPP, JOINT, SIMPLECIL, RANPAC] as const;
 
 export type Method = (typeof METHOD_REGISTRY)[number]['id'];
 export const METHODS = METHOD_REGISTRY.map((m) => m.id) as [Method, ...Method[]];

@@ -81,6 +81,42 @@ export function sampleClass(stats: ClassStatistics, count: number, scale: number
 export type AlignmentProgress = StepProgress;
 
 /**
+ * One epoch's features for alignment: `samplesPerClass` draws per seen class (class order), from
+ * N(scale·μ_c, Σ_c) with the mean shrinkage's scale, or with SLCA++'s per-sample feature scaling
+ * 1/(1 + s·(t − t_c)), s = mu + spread·(u − ½), u ~ U[0, 1) drawn after the class's Gaussian draws.
+ */
+export function sampleSeenClasses(
+  stats: readonly ClassStatistics[],
+  currentTask: number,
+  options: AlignmentOptions,
+  rng: Mt19937,
+  featureScale: { mu: number; spread: number } | null,
+  referenceTasks: readonly number[],
+): tf.Tensor2D {
+  const count = options.samplesPerClass;
+  return tf.tidy(
+    () =>
+      tf.concat(
+        stats.map((s, c) => {
+          const classTask = options.meanShrinkTask === 'reference' ? referenceTasks[c] : s.task;
+          const scale = options.meanShrink ? meanShrinkFactor(classTask, currentTask) : 1;
+          const drawn = sampleClass(s, count, scale, rng);
+          if (!featureScale) return drawn;
+          const factors = Float32Array.from(
+            { length: count },
+            () =>
+              1 /
+              (1 +
+                (featureScale.mu + featureScale.spread * (rng.randomSample() - 0.5)) *
+                  (currentTask - classTask)),
+          );
+          return tf.mul(drawn, tf.tensor2d(factors, [count, 1]));
+        }),
+      ) as tf.Tensor2D,
+  );
+}
+
+/**
  * Stage 2 of SLCA (docs/method.md §10): retrains all heads on features sampled from the seen classes'
  * Gaussians, with logit normalisation, and returns the aligned heads (the inputs are not modified).
  * `stats[c]` must hold the statistics of global class c for every seen class.
@@ -92,6 +128,12 @@ export function alignClassifier(
   options: AlignmentOptions,
   rng: Mt19937,
   onStep?: (p: AlignmentProgress) => void,
+  /**
+   * SLCA++'s per-sample feature scaling instead of mean shrinkage: every sample of a class learned at task
+   * t_c is multiplied by 1/(1 + s·(t − t_c)), s = mu + spread·(u − ½), u ~ U[0, 1) drawn from `rng` after the
+   * class's Gaussian draws (the reference: `fc_scale_mu + 0.02·(rand − 0.5)`).
+   */
+  featureScale: { mu: number; spread: number } | null = null,
 ): Head[] {
   const sizes = heads.map((h) => h.classes);
   const classes = sizes.reduce((a, b) => a + b, 0);
@@ -111,14 +153,13 @@ export function alignClassifier(
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const lr = cosineLr(options.lr, epoch, options.epochs);
-    const samples = tf.tidy(() =>
-      tf.concat(
-        stats.slice(0, classes).map((s, c) => {
-          const classTask = options.meanShrinkTask === 'reference' ? referenceTasks[c] : s.task;
-          const scale = options.meanShrink ? meanShrinkFactor(classTask, currentTask) : 1;
-          return sampleClass(s, options.samplesPerClass, scale, rng);
-        }),
-      ),
+    const samples = sampleSeenClasses(
+      stats.slice(0, classes),
+      currentTask,
+      options,
+      rng,
+      featureScale,
+      referenceTasks,
     );
     const labels = new Int32Array(total);
     for (let c = 0; c < classes; c++)

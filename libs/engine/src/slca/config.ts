@@ -4,6 +4,7 @@ import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
 import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
 import type { RanpacOptions } from '../methods/ranpac/options';
+import type { SlcappOptions } from '../methods/slcapp/options';
 import type { AlignmentOptions } from './alignment';
 
 export { METHODS, type Method };
@@ -66,6 +67,8 @@ export interface ExperimentConfig {
   normalize: { mean: [number, number, number]; std: [number, number, number] };
   /** RanPAC's settings (method ranpac only; `methods/ranpac/options.ts`). */
   ranpac?: RanpacOptions;
+  /** SLCA++'s settings (method slcapp only; `methods/slcapp/options.ts`). */
+  slcapp?: SlcappOptions;
 }
 
 /**

@@ -21,11 +21,13 @@ import { backboneLayout } from '../weights/vit-weights';
 import {
   cloneMethodState,
   emptyMethodState,
+  type AdapterTensor,
   type FeatureMap,
   type MethodState,
   type TaskContext,
 } from '../methods/method';
 import { methodDefinition } from '../methods/registry';
+import { stage1ModelSpec } from '../methods/stage1';
 import { streamRng } from './streams';
 import { alignClassifier } from './alignment';
 import { validateConfig, type ExperimentConfig } from './config';
@@ -360,9 +362,10 @@ export async function runExperiment(
     throw new ExperimentStopped(s);
   };
 
-  const layoutWithHead = (classes: number) =>
+  const layoutWithHead = (classes: number, adapters: readonly AdapterTensor[]) =>
     new ParamLayout([
       ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
+      ...adapters.map((a) => ({ name: a.name, shape: a.shape })),
       { name: HEAD_WEIGHT, shape: [dim, classes] },
       { name: HEAD_BIAS, shape: [classes] },
     ]);
@@ -388,7 +391,16 @@ export async function runExperiment(
       let taskTrainSeconds = 0;
       if (fineTunes) {
         const headClasses = total - known;
-        const layout = layoutWithHead(headClasses);
+        const adapters =
+          method.adapters?.({
+            config: cfg,
+            arch,
+            task: t,
+            backbone: weights,
+            state: methodState,
+            resuming: midTask !== null,
+          }) ?? [];
+        const layout = layoutWithHead(headClasses, adapters);
         const values = sharedFloat32(layout.total);
         if (midTask) {
           if (midTask.values.length !== layout.total)
@@ -397,12 +409,13 @@ export async function runExperiment(
         } else {
           const head = newHead(dim, headClasses, rng.heads);
           values.set(weights, 0);
+          for (const a of adapters) values.set(a.values, layout.slot(a.name).offset);
           values.set(head.weight, layout.slot(HEAD_WEIGHT).offset);
           values.set(head.bias, layout.slot(HEAD_BIAS).offset);
         }
         const s1 = cfg.stage1;
-        const trainBackbone = s1.backboneLrScale > 0;
-        const spec: ModelSpec = { arch, layout: layout.toJSON(), finalNormEps, trainBackbone };
+        const plan = method.stage1Plan?.(cfg, t) ?? null;
+        const spec: ModelSpec = stage1ModelSpec(plan, layout, { arch, finalNormEps }, s1);
         await device.setModel(spec, values);
         const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
         if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
@@ -414,11 +427,19 @@ export async function runExperiment(
         const firstEpoch = resumedAt?.epoch ?? 0;
         let sinceCheckpoint = 0;
         for (let epoch = firstEpoch; epoch < s1.epochs; epoch++) {
-          const lr = multiStepLr(s1.lr, epoch, s1.milestones, s1.gamma);
-          const groups = [
-            { start: 0, end: bbLayout.total, lr: lr * s1.backboneLrScale },
-            { start: bbLayout.total, end: layout.total, lr },
-          ];
+          const lr = plan ? plan.lr(HEAD_WEIGHT, epoch) : multiStepLr(s1.lr, epoch, s1.milestones, s1.gamma);
+          const backboneLr = plan ? plan.lr('cls_token', epoch) : lr * s1.backboneLrScale;
+          // A plan gives every tensor its own rate (0 leaves it untouched, weight decay included).
+          const groups = plan
+            ? layout.slots.map((slot) => ({
+                start: slot.offset,
+                end: slot.offset + slot.size,
+                lr: plan.lr(slot.name, epoch),
+              }))
+            : [
+                { start: 0, end: bbLayout.total, lr: backboneLr },
+                { start: bbLayout.total, end: layout.total, lr },
+              ];
           const resumedHere = midTask && epoch === firstEpoch;
           const perm = resumedHere ? midTask.order : rng.shuffle.permutation(rows.length).map((i) => rows[i]);
           let lossSum = resumedHere ? midTask.lossSum : 0;
@@ -469,12 +490,20 @@ export async function runExperiment(
               steps,
               loss,
               lr,
-              backboneLr: lr * s1.backboneLrScale,
+              backboneLr,
             });
           }
           epochLosses.push(lossSum / rows.length);
         }
         weights.set(values.subarray(0, bbLayout.total));
+        if (adapters.length > 0)
+          method.keepAdapters?.(
+            methodState,
+            adapters.map((a) => {
+              const slot = layout.slot(a.name);
+              return { ...a, values: values.slice(slot.offset, slot.offset + slot.size) };
+            }),
+          );
         heads.push({
           classes: headClasses,
           weight: values.slice(
@@ -490,12 +519,14 @@ export async function runExperiment(
 
       // The method's own use of the new classes (prototypes, Gram matrices), from the features the class
       // statistics use too: the task's training images un-augmented, through the backbone after stage 1.
+      // What features and evaluation read: the backbone, or the method's merge of it (SLCA++'s LoRA).
+      const readBackbone = method.mergedBackbone?.(cfg, weights, methodState) ?? weights;
       let taskFeatures: Promise<Float32Array> | null = null;
       const features = () =>
         (taskFeatures ??= (async () => {
-          if (!fineTunes) {
+          if (!fineTunes || readBackbone !== weights) {
             const bb = sharedFloat32(bbLayout.total);
-            bb.set(weights);
+            bb.set(readBackbone);
             await device.setModel(
               { arch, layout: bbLayout.toJSON(), finalNormEps, trainBackbone: false },
               bb,
@@ -546,11 +577,19 @@ export async function runExperiment(
       if (cfg.alignment && t >= 1) {
         const stats: ClassStatistics[] = await statistics.get([...Array(total).keys()]);
         const backup = cloneHeads(heads);
-        const aligned = alignClassifier(heads, stats, t, cfg.alignment, rng.align, (p) => {
-          if (p.step === p.steps - 1) alignLosses.push(p.loss);
-          onProgress({ phase: 'align', task: t, tasks: sizes.length, ...p });
-        });
-        evalHeads = aligned;
+        const aligned = alignClassifier(
+          heads,
+          stats,
+          t,
+          cfg.alignment,
+          rng.align,
+          (p) => {
+            if (p.step === p.steps - 1) alignLosses.push(p.loss);
+            onProgress({ phase: 'align', task: t, tasks: sizes.length, ...p });
+          },
+          method.alignmentFeatureScale?.(cfg) ?? null,
+        );
+        evalHeads = method.inferenceHeads?.(cfg, aligned, t) ?? aligned;
         if (!cfg.restoreHeadsAfterEval) heads.splice(0, heads.length, ...aligned);
         else heads.splice(0, heads.length, ...backup);
       }
@@ -559,7 +598,7 @@ export async function runExperiment(
       // Evaluation on the test images of every seen class, raw logits, argmax over all seen classes.
       const evaluation = await evaluate({
         task: t,
-        backbone: weights,
+        backbone: readBackbone,
         finalNormEps,
         heads: evalHeads,
         featureMap,

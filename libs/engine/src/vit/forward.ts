@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clsAttention, gelu, layerNorm, linear, selfAttention } from '../ops';
+import { clsAttention, gelu, layerNorm, linear, lowRankWeight, selfAttention } from '../ops';
 import { CHANNELS, DEFAULT_NORM_EPS, numPatches, patchInputDim, type VitArch } from './arch';
 
 /** Backbone tensors by timm name, in this engine's layout (see ParamSpec). */
@@ -13,6 +13,11 @@ export interface ForwardOptions {
    * float rounding); this exists to check that.
    */
   fullLastBlock?: boolean;
+  /**
+   * LoRA scale of the qkv weights: each block with `blocks.i.attn.lora_a` [dim, r] and `lora_b` [r, 3·dim]
+   * in the params uses W + scale·A·B (SLCA++). Blocks without them use W.
+   */
+  loraScale?: number;
 }
 
 /**
@@ -55,14 +60,22 @@ interface BlockParams {
   fc2: [tf.Tensor, tf.Tensor];
 }
 
-function blockParams(p: BackboneTensors, i: number): BlockParams {
+function blockParams(p: BackboneTensors, i: number, loraScale?: number): BlockParams {
   const pair = (name: string): [tf.Tensor, tf.Tensor] => [
     p[`blocks.${i}.${name}.weight`],
     p[`blocks.${i}.${name}.bias`],
   ];
+  const loraA = p[`blocks.${i}.attn.lora_a`];
+  const loraB = p[`blocks.${i}.attn.lora_b`];
+  const [qkvWeight, qkvBias] = pair('attn.qkv');
   return {
     norm1: pair('norm1'),
-    qkv: pair('attn.qkv'),
+    qkv: [
+      loraA && loraB && loraScale !== undefined
+        ? lowRankWeight(qkvWeight, loraA, loraB, loraScale)
+        : qkvWeight,
+      qkvBias,
+    ],
     proj: pair('attn.proj'),
     norm2: pair('norm2'),
     fc1: pair('mlp.fc1'),
@@ -117,10 +130,10 @@ export function vitFeatures(
   const cls = tf.tile(params['cls_token'], [b, 1, 1]);
   x = tf.add(tf.concat([cls, x], 1), params['pos_embed']);
   const last = options.fullLastBlock ? arch.depth : arch.depth - 1;
-  for (let i = 0; i < last; i++) x = block(x, blockParams(params, i), arch, eps);
+  for (let i = 0; i < last; i++) x = block(x, blockParams(params, i, options.loraScale), arch, eps);
   const clsOut =
     last < arch.depth
-      ? clsBlock(x, blockParams(params, last), arch, eps)
+      ? clsBlock(x, blockParams(params, last, options.loraScale), arch, eps)
       : tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, arch.dim]), [b, arch.dim]);
   return layerNorm(
     clsOut,
