@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import cliPackage from '../package.json';
 import { BACKEND_REQUESTS, DEVICE_REQUESTS, METHODS } from '@slca/engine';
 import { DEBIAN_OPENCLIPART_DIR } from '@slca/data';
 import { benchCommand } from './commands/bench';
@@ -21,12 +22,34 @@ const backendOption = () =>
     .choices([...BACKEND_REQUESTS])
     .default('auto');
 
+/** The CLI's version, from its package.json. */
+export const CLI_VERSION: string = cliPackage.version;
+
 export function buildProgram(): Command {
   const program = new Command('slca')
     .description(
       'SLCA Lab: class-incremental learning on pre-trained ViTs (Slow Learner with Classifier Alignment)',
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .version(CLI_VERSION, '--version', 'print the version and exit')
+    // The parser's own errors (unknown option, missing value, bad choice) are user errors: exit 2, like ours.
+    .exitOverride()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  SLCA_TRAINER_ADDRESS, SLCA_EVALUATOR_ADDRESS, SLCA_SPLITTER_ADDRESS',
+        "      where the services are when no flag says (else the running local stack's address file,",
+        '      $SLCA_STACK_DIR/stack.env, else 127.0.0.1:50052 / 50054 / 50051)',
+        '  SLCA_TLS_CA, SLCA_TLS_CERT, SLCA_TLS_KEY',
+        "      the client certificate to call the services with (else the local stack's, in $SLCA_STACK_DIR/tls)",
+        "  SLCA_STACK_DIR   the local stack's state folder (default .slca-stack)",
+        '',
+        'Exit codes: 0 done; 1 a failure (a run that failed, a service that refused or is unreachable);',
+        '2 a usage error (bad flag, option or value), reported before any work is done.',
+      ].join('\n'),
+    );
 
   program
     .command('class-order')
@@ -334,6 +357,12 @@ async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (or the help, or the version) already.
+      const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code);
+      process.exitCode = ok ? 0 : 2;
+      return;
+    }
     const err = e as Error;
     const known = [
       'UsageError',

@@ -74,12 +74,14 @@ describe('contracts slca.v1', () => {
     const trainer = methods('TrainerService');
     expect(Object.keys(trainer).sort()).toEqual([
       'CancelRun',
+      'DeleteRun',
       'GetCatalog',
       'GetRun',
       'GetRunArtifacts',
       'ListRuns',
       'ResumeRun',
       'StartRun',
+      'UpdateRun',
       'WatchRun',
     ]);
     const streaming = Object.entries(definition)

@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { status as grpcStatus, type ChannelCredentials } from '@grpc/grpc-js';
 import { RunStatus, type Run } from '@slca/contracts';
 import { evaluatorClient, splitterClient, trainerClient, type TrainerClient } from '@slca/service-kit';
 import { ExperimentProgress } from '../progress';
-import { cliCredentials } from './credentials';
+import { cliCredentials, DEFAULT_STACK_DIR } from './credentials';
 import { isUnreachable, waitToReconnect } from './reconnect';
 
 /** A service refused a request; the message is the service's own (status name and details). */
@@ -15,9 +17,47 @@ export class RemoteError extends Error {
   }
 }
 
-export const DEFAULT_TRAINER = '127.0.0.1:50052';
-export const DEFAULT_EVALUATOR = '127.0.0.1:50054';
-export const DEFAULT_SPLITTER = '127.0.0.1:50051';
+/** The file `slca stack` writes in its state folder with the addresses (and keys) of the running stack. */
+export const STACK_ENV_FILE = 'stack.env';
+
+const ADDRESS_ENV = {
+  trainer: 'SLCA_TRAINER_ADDRESS',
+  evaluator: 'SLCA_EVALUATOR_ADDRESS',
+  splitter: 'SLCA_SPLITTER_ADDRESS',
+} as const;
+const DEFAULT_ADDRESSES = {
+  trainer: '127.0.0.1:50052',
+  evaluator: '127.0.0.1:50054',
+  splitter: '127.0.0.1:50051',
+};
+
+/** `KEY=value` lines of the stack's address file, or {} when there is none. */
+function stackEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const file = join(resolve(env.SLCA_STACK_DIR || DEFAULT_STACK_DIR), STACK_ENV_FILE);
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * Where a service is, when no flag says: `SLCA_<SERVICE>_ADDRESS` from the environment, else the address
+ * the local stack wrote in `$SLCA_STACK_DIR/stack.env` (default `.slca-stack/stack.env`) when it started,
+ * else its default port on 127.0.0.1.
+ */
+export function serviceAddress(
+  service: keyof typeof ADDRESS_ENV,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return env[ADDRESS_ENV[service]] || stackEnv(env)[ADDRESS_ENV[service]] || DEFAULT_ADDRESSES[service];
+}
+
+export const DEFAULT_TRAINER = serviceAddress('trainer');
+export const DEFAULT_EVALUATOR = serviceAddress('evaluator');
+export const DEFAULT_SPLITTER = serviceAddress('splitter');
 
 export interface RemoteRunOptions {
   trainer: string;

@@ -65,7 +65,13 @@ export function experimentFromFlags(flags: RunFlags, base?: ExperimentSpec): Exp
         `--benchmark '${flags.benchmark}': known benchmarks are ${BENCHMARK_CATALOG.map((b) => b.id).join(', ')} (or give an experiment file with --config)`,
       );
     if (flags.method === undefined) throw new UsageError('--method is required without --config');
-    const [method] = parseList<Method>(flags.method, '--method', benchmark.methods);
+    const methods = parseList<Method>(flags.method, '--method', benchmark.methods);
+    if (methods.length > 1)
+      throw new UsageError(
+        `--method: run takes one method, got ${methods.length} (${methods.join(', ')}); ` +
+          `\`slca reproduce --methods ${methods.join(',')}\` runs several`,
+      );
+    const [method] = methods;
     spec = configurationSpec(configurationId(benchmark.id, benchmark.backbones[0], method));
   }
   if (flags.seed !== undefined) spec.seed = parseInteger(flags.seed, '--seed', 0);
