@@ -92,6 +92,19 @@ describe('slca dataset', () => {
       /^name\s+format\s+classes\s+train\s+test\s+manifest\ncifar-tiny\s+cifar100\s+100\s+200\s+100\s+[0-9a-f]{12}\n$/,
     );
 
+    expect(JSON.parse(dataset(['list', '--json']).stdout)).toEqual({
+      datasets: [
+        {
+          name: 'cifar-tiny',
+          format: 'cifar100',
+          classes: 100,
+          train: 200,
+          test: 100,
+          manifestDigest: record.manifestDigest,
+        },
+      ],
+    });
+
     const show = dataset(['show', 'cifar-tiny']);
     expect(show.status).toBe(0);
     expect(show.stdout).toContain(`manifest sha256: ${record.manifestDigest as string}`);

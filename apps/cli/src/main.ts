@@ -125,6 +125,7 @@ export function buildProgram(): Command {
     .option('--evaluator <host:port>', 'evaluator service address (with --remote)', DEFAULT_EVALUATOR)
     .option('--splitter <host:port>', 'splitter service address (with --remote)', DEFAULT_SPLITTER)
     .option('--run-id <id>', 'run id (with --remote; the same id continues or shows the same run)')
+    .option('--json', 'print the result summary as JSON on stdout instead of the sentence')
     .action(runCommand);
 
   const backbone = program
@@ -180,6 +181,7 @@ export function buildProgram(): Command {
     .description('follow a run on the trainer service with a progress bar until it ends')
     .argument('<run-id>', 'the run to follow')
     .option('--trainer <host:port>', 'trainer service address', DEFAULT_TRAINER)
+    .option('--json', 'print the run as it ended as JSON on stdout (progress stays on stderr)')
     .action(watchCommand);
 
   program
@@ -311,6 +313,7 @@ export function buildProgram(): Command {
     .command('list')
     .description('list imported datasets with their class and image counts')
     .addOption(datasetsDirOption())
+    .option('--json', 'print as JSON')
     .action(datasetListCommand);
   dataset
     .command('show')

@@ -12,15 +12,32 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
   it('writes the result JSON with config, class order, backend, accuracy matrix and metrics', () => {
     const out = join(dir, 'slca.json');
     const r = runCli(
-      ['run', '--benchmark', 'embedded', '--method', 'slca', '--seed', '1996', '--epochs', '1', '--out', out],
+      [
+        ...['run', '--benchmark', 'embedded', '--method', 'slca', '--seed', '1996', '--epochs', '1'],
+        ...['--out', out, '--json'],
+      ],
       {
         timeoutMs: 600_000,
       },
     );
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/slca seed 1996 on wasm: Last-Acc \d+\.\d\d/);
     const result = JSON.parse(readFileSync(out, 'utf8'));
+    // --json: one JSON line on stdout with the result's numbers (the whole result is in --out).
+    expect(JSON.parse(r.stdout)).toEqual({
+      method: 'slca',
+      seed: 1996,
+      backend: 'wasm',
+      device: 'wasm',
+      out,
+      lastAcc: result.lastAcc,
+      incAcc: result.incAcc,
+      forgetting: result.forgetting,
+      bwt: result.bwt,
+      accuracies: result.accuracies,
+      accuracyMatrix: result.accuracyMatrix,
+    });
+    expect(result.device).toMatchObject({ name: 'wasm', forward: 'tfjs-wasm' });
     expect(result.config.method).toBe('slca');
     expect(result.config.seed).toBe(1996);
     expect(result.config.stage1.epochs).toBe(1);

@@ -187,7 +187,7 @@ describe('KubernetesExecutor against a fake Kubernetes API server', () => {
 
     expect((await result).accuracies).toEqual([91.5, 80.25]);
     expect(seen.prepared).toEqual([
-      { splitId: 'split-1', tasks: 2, backend: 'tensorflow', lineage: LINEAGE },
+      { splitId: 'split-1', tasks: 2, backend: 'tensorflow', device: 'wasm', lineage: LINEAGE },
     ]);
     expect(seen.evaluated).toEqual([
       { task: 0, accuracy: 91.5, perTask: [91.5] },

@@ -120,8 +120,23 @@ export async function datasetImportCommand(flags: DatasetImportFlags): Promise<v
   }
 }
 
-export function datasetListCommand(flags: { datasetsDir: string }): void {
+export function datasetListCommand(flags: { datasetsDir: string; json?: boolean }): void {
   const names = listImportedDatasets(flags.datasetsDir);
+  if (flags.json) {
+    const datasets = names.map((name) => {
+      const { record } = loadImportedDataset(name, flags.datasetsDir);
+      return {
+        name,
+        format: record.format,
+        classes: record.classes,
+        train: record.train,
+        test: record.test,
+        manifestDigest: record.manifestDigest,
+      };
+    });
+    process.stdout.write(`${JSON.stringify({ datasets }, null, 2)}\n`);
+    return;
+  }
   if (names.length === 0) {
     process.stdout.write(`no datasets in ${flags.datasetsDir}/ (import one with: slca dataset import)\n`);
     return;

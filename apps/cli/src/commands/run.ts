@@ -34,6 +34,26 @@ export interface RunFlags {
   datasetsDir?: string;
   registry?: string;
   transformWorkers?: string;
+  json?: boolean;
+}
+
+/** What `run --json` prints: the numbers of the result (the whole result is in --out). */
+function summary(r: {
+  lastAcc: number;
+  incAcc: number;
+  forgetting: number;
+  bwt: number;
+  accuracies: number[];
+  accuracyMatrix: unknown;
+}) {
+  return {
+    lastAcc: r.lastAcc,
+    incAcc: r.incAcc,
+    forgetting: r.forgetting,
+    bwt: r.bwt,
+    accuracies: r.accuracies,
+    accuracyMatrix: r.accuracyMatrix,
+  };
 }
 
 export function checkBackend(backend: string): BackendRequest {
@@ -121,6 +141,11 @@ export async function runCommand(flags: RunFlags): Promise<void> {
           }),
     });
     writeJson(flags.out, remote);
+    if (flags.json) {
+      const line = { method, seed, runId: remote.runId, backend: remote.backend.name, out: flags.out };
+      process.stdout.write(`${JSON.stringify({ ...line, ...summary(remote) })}\n`);
+      return;
+    }
     process.stdout.write(
       `${method} seed ${seed} (run ${remote.runId}) on ${remote.backend.name}: Last-Acc ${remote.lastAcc.toFixed(2)}  ` +
         `Inc-Acc ${remote.incAcc.toFixed(2)}  forgetting ${remote.forgetting.toFixed(2)}  BWT ${remote.bwt.toFixed(2)}\nwrote ${flags.out}\n`,
@@ -141,6 +166,17 @@ export async function runCommand(flags: RunFlags): Promise<void> {
     ...result,
     backbone: { name: result.lineage.backbone, sha256: result.lineage.backboneDigest },
   });
+  if (flags.json) {
+    const line = {
+      method: spec.method,
+      seed: spec.seed,
+      backend: result.backend.name,
+      device: result.device.name,
+      out: flags.out,
+    };
+    process.stdout.write(`${JSON.stringify({ ...line, ...summary(result) })}\n`);
+    return;
+  }
   process.stdout.write(
     `${spec.method} seed ${spec.seed} on ${result.device.name === 'wasm' ? result.backend.name : `${result.device.name} + ${result.backend.name}`}: Last-Acc ${result.lastAcc.toFixed(2)}  Inc-Acc ${result.incAcc.toFixed(2)}  ` +
       `forgetting ${result.forgetting.toFixed(2)}  BWT ${result.bwt.toFixed(2)}  (${result.wallSeconds.toFixed(0)} s)\nwrote ${flags.out}\n`,

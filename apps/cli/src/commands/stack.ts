@@ -126,12 +126,16 @@ export async function stackCommand(flags: StackFlags): Promise<void> {
   }
 }
 
-export async function watchCommand(runId: string, flags: { trainer: string }): Promise<void> {
+export async function watchCommand(runId: string, flags: { trainer: string; json?: boolean }): Promise<void> {
   const address = flags.trainer ?? DEFAULT_TRAINER;
   const trainer = trainerClient({ address, credentials: cliCredentials('cli') });
   try {
     process.stderr.write(`watching run ${runId} on the trainer at ${address}\n`);
     const run = await followRun(trainer, runId, runId, undefined, address);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+      return;
+    }
     process.stdout.write(
       `${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}; A_t ${run.accuracies.map((a) => a.toFixed(2)).join(', ')}\n`,
     );
