@@ -1,5 +1,6 @@
 import { benchmarkTitle, methodLabel, methodLabels, type Catalog } from './catalog';
-import { runBackbone, runDataset, type RunSummaryInput } from './run-groups';
+import { runBackbone, runDataset } from './run-groups';
+import type { RunRecordInput } from './runs-export';
 
 /** A row of the Runs page: what the table shows and sorts of a run. */
 export interface RunRow {
@@ -30,17 +31,9 @@ export interface RunRow {
   experiment: Record<string, unknown>;
 }
 
-/** What a row needs of the trainer's run record. */
-export interface RunRowInput extends RunSummaryInput {
-  status: string;
-  backend: string;
+/** What a row needs of the trainer's run record: the export's, and what may be waited for. */
+export interface RunRowInput extends RunRecordInput {
   device?: string;
-  tags: string[];
-  tasks: number;
-  tasksDone: number;
-  createdAtMs: number;
-  startedAtMs: number;
-  finishedAtMs: number;
   waitingFor?: string;
 }
 
