@@ -3,10 +3,12 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { revalidatePath } from 'next/cache';
-import { requestIsHttps, requireSession } from '../server/auth';
+import { requestAddress, requestIsHttps, requireSession, signInDeps } from '../server/auth';
 import { config } from '../server/config';
 import { ServiceCallError, trainer } from '../server/grpc';
-import { authenticate, createSessionValue, SESSION_COOKIE, sessionCookieOptions } from '../server/session';
+import { readSessionValue, SESSION_COOKIE, sessionCookieOptions } from '../server/session';
+import { signInState } from '../server/sessions';
+import { attemptSignIn, describeWait } from '../server/sign-in';
 import { buildStartRunRequest, readNewRunForm, refusalField, type NewRunState } from '../lib/new-run';
 
 export interface SignInState {
@@ -23,19 +25,28 @@ function safeNext(value: FormDataEntryValue | null): string {
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const user = String(form.get('user') ?? '');
   const password = String(form.get('password') ?? '');
+  const outcome = attemptSignIn(signInDeps(), { user, password }, await requestAddress());
+  if (outcome.kind === 'throttled')
+    return {
+      error: `Too many failed sign-ins. Try again in ${describeWait(outcome.retryAfterSeconds)}.`,
+      user,
+    };
+  if (outcome.kind === 'wrong') return { error: 'Wrong user or password.', user };
   const cfg = config();
-  const who = authenticate(cfg.credentials, { user, password });
-  if (!who) return { error: 'Wrong user or password.', user };
   (await cookies()).set(
     SESSION_COOKIE,
-    createSessionValue(who, cfg.sessionSecret, cfg.sessionTtlMs),
+    outcome.cookie,
     sessionCookieOptions(await requestIsHttps(), cfg.sessionTtlMs),
   );
   redirect(safeNext(form.get('next')));
 }
 
+/** Ends the session here (its id is revoked: the cookie, even copied, no longer works) and clears the cookie. */
 export async function signOut(): Promise<void> {
-  (await cookies()).delete(SESSION_COOKIE);
+  const jar = await cookies();
+  const session = readSessionValue(jar.get(SESSION_COOKIE)?.value, config().sessionSecret);
+  if (session) signInState().sessions.revoke(session.sid);
+  jar.delete(SESSION_COOKIE);
   redirect('/sign-in');
 }
 

@@ -5,6 +5,7 @@ import { runRow, viewFromParams, type RunRow } from '../lib/run-rows';
 import { loadCatalog } from '../server/catalog';
 import { ServiceCallError, trainer } from '../server/grpc';
 import { RunsTable } from './runs-table';
+import { requireSession } from '../server/auth';
 
 export const metadata = { title: 'Runs' };
 
@@ -13,6 +14,7 @@ export default async function RunsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  await requireSession();
   const raw = await searchParams;
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params.set(k, v);

@@ -1,11 +1,13 @@
 import { ErrorPanel } from '../../components/error-panel';
 import { splitter } from '../../server/grpc';
 import { RegisterBackboneForm } from './register-form';
+import { requireSession } from '../../server/auth';
 
 export const metadata = { title: 'Backbones' };
 export const dynamic = 'force-dynamic';
 
 export default async function BackbonesPage() {
+  await requireSession();
   let backbones: Awaited<ReturnType<typeof splitter.listBackbones>> = [];
   let listError: unknown;
   try {

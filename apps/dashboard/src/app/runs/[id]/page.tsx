@@ -12,6 +12,7 @@ import { ContinualViews } from './class-views';
 import { RunDetails } from './run-details';
 import { LiveRun } from './live-run';
 import { loadViews } from './load-views';
+import { requireSession } from '../../../server/auth';
 
 const ARTIFACT_KINDS: Record<string, string> = {
   checkpoints: 'Checkpoints',
@@ -140,6 +141,7 @@ export default async function RunPage({
   params: Promise<{ id: string }>;
   searchParams: Promise<{ confusion?: string | string[] }>;
 }) {
+  await requireSession();
   const { id } = await params;
   const confusionParam = (await searchParams).confusion;
   const confusionTask =

@@ -4,6 +4,7 @@ import type { Catalog } from '../../../lib/catalog';
 import { valuesFromRun, type NewRunValues } from '../../../lib/new-run';
 import { splitter, trainer } from '../../../server/grpc';
 import { NewRunForm, type NewRunOptions } from './new-run-form';
+import { requireSession } from '../../../server/auth';
 
 export const metadata = { title: 'New run' };
 
@@ -28,6 +29,7 @@ function initialValues(catalog: Catalog, repeated: NewRunValues | undefined): Ne
 }
 
 export default async function NewRunPage({ searchParams }: { searchParams: Promise<{ from?: string }> }) {
+  await requireSession();
   const from = (await searchParams).from;
   const [catalog, datasets, backbones, run] = await Promise.all([
     settle(trainer.getCatalog()),
