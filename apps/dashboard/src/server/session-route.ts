@@ -33,7 +33,7 @@ export async function postSession(request: Request, deps: SignInDeps, now = Date
     if (typeof fields[field] !== 'string')
       return Response.json({ error: `${field}: required, a string` }, { status: 400 });
   const address = clientAddress(request.headers.get('x-forwarded-for'));
-  const outcome = attemptSignIn(
+  const outcome = await attemptSignIn(
     deps,
     { user: fields.user as string, password: fields.password as string },
     address,

@@ -10,6 +10,7 @@ const MINUTE = 60_000;
 
 function deps(): SignInDeps {
   return {
+    accounts: [],
     credentials: { user: 'ada', password: 'correct-horse', token: 'a-long-access-token' },
     sessionSecret: SECRET,
     sessionTtlMs: 12 * 60 * MINUTE,
@@ -19,12 +20,12 @@ function deps(): SignInDeps {
 }
 
 describe('sign-in throttling', () => {
-  it('locks an account after 5 wrong passwords: of 20 tries, 15 are refused unchecked, and so is the right one', () => {
+  it('locks an account after 5 wrong passwords: of 20 tries, 15 are refused unchecked, and so is the right one', async () => {
     const d = deps();
     // One try a second from t = 0 s: tries 1-5 are checked and wrong, tries 6-20 are refused unchecked.
-    const kinds = Array.from({ length: 20 }, (_, i) =>
-      attemptSignIn(d, { user: 'ada', password: `guess-${i}` }, '10.0.0.7', i * 1000),
-    );
+    const kinds = [];
+    for (let i = 0; i < 20; i++)
+      kinds.push(await attemptSignIn(d, { user: 'ada', password: `guess-${i}` }, '10.0.0.7', i * 1000));
     expect(kinds.slice(0, 5).map((o) => o.kind)).toEqual(Array(5).fill('wrong'));
     expect(kinds.slice(5).every((o) => o.kind === 'throttled')).toBe(true);
     // The 6th try (t = 5 s) waits until the first failure (t = 0) is 15 min old: 900 s − 5 s.
@@ -32,46 +33,47 @@ describe('sign-in throttling', () => {
     // The 20th (t = 19 s): 900 − 19 = 881 s.
     expect(kinds[19]).toEqual({ kind: 'throttled', retryAfterSeconds: 881 });
     // The right password during the lock-out is refused too, from any address (the account is locked).
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.7', 20_000).kind).toBe(
-      'throttled',
-    );
-    expect(attemptSignIn(d, { user: 'ADA ', password: 'correct-horse' }, '10.9.9.9', 20_000)).toEqual({
+    expect(
+      (await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.7', 20_000)).kind,
+    ).toBe('throttled');
+    expect(await attemptSignIn(d, { user: 'ADA ', password: 'correct-horse' }, '10.9.9.9', 20_000)).toEqual({
       kind: 'throttled',
       retryAfterSeconds: 880,
     });
     // At t = 15 min the failure at t = 0 has aged out (4 remain): the right password signs in.
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.9.9.9', 15 * MINUTE).kind).toBe(
-      'signed-in',
-    );
+    expect(
+      (await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.9.9.9', 15 * MINUTE)).kind,
+    ).toBe('signed-in');
     expect(d.sessions.size).toBe(1);
   });
 
-  it('locks a client address that guesses across accounts, not the other addresses', () => {
+  it('locks a client address that guesses across accounts, not the other addresses', async () => {
     const d = deps();
     for (const [i, user] of ['bob', 'carol', 'dave', 'erin', 'frank'].entries())
-      expect(attemptSignIn(d, { user, password: 'x' }, '10.0.0.8', i).kind).toBe('wrong');
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.8', 10)).toEqual({
+      expect((await attemptSignIn(d, { user, password: 'x' }, '10.0.0.8', i)).kind).toBe('wrong');
+    expect(await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.8', 10)).toEqual({
       kind: 'throttled',
       retryAfterSeconds: 900,
     });
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.9', 10).kind).toBe(
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.9', 10)).kind).toBe(
       'signed-in',
     );
   });
 
-  it('clears the account (not the address) after a success, and counts token guesses like any other', () => {
+  it('clears the account (not the address) after a success, and counts token guesses like any other', async () => {
     const d = deps();
-    for (let i = 0; i < 4; i++) attemptSignIn(d, { user: 'ada', password: 'x' }, `10.1.0.${i}`, i);
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.1.0.9', 10).kind).toBe(
+    for (let i = 0; i < 4; i++) await attemptSignIn(d, { user: 'ada', password: 'x' }, `10.1.0.${i}`, i);
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.1.0.9', 10)).kind).toBe(
       'signed-in',
     );
     // Four new failures from four new addresses do not lock it: the count started again.
-    for (let i = 0; i < 4; i++) attemptSignIn(d, { user: 'ada', password: 'x' }, `10.2.0.${i}`, 20 + i);
-    expect(attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.3.0.1', 30).kind).toBe(
+    for (let i = 0; i < 4; i++) await attemptSignIn(d, { user: 'ada', password: 'x' }, `10.2.0.${i}`, 20 + i);
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.3.0.1', 30)).kind).toBe(
       'signed-in',
     );
-    for (let i = 0; i < 5; i++) attemptSignIn(d, { user: '', password: `token-${i}` }, `10.4.0.${i}`, 40 + i);
-    expect(attemptSignIn(d, { user: '', password: 'a-long-access-token' }, '10.5.0.1', 50).kind).toBe(
+    for (let i = 0; i < 5; i++)
+      await attemptSignIn(d, { user: '', password: `token-${i}` }, `10.4.0.${i}`, 40 + i);
+    expect((await attemptSignIn(d, { user: '', password: 'a-long-access-token' }, '10.5.0.1', 50)).kind).toBe(
       'throttled',
     );
   });
@@ -86,9 +88,9 @@ describe('sign-in throttling', () => {
 });
 
 describe('revocable sessions', () => {
-  it('honours an issued session until it is revoked or expires, and never a signed one it did not issue', () => {
+  it('honours an issued session until it is revoked or expires, and never a signed one it did not issue', async () => {
     const d = deps();
-    const outcome = attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.1', 1_000);
+    const outcome = await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.1', 1_000);
     if (outcome.kind !== 'signed-in') throw new Error(`expected a sign-in, got ${outcome.kind}`);
     const session = readSessionValue(outcome.cookie, SECRET, 2_000);
     if (!session) throw new Error('the issued cookie does not read back');

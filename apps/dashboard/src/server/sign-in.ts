@@ -1,3 +1,4 @@
+import { authenticateAccount, type Account } from './accounts';
 import { authenticate, encodeSessionValue, type Credentials } from './session';
 import type { SessionTable } from './sessions';
 import type { SignInThrottle } from './throttle';
@@ -9,6 +10,8 @@ export type SignInOutcome =
   | { kind: 'throttled'; retryAfterSeconds: number };
 
 export interface SignInDeps {
+  accounts: readonly Account[];
+  /** The single user and password, or token, of earlier versions (admins). */
   credentials: Credentials;
   sessionSecret: string;
   sessionTtlMs: number;
@@ -26,16 +29,17 @@ export function throttleKeys(user: string, address: string): string[] {
  * (so a right password during the lock-out is refused too, and guessing learns nothing); a failure counts
  * against both; a success clears the account's count (not the address's) and registers a new session.
  */
-export function attemptSignIn(
+export async function attemptSignIn(
   deps: SignInDeps,
   submitted: { user: string; password: string },
   address: string,
   now = Date.now(),
-): SignInOutcome {
+): Promise<SignInOutcome> {
   const keys = throttleKeys(submitted.user, address);
   const wait = deps.throttle.retryAfterMs(keys, now);
   if (wait > 0) return { kind: 'throttled', retryAfterSeconds: Math.ceil(wait / 1000) };
-  const who = authenticate(deps.credentials, submitted);
+  const who =
+    (await authenticateAccount(deps.accounts, submitted))?.name ?? authenticate(deps.credentials, submitted);
   if (!who) {
     deps.throttle.recordFailure(keys, now);
     return { kind: 'wrong' };
