@@ -4,7 +4,6 @@ import type { ReactNode } from 'react';
 import { signOut } from './actions';
 import { currentSession } from '../server/auth';
 import './globals.css';
-import { mayStartRuns } from '../lib/roles';
 
 export const metadata: Metadata = {
   title: { default: 'SLCA Lab', template: '%s · SLCA Lab' },
@@ -28,7 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           {session && (
             <nav aria-label="Main">
               <Link href="/">Runs</Link>
-              {mayStartRuns(session.role) && <Link href="/runs/new">New run</Link>}
+              <Link href="/runs/new">New run</Link>
               <Link href="/compare">Compare</Link>
               <Link href="/datasets">Datasets</Link>
               <Link href="/backbones">Backbones</Link>
@@ -36,9 +35,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           )}
           {session && (
             <form action={signOut} className="sign-out">
-              <span className="who" data-testid="signed-in-as">
-                {session.user} <span className="muted">({session.role})</span>
-              </span>
+              <span className="who">{session.user}</span>
               <button type="submit">Sign out</button>
             </form>
           )}

@@ -54,7 +54,6 @@ export function LiveRun({
   storedLog,
   history,
   matrixExportHref,
-  canManage = false,
 }: {
   initialRun: RunView;
   initialRows: number[][];
@@ -64,8 +63,6 @@ export function LiveRun({
   history: Omit<TrainEvent, 'etaSeconds'>[];
   /** Where the accuracy matrix downloads from. */
   matrixExportHref?: string;
-  /** Whether the signed-in user may cancel and resume this run (the trainer checks again). */
-  canManage?: boolean;
 }) {
   const router = useRouter();
   const [run, setRun] = useState(initialRun);
@@ -180,14 +177,14 @@ export function LiveRun({
             </span>
           </div>
           <div className="actions">
-            {canManage && CANCELLABLE_STATUSES.has(run.status) && (
+            {CANCELLABLE_STATUSES.has(run.status) && (
               <form action={cancelAction}>
                 <button type="submit" className="secondary" disabled={cancelling} data-testid="cancel-run">
                   Cancel run
                 </button>
               </form>
             )}
-            {canManage && RESUMABLE_STATUSES.has(run.status) && (
+            {RESUMABLE_STATUSES.has(run.status) && (
               <form action={resumeAction}>
                 <button type="submit" disabled={resuming} data-testid="resume-run">
                   Resume from latest checkpoint
