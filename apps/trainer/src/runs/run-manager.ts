@@ -47,6 +47,8 @@ export interface RunManagerOptions {
 /** Tags a run may carry, and the length of its notes (UpdateRun). */
 export const MAX_TAGS = 32;
 export const MAX_NOTES = 10_000;
+/** How stale ListRuns may be about runs other trainers wrote (the dashboard polls it every 2 s). */
+export const LIST_RESCAN_MS = 10_000;
 
 /**
  * Owns the runs of this trainer: their records in the object store, the queue, the in-process execution,
@@ -160,7 +162,9 @@ export class RunManager {
   }
 
   async list(): Promise<RunRecord[]> {
-    return (await this.records.loadAll()).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return (await this.records.loadAll({ maxAgeMs: LIST_RESCAN_MS })).sort(
+      (a, b) => b.createdAtMs - a.createdAtMs,
+    );
   }
 
   async cancel(id: string): Promise<Run> {

@@ -109,7 +109,18 @@ function statusOf(value: string): RunStatus | undefined {
   return (RunStatus as unknown as Record<string, RunStatus>)[key];
 }
 
+/** Each record's experiment, parsed once per configuration (a query reads it for every term). */
+const experiments = new WeakMap<RunRecord, { json: string; value: Record<string, unknown> }>();
+
 function experimentOf(run: RunRecord): Record<string, unknown> {
+  const cached = experiments.get(run);
+  if (cached && cached.json === run.configJson) return cached.value;
+  const value = parseExperiment(run);
+  experiments.set(run, { json: run.configJson, value });
+  return value;
+}
+
+function parseExperiment(run: RunRecord): Record<string, unknown> {
   try {
     const parsed = JSON.parse(run.configJson || '{}') as unknown;
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};

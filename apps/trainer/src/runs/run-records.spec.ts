@@ -35,9 +35,10 @@ function setup() {
   const store = new FlakyStore();
   const timers = manualSchedule();
   const { logger, lines } = recordingLogger();
-  const records = new RunRecords(store, logger, { schedule: timers.schedule });
+  const clock = { ms: 0 };
+  const records = new RunRecords(store, logger, { schedule: timers.schedule, now: () => clock.ms });
   const stored = (id: string) => getRunRecord<RunRecord>(store, id);
-  return { store, timers, lines, records, stored };
+  return { store, timers, lines, records, stored, clock };
 }
 
 describe('RunRecords', () => {
@@ -162,5 +163,36 @@ describe('RunRecords', () => {
     expect(t.timers.pending()).toEqual([]);
     expect(await t.records.flush()).toBe(false);
     expect(t.timers.pending()).toEqual([]);
+  });
+  it('a polled list scans the store at most once per interval; the runs it holds stay current', async () => {
+    const t = setup();
+    let scans = 0;
+    const list = t.store.list.bind(t.store);
+    t.store.list = async (prefix: string) => {
+      scans += 1;
+      return list(prefix);
+    };
+    await putRunRecord(t.store, 'other-a', record('other-a'));
+    expect((await t.records.loadAll({ maxAgeMs: 10_000 })).map((r) => r.id)).toEqual(['other-a']);
+    expect(scans).toBe(1);
+    // Another trainer writes a run: not seen until the interval is over, and no scan meanwhile.
+    await putRunRecord(t.store, 'other-b', record('other-b'));
+    await t.records.save(record('mine'));
+    t.clock.ms = 9_999;
+    expect((await t.records.loadAll({ maxAgeMs: 10_000 })).map((r) => r.id).sort()).toEqual([
+      'mine',
+      'other-a',
+    ]);
+    expect(scans).toBe(1);
+    t.clock.ms = 10_000;
+    expect((await t.records.loadAll({ maxAgeMs: 10_000 })).map((r) => r.id).sort()).toEqual([
+      'mine',
+      'other-a',
+      'other-b',
+    ]);
+    expect(scans).toBe(2);
+    // Without an age, every call scans (recovery at start).
+    await t.records.loadAll();
+    expect(scans).toBe(3);
   });
 });

@@ -20,11 +20,13 @@ export class RunRecords {
   private closed = false;
   /** Flushes in progress; a write that succeeds outside one starts one. */
   private flushes = 0;
+  /** When the store was last scanned for records this trainer had not read (ms, options.now's clock). */
+  private scannedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly logger: Logger,
-    private readonly options: { retryMs?: number; schedule?: Schedule } = {},
+    private readonly options: { retryMs?: number; schedule?: Schedule; now?: () => number } = {},
   ) {}
 
   get(id: string): RunRecord | undefined {
@@ -61,6 +63,7 @@ export class RunRecords {
 
   /** The records in the store this trainer had not read yet, now remembered. */
   async loadUnknown(): Promise<RunRecord[]> {
+    this.scannedAt = (this.options.now ?? Date.now)();
     const loaded: RunRecord[] = [];
     for (const id of await listRunIds(this.store)) {
       if (this.records.has(id)) continue;
@@ -70,9 +73,14 @@ export class RunRecords {
     return loaded;
   }
 
-  /** Every run in the store, and those only in memory. */
-  async loadAll(): Promise<RunRecord[]> {
-    await this.loadUnknown();
+  /**
+   * Every run in the store, and those only in memory. With `maxAgeMs`, the store (whose listing covers
+   * every object of every run) is scanned again only when the last scan is older than that: a list that
+   * is polled costs one scan per interval, and the runs this trainer holds are always current in memory.
+   */
+  async loadAll(options: { maxAgeMs?: number } = {}): Promise<RunRecord[]> {
+    const age = (this.options.now ?? Date.now)() - this.scannedAt;
+    if (options.maxAgeMs === undefined || age >= options.maxAgeMs) await this.loadUnknown();
     return this.all();
   }
 
