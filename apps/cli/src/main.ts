@@ -226,7 +226,11 @@ export function buildProgram(): Command {
       'embedded',
     )
     .option('--seeds <list>', 'comma-separated seeds', '1993,1996,1997')
-    .option('--methods <list>', 'comma-separated methods', 'seqft,sl,slca,joint')
+    .option(
+      '--methods <list>',
+      "comma-separated methods, or 'all' (every method the benchmark has)",
+      'seqft,sl,slca,joint',
+    )
     .option('--out-dir <dir>', 'where runs and the table go (default: results/reproduce-<benchmark>)')
     .option('--weights <file>', 'imported benchmarks: pre-trained ViT as safetensors with timm names')
     .option(

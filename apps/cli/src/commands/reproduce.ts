@@ -5,6 +5,7 @@ import {
   configurationSpec,
   findConfiguration,
   METHOD_LABELS,
+  PAPER_METHODS,
   type ExperimentSpec,
   type Method,
 } from '@slca/engine';
@@ -81,7 +82,7 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
     backbone: flags.backbone ?? 'in21k',
     arch: flags.arch ?? 'vit-b16',
     seeds: parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0)),
-    methods: parseList(flags.methods, '--methods'),
+    methods: methodsFlag(flags.methods, PAPER_METHODS, false),
     outDir,
     backend: checkBackend(flags.backend),
     workers: flags.workers === undefined ? undefined : parseInteger(flags.workers, '--workers', 0),
@@ -90,6 +91,12 @@ export async function reproduceCommand(flags: ReproduceFlags): Promise<void> {
       flags.transformWorkers === undefined ? undefined : parseTransformWorkers(flags.transformWorkers),
     epochs: flags.epochs === undefined ? undefined : parseInteger(flags.epochs, '--epochs', 1),
   });
+}
+
+/** `--methods a,b` or `--methods all` (every method the benchmark has a configuration for, in catalogue order). */
+export function methodsFlag<T extends string>(value: string, all: readonly T[], check: boolean): T[] {
+  if (value.trim() === 'all') return [...all];
+  return parseList<T>(value, '--methods', check ? all : undefined);
 }
 
 /** What the paper publishes for a configuration, as the table's published column takes it. */
@@ -124,7 +131,7 @@ async function reproduceCatalog(flags: ReproduceFlags & { outDir: string }): Pro
     );
   const arch = flags.arch === undefined ? undefined : parseArchFlag(flags.arch);
   const seeds = parseList(flags.seeds, '--seeds').map((s) => parseInteger(s, '--seeds', 0));
-  const methods = parseList<Method>(flags.methods, '--methods', benchmark.methods);
+  const methods = methodsFlag<Method>(flags.methods, benchmark.methods, true);
   checkBackend(flags.backend);
   checkWritable(join(flags.outDir, 'table.md'), '--out-dir');
   const runs: {
