@@ -432,7 +432,11 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
     expect(deaths.map((d) => d.name).sort()).toEqual(names.map((n) => n).sort());
     for (const d of deaths) expect(d.code).toBe(d.name === 'object-store' ? null : 'SIGKILL');
     // Only a trainer's death costs training, and only the steps since its latest checkpoint.
-    expect(final.resumedCount).toBe(trainerKills);
+    expect(
+      final.resumedCount,
+      `resumed ${final.resumedCount} times after ${trainerKills} trainer kill(s); seed ${SEED}; faults:\n${injected.join('\n')}\n` +
+        logs.filter((l) => l.startsWith('trainer: ') && /continuing|interrupted|resum/.test(l)).join('\n'),
+    ).toBe(trainerKills);
     const steps = trainSteps(follower);
     expect([...new Set(steps)]).toEqual(baseline.steps);
     expect(steps.length).toBeLessThanOrEqual(total + trainerKills * CHECKPOINT_EVERY);
