@@ -24,8 +24,10 @@ function freePort(): Promise<number> {
   });
 }
 
+const SUCCEEDED = { id: 'r-1', status: 'RUN_STATUS_SUCCEEDED', tasks: 2, tasksDone: 2, accuracies: [80, 70] };
+
 /** A trainer that knows one finished run: enough for `watch` to follow it to its end. */
-async function fakeTrainer(port: number): Promise<grpc.Server> {
+async function fakeTrainer(port: number, run: Record<string, unknown> = SUCCEEDED): Promise<grpc.Server> {
   const definition = protoLoader.loadSync(PROTO_FILES.trainer, {
     includeDirs: [protoRoot()],
     longs: Number,
@@ -35,7 +37,6 @@ async function fakeTrainer(port: number): Promise<grpc.Server> {
   const proto = grpc.loadPackageDefinition(definition) as unknown as {
     slca: { v1: { TrainerService: { service: grpc.ServiceDefinition } } };
   };
-  const run = { id: 'r-1', status: 'RUN_STATUS_SUCCEEDED', tasks: 2, tasksDone: 2, accuracies: [80, 70] };
   const server = new grpc.Server();
   server.addService(proto.slca.v1.TrainerService.service, {
     watchRun: (call: grpc.ServerWritableStream<{ id: string }, unknown>) => {
@@ -52,6 +53,32 @@ async function fakeTrainer(port: number): Promise<grpc.Server> {
   return server;
 }
 
+/** Runs the CLI as a user would (its own certificate), without blocking this process's fake trainer. */
+function cliProcess(args: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'apps/cli/src/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      // The CLI's certificate (mutual TLS), as a user who was given one sets it.
+      ...certs.env('cli'),
+      FORCE_COLOR: '0',
+      TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** The CLI's exit code and output once it ends. */
+async function cliResult(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = cliProcess(args);
+  let stdout = '';
+  let stderr = '';
+  cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((done) => cli.once('exit', (c) => done(c)));
+  return { code, stdout, stderr };
+}
+
 const servers: grpc.Server[] = [];
 afterAll(() => {
   for (const s of servers) s.forceShutdown();
@@ -60,29 +87,7 @@ afterAll(() => {
 describe('slca watch against a trainer that does not answer', () => {
   it('says so with a countdown, keeps trying, and follows the run once the trainer is there', async () => {
     const port = await freePort();
-    const cli = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'apps/cli/src/main.ts'),
-        'watch',
-        'r-1',
-        '--trainer',
-        `127.0.0.1:${port}`,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          // The CLI's certificate (mutual TLS), as a user who was given one sets it.
-          ...certs.env('cli'),
-          FORCE_COLOR: '0',
-          TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.base.json'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const cli = cliProcess(['watch', 'r-1', '--trainer', `127.0.0.1:${port}`]);
     let stderr = '';
     let stdout = '';
     cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -108,6 +113,38 @@ describe('slca watch against a trainer that does not answer', () => {
     expect(stdout).toBe('r-1: RUN_STATUS_SUCCEEDED; A_t 80.00, 70.00\n');
     expect(stderr).toContain(`slca: the trainer at 127.0.0.1:${port} answers again`);
   }, 120_000);
+});
+
+describe('slca watch --json and its exit code', () => {
+  it('prints the run as it ended as JSON on stdout (progress on stderr) and exits 0 when it succeeded', async () => {
+    const port = await freePort();
+    servers.push(await fakeTrainer(port));
+    const r = await cliResult(['watch', 'r-1', '--trainer', `127.0.0.1:${port}`, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const run = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(run).toMatchObject({ id: 'r-1', status: 'RUN_STATUS_SUCCEEDED', tasks: 2, accuracies: [80, 70] });
+    expect(r.stderr).toContain(`watching run r-1 on the trainer at 127.0.0.1:${port}`);
+  }, 60_000);
+
+  it('exits 1 for a run that failed, saying why, with or without --json', async () => {
+    const port = await freePort();
+    const failed = {
+      ...SUCCEEDED,
+      status: 'RUN_STATUS_FAILED',
+      error: 'task 1: loss is NaN',
+      accuracies: [80],
+    };
+    servers.push(await fakeTrainer(port, failed));
+    const plain = await cliResult(['watch', 'r-1', '--trainer', `127.0.0.1:${port}`]);
+    expect(plain.code, plain.stderr).toBe(1);
+    expect(plain.stdout).toBe('r-1: RUN_STATUS_FAILED (task 1: loss is NaN); A_t 80.00\n');
+    const json = await cliResult(['watch', 'r-1', '--trainer', `127.0.0.1:${port}`, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'RUN_STATUS_FAILED',
+      error: 'task 1: loss is NaN',
+    });
+  }, 60_000);
 });
 
 describe('the countdown to the next try', () => {

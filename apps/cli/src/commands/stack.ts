@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RunStatus } from '@slca/contracts';
 import { trainerClient } from '@slca/service-kit';
 import { DEFAULT_PORTS, Stack } from '@slca/stack';
 import { checkWritable, parseInteger, writeJson } from '../io';
@@ -132,6 +133,8 @@ export async function watchCommand(runId: string, flags: { trainer: string; json
   try {
     process.stderr.write(`watching run ${runId} on the trainer at ${address}\n`);
     const run = await followRun(trainer, runId, runId, undefined, address);
+    // A run that ended other than succeeded (failed, cancelled) is a failure of the command: exit code 1.
+    if (run.status !== RunStatus.RUN_STATUS_SUCCEEDED) process.exitCode = 1;
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       return;
