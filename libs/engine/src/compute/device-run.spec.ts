@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../test/tiny-experiment';
+import { METHODS } from '../methods/registry';
 import { runExperiment } from '../slca/experiment';
 import { streamRng } from '../slca/streams';
 import { randomBackbone } from '../weights/vit-weights';
 import { resolveDevice } from './open-device';
 
 /*
- * A whole tiny SLCA run on each compute device. The onnx device computes the forward passes of feature
+ * A whole tiny run of every method on each compute device. The onnx device computes the forward passes of feature
  * extraction, class statistics and evaluation with other kernels (features within 2e-5 of wasm's:
  * onnx-device.spec.ts); training gradients are tfjs's on both. So stage-1 training is the same to the bit,
  * and what may differ is rounding in the statistics, the alignment drawn from them and the evaluation:
@@ -15,35 +16,41 @@ import { resolveDevice } from './open-device';
 
 const backbone = () => randomBackbone(TINY_ARCH, streamRng(1, 'test-init'));
 
-describe('a tiny SLCA run on each device', () => {
-  it('onnx gives the accuracy matrix of wasm within one test image per cell, and records its device', async () => {
-    const data = tinyDataset();
-    const wasm = await runExperiment(tinyConfig('slca'), data, backbone());
-    const cfg = tinyConfig('slca');
-    const onnx = await runExperiment(
-      { ...cfg, compute: { ...cfg.compute, device: 'onnx' } },
-      data,
-      backbone(),
-    );
-    expect(wasm.device).toMatchObject({ name: 'wasm', forward: 'tfjs-wasm', gradients: 'tfjs-wasm' });
-    expect(onnx.device).toMatchObject({
-      name: 'onnx',
-      forward: 'onnxruntime-node (CPU EP)',
-      gradients: 'tfjs-wasm',
-    });
-    // Stage 1 trains on tfjs either way: the same losses, bit for bit.
-    expect(onnx.tasks.map((t) => t.epochLosses)).toEqual(wasm.tasks.map((t) => t.epochLosses));
-    const testPerTask = data.test.count / (data.classes / cfg.increment);
-    const oneImage = 100 / testPerTask;
-    expect(onnx.accuracyMatrix.length).toBe(wasm.accuracyMatrix.length);
-    wasm.accuracyMatrix.forEach((row, i) =>
-      row.forEach((value, j) => {
-        const other = onnx.accuracyMatrix[i][j];
-        if (value === null) expect(other).toBeNull();
-        else expect(Math.abs((other ?? Number.NaN) - value)).toBeLessThanOrEqual(oneImage + 1e-9);
-      }),
-    );
-  }, 120_000);
+describe('a tiny run on each device', () => {
+  // Every method: SLCA++ trains LoRA adapters on tfjs and hands the devices the merged backbone (an ordinary
+  // ViT); RanPAC and SimpleCIL build their classifiers from the onnx features.
+  it.each(METHODS)(
+    '%s: onnx gives the accuracy matrix of wasm within one test image per cell, and records its device',
+    async (method) => {
+      const data = tinyDataset();
+      const wasm = await runExperiment(tinyConfig(method), data, backbone());
+      const cfg = tinyConfig(method);
+      const onnx = await runExperiment(
+        { ...cfg, compute: { ...cfg.compute, device: 'onnx' } },
+        data,
+        backbone(),
+      );
+      expect(wasm.device).toMatchObject({ name: 'wasm', forward: 'tfjs-wasm', gradients: 'tfjs-wasm' });
+      expect(onnx.device).toMatchObject({
+        name: 'onnx',
+        forward: 'onnxruntime-node (CPU EP)',
+        gradients: 'tfjs-wasm',
+      });
+      // Stage 1 trains on tfjs either way: the same losses, bit for bit.
+      expect(onnx.tasks.map((t) => t.epochLosses)).toEqual(wasm.tasks.map((t) => t.epochLosses));
+      const testPerTask = data.test.count / (data.classes / cfg.increment);
+      const oneImage = 100 / testPerTask;
+      expect(onnx.accuracyMatrix.length).toBe(wasm.accuracyMatrix.length);
+      wasm.accuracyMatrix.forEach((row, i) =>
+        row.forEach((value, j) => {
+          const other = onnx.accuracyMatrix[i][j];
+          if (value === null) expect(other).toBeNull();
+          else expect(Math.abs((other ?? Number.NaN) - value)).toBeLessThanOrEqual(oneImage + 1e-9);
+        }),
+      );
+    },
+    120_000,
+  );
 
   it('auto takes onnx where onnxruntime-node loads (as here), and wasm names itself', () => {
     expect(resolveDevice('auto')).toBe('onnx');
