@@ -70,6 +70,11 @@ const depConstraints = [
       'layer:service-kit',
     ],
   },
+  // The bench harness times the engine: science and data only, no services or storage.
+  {
+    sourceTag: 'scope:bench',
+    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics', 'layer:engine'],
+  },
   // The dashboard reads the contracts, the metrics' formulas and the object layout, and calls the services
   // through the generated clients (`@slca/service-kit/client`); no Nest (see the import rule below).
   {

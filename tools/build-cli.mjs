@@ -43,4 +43,6 @@ await build({
   logLevel: 'warning',
 });
 cpSync(join(root, 'libs/engine/assets'), join(outdir, 'assets'), { recursive: true });
+// `bench --compare pytorch` runs the PyTorch side from beside the bundle.
+cpSync(join(root, 'tools/bench/pytorch_bench.py'), join(outdir, 'pytorch_bench.py'));
 console.log(`built ${outdir}`);

@@ -201,18 +201,6 @@ export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData, loadManifestSource, type ManifestFileSource } from './benchmarks/manifest-data';
 export { TransformPool } from './pipeline/transform-pool';
 export {
-  runBench,
-  formatBenchReport,
-  measureMatmul,
-  executedForwardMacs,
-  type BenchOptions,
-  type BenchReport,
-  type ArchReport,
-  type DeviceRun,
-  type Measurement,
-  type BenchArchName,
-} from './bench/bench';
-export {
   openComputeDevice,
   describeDevice,
   parseDeviceName,
@@ -224,16 +212,6 @@ export {
   type DeviceName,
   type DeviceInfo,
 } from './compute/open-device';
-export {
-  probeTorch,
-  parsePytorchOutput,
-  pairRows,
-  formatComparison,
-  PYTHON_ENV,
-  type Comparison,
-  type ComparisonPair,
-  type PythonProbe,
-} from './bench/compare';
 export {
   PAPER_CONFIG_VERSION,
   PAPER_SEEDS,
@@ -303,3 +281,7 @@ export {
 export { goldenFiles, goldenFileName, EXPERIMENT_SCHEMA_FILE } from './experiment/golden-files';
 export { prepareBackbone, archName, type PreparedBackbone } from './weights/prepare-backbone';
 export { loadExperimentData, checkDatasetFits, DatasetFitError } from './experiment/experiment-data';
+// The bench harness (tools/bench) times the engine's pieces as the runner installs them.
+export { emptyMethodState } from './methods/method';
+export { METHOD_REGISTRY } from './methods/registry';
+export { stage1ModelSpec } from './methods/stage1';

@@ -1,13 +1,5 @@
-import {
-  BACKEND_REQUESTS,
-  DEVICE_NAMES,
-  formatBenchReport,
-  probeTorch,
-  runBench,
-  type BackendRequest,
-  type DeviceName,
-  type PythonProbe,
-} from '@slca/engine';
+import { formatBenchReport, probeTorch, runBench, type PythonProbe } from '@slca/bench';
+import { BACKEND_REQUESTS, DEVICE_NAMES, type BackendRequest, type DeviceName } from '@slca/engine';
 import { parseInteger, parseList, UsageError, writeJson } from '../io';
 
 export interface BenchFlags {

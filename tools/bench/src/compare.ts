@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { VitArch } from '../vit/arch';
+import { type VitArch } from '@slca/engine';
 
 /*
  * `slca bench --compare pytorch`: the PyTorch figures come from tools/bench/pytorch_bench.py, run in the same
@@ -13,9 +13,10 @@ import type { VitArch } from '../vit/arch';
 /** The environment variable that names the Python interpreter to use (default `python3`). */
 export const PYTHON_ENV = 'SLCA_PYTHON';
 
-/** tools/bench/pytorch_bench.py in this checkout. */
+/** tools/bench/pytorch_bench.py in this checkout, or beside the bundled CLI (dist/apps/cli). */
 export function pytorchScriptPath(): string {
-  return resolve(__dirname, '../../../../tools/bench/pytorch_bench.py');
+  const bundled = join(__dirname, 'pytorch_bench.py');
+  return existsSync(bundled) ? bundled : resolve(__dirname, '../pytorch_bench.py');
 }
 
 export type PythonProbe =

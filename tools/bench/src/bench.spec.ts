@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { METHOD_REGISTRY } from '../methods/registry';
-import { forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '../vit/arch';
+import { METHOD_REGISTRY, forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '@slca/engine';
 import { executedForwardMacs, formatBenchReport, runBench, VIT_B16_STEP } from './bench';
 import { benchInputPipeline } from './pipeline-bench';
 

@@ -8,8 +8,7 @@ import {
 } from '@slca/data';
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
-import { TransformPool } from '../pipeline/transform-pool';
-import { PAPER_SETUP, paperTestTransform, type PaperBenchmark } from '../benchmarks/paper';
+import { TransformPool, PAPER_SETUP, paperTestTransform, type PaperBenchmark } from '@slca/engine';
 
 /** One source kind through the paper's input pipeline, per image, in the calling thread. */
 export interface PipelineMeasurement {

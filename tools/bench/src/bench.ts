@@ -2,18 +2,27 @@ import { benchInputPipeline, type PipelineReport } from './pipeline-bench';
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Mt19937 } from '@slca/data';
-import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
-import type { ComputeDevice } from '../compute/device';
-import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch, type ModelSpec } from '../compute/model-step';
-import { describeDevice, openComputeDevice, type DeviceInfo, type DeviceName } from '../compute/open-device';
-import { embeddedConfig } from '../benchmarks/embedded';
-import { emptyMethodState } from '../methods/method';
-import { METHOD_REGISTRY } from '../methods/registry';
-import { stage1ModelSpec } from '../methods/stage1';
-import { newHead } from '../slca/heads';
-import { ParamLayout, sharedFloat32 } from '../train/params';
-import { Sgd } from '../train/sgd';
 import {
+  initBackend,
+  type BackendInfo,
+  type BackendRequest,
+  type ComputeDevice,
+  HEAD_BIAS,
+  HEAD_WEIGHT,
+  type GradientBatch,
+  type ModelSpec,
+  describeDevice,
+  openComputeDevice,
+  type DeviceInfo,
+  type DeviceName,
+  embeddedConfig,
+  emptyMethodState,
+  METHOD_REGISTRY,
+  stage1ModelSpec,
+  newHead,
+  ParamLayout,
+  sharedFloat32,
+  Sgd,
   forwardMacs,
   numPatches,
   paramCount,
@@ -21,8 +30,8 @@ import {
   patchInputDim,
   VIT_PRESETS,
   type VitArch,
-} from '../vit/arch';
-import { randomBackbone } from '../weights/vit-weights';
+  randomBackbone,
+} from '@slca/engine';
 import {
   formatComparison,
   pairRows,
