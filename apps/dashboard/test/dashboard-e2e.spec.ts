@@ -17,7 +17,16 @@ import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { Stack, writeCifar100Release } from '@slca/stack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardEnv, launchBrowser, signIn, startDashboard, type Browser, type Dashboard } from './harness';
+import {
+  dashboardEnv,
+  launchBrowser,
+  signIn,
+  startDashboard,
+  TEST_PASSWORD,
+  TEST_USER,
+  type Browser,
+  type Dashboard,
+} from './harness';
 import { serviceClient } from './services';
 
 /*
@@ -652,10 +661,21 @@ describe('the dashboard against the real stack', () => {
     expect((await store.list('runs/e2e-form/')).length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('signs out: pages then redirect to sign-in and the API answers 401', async () => {
+  it('signs out: pages then redirect to sign-in and the API answers 401, even to a copy of the cookie', async () => {
     await page.goto(dashboard.url);
+    const [copied] = await browser.context.cookies();
+    expect(copied?.name).toBe('slca_session');
+    const withCopy = { headers: { cookie: `slca_session=${copied.value}` } };
+    const configUrl = `${dashboard.url}/api/runs/e2e-form/artifacts?key=${encodeURIComponent('runs/e2e-form/config.json')}`;
+    expect((await fetch(configUrl, withCopy)).status).toBe(200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${dashboard.url}/sign-in`);
+    // The copy is correctly signed and unexpired, but its session was revoked server-side.
+    const revoked = await fetch(configUrl, withCopy);
+    expect(revoked.status).toBe(401);
+    const pageWithCopy = await fetch(`${dashboard.url}/runs/e2e-form`, { ...withCopy, redirect: 'manual' });
+    expect([303, 307]).toContain(pageWithCopy.status);
+    expect(new URL(pageWithCopy.headers.get('location') ?? '', dashboard.url).pathname).toBe('/sign-in');
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     const events = await page.request.get(`${dashboard.url}/api/runs/e2e-form/events`);
@@ -664,5 +684,29 @@ describe('the dashboard against the real stack', () => {
       `${dashboard.url}/api/runs/e2e-form/artifacts?key=${encodeURIComponent('runs/e2e-form/config.json')}`,
     );
     expect(download.status()).toBe(401);
+  });
+
+  // Last: it locks the test user's account for 15 minutes.
+  it('throttles sign-in: of 20 wrong passwords the last 15 get 429 with Retry-After, then the right one too', async () => {
+    const attempt = (password: string) =>
+      fetch(`${dashboard.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: TEST_USER, password }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await attempt(`wrong-${i}`)).status);
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);
+    const right = await attempt(TEST_PASSWORD);
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(right.headers.get('set-cookie')).toBeNull();
+    // The form says so, with the wait, and sets no cookie.
+    await signIn(page, dashboard.url);
+    await page.getByTestId('sign-in-error').waitFor();
+    expect(await page.getByTestId('sign-in-error').textContent()).toMatch(
+      /Too many failed sign-ins\. Try again in 1[45] minutes\./,
+    );
+    expect(await browser.context.cookies()).toEqual([]);
   });
 });

@@ -47,6 +47,7 @@ export const LIBRARY_ERROR_CODES: Readonly<Record<string, GrpcStatus>> = {
   cancelled: GrpcStatus.CANCELLED,
   deadline_exceeded: GrpcStatus.DEADLINE_EXCEEDED,
   resource_exhausted: GrpcStatus.RESOURCE_EXHAUSTED,
+  permission_denied: GrpcStatus.PERMISSION_DENIED,
 };
 
 const HTTP_TO_GRPC: Readonly<Record<number, GrpcStatus>> = {

@@ -62,7 +62,7 @@ describe('dashboard configuration', () => {
       'SLCA_S3_ENDPOINT',
       'SLCA_S3_ACCESS_KEY',
       'SLCA_S3_SECRET_KEY',
-      'SLCA_DASHBOARD_USER',
+      'SLCA_DASHBOARD_ACCOUNTS',
       'SLCA_DASHBOARD_SESSION_SECRET',
       'SLCA_TLS_CA',
       'SLCA_TLS_CERT',
@@ -78,7 +78,7 @@ describe('dashboard configuration', () => {
 
   it('signs in by token alone when no user is configured', () => {
     const env = { ...VALID, SLCA_DASHBOARD_USER: undefined, SLCA_DASHBOARD_PASSWORD: undefined };
-    expect(problems(env)).toEqual(['SLCA_DASHBOARD_USER']);
+    expect(problems(env)).toEqual(['SLCA_DASHBOARD_ACCOUNTS']);
     expect(loadConfig({ ...env, SLCA_DASHBOARD_TOKEN: 't'.repeat(24) }).credentials.token).toHaveLength(24);
   });
 });
