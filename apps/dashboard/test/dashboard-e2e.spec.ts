@@ -686,18 +686,24 @@ describe('the dashboard against the real stack', () => {
     expect(download.status()).toBe(401);
   });
 
-  // Last: it locks the test user's account for 15 minutes.
-  it('throttles sign-in: of 20 wrong passwords the last 15 get 429 with Retry-After, then the right one too', async () => {
-    const attempt = (password: string) =>
+  // Last: it locks the test user's account, and then the loopback address, for 15 minutes.
+  it('throttles sign-in: of 20 wrong passwords the last 15 get 429 with Retry-After, then the right one too; a forged X-Forwarded-For does not escape the address budget', async () => {
+    const attempt = (user: string, password: string, forwardedFor?: string) =>
       fetch(`${dashboard.url}/api/session`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ user: TEST_USER, password }),
+        headers: {
+          'content-type': 'application/json',
+          ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+        },
+        body: JSON.stringify({ user, password }),
       });
+    // A success first clears the account's count, whatever earlier tests spent on it. The loopback address
+    // they all share has a budget of 50 failures, far more than the few wrong passwords they tried.
+    expect((await attempt(TEST_USER, TEST_PASSWORD)).status).toBe(204);
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await attempt(`wrong-${i}`)).status);
+    for (let i = 0; i < 20; i++) statuses.push((await attempt(TEST_USER, `wrong-${i}`)).status);
     expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);
-    const right = await attempt(TEST_PASSWORD);
+    const right = await attempt(TEST_USER, TEST_PASSWORD);
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(800);
     expect(right.headers.get('set-cookie')).toBeNull();
@@ -708,5 +714,15 @@ describe('the dashboard against the real stack', () => {
       /Too many failed sign-ins\. Try again in 1[45] minutes\./,
     );
     expect(await browser.context.cookies()).toEqual([]);
+    // A client spraying one guess per account, each with a new forged X-Forwarded-For (no proxy is trusted
+    // here, so the header is dropped), is still one address: it has spent at least 5 of its 50 above, so
+    // within 45 more it is locked, and stays locked.
+    const spray: number[] = [];
+    for (let i = 0; i < 46; i++)
+      spray.push((await attempt(`sprayed-${i}`, 'x', `203.0.113.${i + 1}`)).status);
+    const locked = spray.indexOf(429);
+    expect(locked).toBeGreaterThanOrEqual(0);
+    expect(spray.slice(0, locked).every((status) => status === 401)).toBe(true);
+    expect(spray.slice(locked).every((status) => status === 429)).toBe(true);
   });
 });

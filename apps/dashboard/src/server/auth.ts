@@ -46,12 +46,13 @@ export function signInDeps(): SignInDeps {
     sessionTtlMs: cfg.sessionTtlMs,
     sessions,
     throttle,
+    trustedProxies: cfg.trustedProxies,
   };
 }
 
 /** The address the current request came from (see `clientAddress`). */
 export async function requestAddress(): Promise<string> {
-  return clientAddress((await headers()).get('x-forwarded-for'));
+  return clientAddress((await headers()).get('x-forwarded-for'), config().trustedProxies);
 }
 
 /** For pages and server actions: the session, or a redirect to the sign-in page. */

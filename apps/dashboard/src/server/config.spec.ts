@@ -74,6 +74,11 @@ describe('dashboard configuration', () => {
       'SLCA_DASHBOARD_SESSION_SECRET',
     ]);
     expect(problems({ ...VALID, SLCA_DASHBOARD_DEADLINE_MS: '0' })).toEqual(['SLCA_DASHBOARD_DEADLINE_MS']);
+    expect(problems({ ...VALID, SLCA_DASHBOARD_TRUSTED_PROXIES: 'yes' })).toEqual([
+      'SLCA_DASHBOARD_TRUSTED_PROXIES',
+    ]);
+    expect(loadConfig({ ...VALID }).trustedProxies).toBe(0);
+    expect(loadConfig({ ...VALID, SLCA_DASHBOARD_TRUSTED_PROXIES: '2' }).trustedProxies).toBe(2);
   });
 
   it('signs in by token alone when no user is configured', () => {

@@ -30,6 +30,11 @@ export interface DashboardConfig {
   credentials: { user?: string; password?: string; token?: string };
   sessionSecret: string;
   sessionTtlMs: number;
+  /**
+   * Reverse proxies in front of the dashboard that append the client's address to `X-Forwarded-For`
+   * (`SLCA_DASHBOARD_TRUSTED_PROXIES`, default 0: the header is not believed, the socket's address is used).
+   */
+  trustedProxies: number;
   /** Deadline of every unary gRPC call. */
   deadlineMs: number;
   /** The dashboard's client certificate (identity `dashboard`), CA and key: it calls over mutual TLS only. */
@@ -127,6 +132,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deadlineMs = positiveMs('SLCA_DASHBOARD_DEADLINE_MS', 10_000, 100);
   const sessionTtlMs = positiveMs('SLCA_DASHBOARD_SESSION_TTL_MS', 12 * 3600_000, 60_000);
 
+  let trustedProxies = 0;
+  const proxies = env.SLCA_DASHBOARD_TRUSTED_PROXIES?.trim();
+  if (proxies) {
+    trustedProxies = Number(proxies);
+    if (!/^\d+$/.test(proxies) || trustedProxies > 10) {
+      problem(
+        'SLCA_DASHBOARD_TRUSTED_PROXIES',
+        `expected the number of reverse proxies in front of the dashboard, 0 to 10, got ${JSON.stringify(proxies)}`,
+      );
+      trustedProxies = 0;
+    }
+  }
+
   // SLCA_TLS_CA, SLCA_TLS_CERT, SLCA_TLS_KEY: the services answer mutual TLS only.
   let tls: TlsMaterial | undefined;
   try {
@@ -148,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     credentials: { user, password, token },
     sessionSecret,
     sessionTtlMs,
+    trustedProxies,
     deadlineMs,
     tls,
   };

@@ -32,7 +32,7 @@ export async function postSession(request: Request, deps: SignInDeps, now = Date
   for (const field of ['user', 'password'])
     if (typeof fields[field] !== 'string')
       return Response.json({ error: `${field}: required, a string` }, { status: 400 });
-  const address = clientAddress(request.headers.get('x-forwarded-for'));
+  const address = clientAddress(request.headers.get('x-forwarded-for'), deps.trustedProxies);
   const outcome = await attemptSignIn(
     deps,
     { user: fields.user as string, password: fields.password as string },

@@ -15,7 +15,11 @@ function deps(): SignInDeps {
     sessionSecret: SECRET,
     sessionTtlMs: 12 * 60 * MINUTE,
     sessions: new SessionTable(),
-    throttle: new SignInThrottle({ maxFailures: 5, windowMs: 15 * MINUTE }),
+    throttle: new SignInThrottle({
+      account: { maxFailures: 5, windowMs: 15 * MINUTE },
+      address: { maxFailures: 50, windowMs: 15 * MINUTE },
+    }),
+    trustedProxies: 0,
   };
 }
 
@@ -47,15 +51,36 @@ describe('sign-in throttling', () => {
     expect(d.sessions.size).toBe(1);
   });
 
-  it('locks a client address that guesses across accounts, not the other addresses', async () => {
+  it('locks a client address that guesses across accounts after 50 failures, not the other addresses', async () => {
     const d = deps();
-    for (const [i, user] of ['bob', 'carol', 'dave', 'erin', 'frank'].entries())
-      expect((await attemptSignIn(d, { user, password: 'x' }, '10.0.0.8', i)).kind).toBe('wrong');
-    expect(await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.8', 10)).toEqual({
+    // 49 wrong passwords across 49 accounts from one address: each account has one failure, the address 49.
+    for (let i = 0; i < 49; i++)
+      expect((await attemptSignIn(d, { user: `user-${i}`, password: 'x' }, '10.0.0.8', i)).kind).toBe(
+        'wrong',
+      );
+    // The address is not locked yet: a right password from it signs in.
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.8', 49)).kind).toBe(
+      'signed-in',
+    );
+    // The 50th failure locks it (a success clears the account, never the address) ...
+    expect((await attemptSignIn(d, { user: 'user-49', password: 'x' }, '10.0.0.8', 50)).kind).toBe('wrong');
+    // ... until the first of the 50 (t = 0 ms) is 15 minutes old, right password or not.
+    expect(await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.8', 60)).toEqual({
       kind: 'throttled',
       retryAfterSeconds: 900,
     });
-    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.9', 10)).kind).toBe(
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.9', 60)).kind).toBe(
+      'signed-in',
+    );
+  });
+
+  it('does not lock an address out for one user’s typos: 5 wrong passwords lock the account, not the address', async () => {
+    const d = deps();
+    for (let i = 0; i < 5; i++)
+      await attemptSignIn(d, { user: 'bob', password: `typo-${i}` }, '10.0.0.10', i);
+    expect((await attemptSignIn(d, { user: 'bob', password: 'x' }, '10.0.0.10', 10)).kind).toBe('throttled');
+    // Someone else behind the same address still signs in.
+    expect((await attemptSignIn(d, { user: 'ada', password: 'correct-horse' }, '10.0.0.10', 10)).kind).toBe(
       'signed-in',
     );
   });
@@ -78,12 +103,41 @@ describe('sign-in throttling', () => {
     );
   });
 
-  it('says how long to wait, and takes the first X-Forwarded-For hop as the address', () => {
+  it('says how long to wait', () => {
     expect(describeWait(895)).toBe('15 minutes');
     expect(describeWait(89)).toBe('89 seconds');
     expect(describeWait(1)).toBe('1 second');
-    expect(clientAddress('203.0.113.5, 10.0.0.1')).toBe('203.0.113.5');
-    expect(clientAddress(null)).toBe('unknown');
+  });
+
+  it('believes only the X-Forwarded-For entries the trusted proxies appended', () => {
+    // No proxy: proxy.ts removed the client's header and Next.js wrote the socket's address.
+    expect(clientAddress('127.0.0.1', 0)).toBe('127.0.0.1');
+    expect(clientAddress(null, 0)).toBe('unknown');
+    expect(clientAddress(' , ', 0)).toBe('unknown');
+    // One proxy: it appended the address it was connected from; what the client wrote before it is ignored.
+    expect(clientAddress('6.6.6.6, 203.0.113.5', 1)).toBe('203.0.113.5');
+    expect(clientAddress('203.0.113.5', 1)).toBe('203.0.113.5');
+    // Two: the outer proxy appended the client, the inner one the outer proxy.
+    expect(clientAddress('6.6.6.6, 203.0.113.5, 10.0.0.2', 2)).toBe('203.0.113.5');
+    // Fewer entries than proxies: the leftmost there is.
+    expect(clientAddress('203.0.113.5', 3)).toBe('203.0.113.5');
+  });
+
+  it('throttles a client behind a proxy by the address the proxy saw, whatever it wrote itself', async () => {
+    const d = { ...deps(), trustedProxies: 1 };
+    const post = (user: string, forged: string) =>
+      postSession(
+        new Request('http://127.0.0.1:3000/api/session', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `${forged}, 198.51.100.7` },
+          body: JSON.stringify({ user, password: 'x' }),
+        }),
+        d,
+        0,
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < 51; i++) statuses.push((await post(`user-${i}`, `10.9.${i}.1`)).status);
+    expect(statuses).toEqual([...Array(50).fill(401), 429]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { authenticateAccount, type Account } from './accounts';
 import { authenticate, encodeSessionValue, type Credentials } from './session';
 import type { SessionTable } from './sessions';
-import type { SignInThrottle } from './throttle';
+import type { SignInThrottle, ThrottleKey } from './throttle';
 
 export type SignInOutcome =
   | { kind: 'signed-in'; user: string; cookie: string }
@@ -17,10 +17,12 @@ export interface SignInDeps {
   sessionTtlMs: number;
   sessions: SessionTable;
   throttle: SignInThrottle;
+  /** Reverse proxies in front of the dashboard that append to `X-Forwarded-For` (`SLCA_DASHBOARD_TRUSTED_PROXIES`). */
+  trustedProxies: number;
 }
 
 /** The throttle's keys of an attempt: the account named (case-folded) and the client address. */
-export function throttleKeys(user: string, address: string): string[] {
+export function throttleKeys(user: string, address: string): [ThrottleKey, ThrottleKey] {
   return [`account:${user.trim().toLowerCase()}`, `address:${address}`];
 }
 
@@ -59,10 +61,19 @@ export function describeWait(seconds: number): string {
 }
 
 /**
- * The client address of a request: the first hop of `X-Forwarded-For` (Next.js sets it from the socket when
- * the request has none; a reverse proxy in front should overwrite it), else `unknown`.
+ * The client address of a request from its `X-Forwarded-For` header, believing only the entries that the
+ * `trustedProxies` reverse proxies in front of the dashboard appended (each appends the address it was
+ * connected from, so the client is the `trustedProxies`-th entry from the right; whatever the client wrote
+ * itself is further left and ignored). With no trusted proxy the dashboard's `proxy.ts` has removed any
+ * header the client sent, and Next.js has put the socket's peer address there: the whole value is that
+ * address. `unknown` when there is none.
  */
-export function clientAddress(forwardedFor: string | null): string {
-  const first = forwardedFor?.split(',')[0]?.trim();
-  return first ? first.slice(0, 64) : 'unknown';
+export function clientAddress(forwardedFor: string | null, trustedProxies: number): string {
+  const hops = (forwardedFor ?? '')
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter((hop) => hop !== '');
+  if (hops.length === 0) return 'unknown';
+  const index = Math.max(0, hops.length - Math.max(1, trustedProxies));
+  return hops[index].slice(0, 64);
 }
