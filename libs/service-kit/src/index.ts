@@ -30,6 +30,7 @@ export {
   invalidArgument,
   LIBRARY_ERROR_CODES,
   notFound,
+  permissionDenied,
   toGrpcStatus,
   unavailable,
   type GrpcErrorStatus,
