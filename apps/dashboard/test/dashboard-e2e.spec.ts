@@ -616,6 +616,15 @@ describe('the dashboard against the real stack', () => {
     });
     await page.reload();
     expect(await page.getByTestId('run-notes').textContent()).toContain('not a paper number.');
+    // The run page's audit log: who started it, the trainer's own status changes, and this edit, last.
+    const audit = await page
+      .getByTestId('audit-entry')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].slice(1).map((td) => td.textContent)),
+      );
+    expect(audit[0]).toEqual([TEST_USER, 'start', 'queued']);
+    expect(audit).toContainEqual(['trainer', 'status', 'succeeded']);
+    expect(audit.at(-1)).toEqual([TEST_USER, 'update', 'tags e2e-cifar, tiny vit; notes']);
     // A tag the trainer refuses: its message beside the tags, nothing changed.
     await page.fill('#run-tags', 'ok, !bad');
     await page.click('[data-testid=save-run-details]');

@@ -238,15 +238,17 @@ export class RunManager {
     }
     if (change.notes !== undefined && change.notes.length > MAX_NOTES)
       throw invalidArgument('notes', `at most ${MAX_NOTES} characters, got ${change.notes.length}`);
+    const before = { tags: record.tags.join('\n'), notes: record.notes ?? '', archived: !!record.archived };
     if (change.tags) record.tags = [...new Set(change.tags)];
     if (change.notes !== undefined) record.notes = change.notes;
     if (change.archived !== undefined) record.archived = change.archived;
-    const fields = [
-      change.tags && `tags ${record.tags.join(', ') || '(none)'}`,
-      change.notes !== undefined && 'notes',
-      change.archived !== undefined && (change.archived ? 'archived' : 'not archived'),
+    // The audit log names what changed (the notes' text stays in the record, not in the log).
+    const changed = [
+      before.tags !== record.tags.join('\n') && `tags ${record.tags.join(', ') || '(none)'}`,
+      before.notes !== (record.notes ?? '') && 'notes',
+      before.archived !== !!record.archived && (record.archived ? 'archived' : 'not archived'),
     ].filter((f): f is string => typeof f === 'string');
-    audit(record, actor.user, 'update', fields.join('; '));
+    if (changed.length > 0) audit(record, actor.user, 'update', changed.join('; '));
     await this.save(record);
     return toRun(record);
   }

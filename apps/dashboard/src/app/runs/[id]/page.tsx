@@ -135,6 +135,41 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unkn
   }
 }
 
+/** Every change of the run's state, oldest first, as the trainer recorded it (who, what, when). */
+function AuditLog({ entries }: { entries: RunView['audit'] }) {
+  return (
+    <section className="card" data-testid="audit-log">
+      <h2>Audit log</h2>
+      {entries.length === 0 ? (
+        <p className="empty">No changes recorded (the run predates audit logs).</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>When (UTC)</th>
+                <th>Who</th>
+                <th>What</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e, i) => (
+                <tr key={i} data-testid="audit-entry">
+                  <td>{timestamp(e.atMs)}</td>
+                  <td>{e.who}</td>
+                  <td>{e.action}</td>
+                  <td>{e.detail}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export default async function RunPage({
   params,
   searchParams,
@@ -290,6 +325,8 @@ export default async function RunPage({
           artifacts={artifacts.value?.length ?? 0}
         />
       )}
+
+      <AuditLog entries={run.audit} />
 
       <div className="grid2">
         <section className="card">
