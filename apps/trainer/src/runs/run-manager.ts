@@ -75,6 +75,9 @@ export class RunManager {
       // A run outlives the call that queued it: its logs and peer calls carry its own id, not that call's.
       (id, active) => callContext.run({ runId: id }, () => this.execute(id, active)),
       (id, error) => options.logger.error('run execution ended unexpectedly', { runId: id, error }),
+      // Fair between users: the next run started is the oldest waiting one of the owner with the fewest
+      // runs started recently.
+      { ownerOf: (id) => this.records.get(id)?.owner ?? '' },
     );
   }
 
