@@ -697,18 +697,25 @@ describe('the dashboard against the real stack', () => {
 
   // Last: it locks the test user's account, and then the loopback address, for 15 minutes.
   it('throttles sign-in: of 20 wrong passwords the last 15 get 429 with Retry-After, then the right one too; a forged X-Forwarded-For does not escape the address budget', async () => {
-    const attempt = (user: string, password: string, forwardedFor?: string) =>
+    const attempt = (user: string, password: string, forwardedFor?: string, proto?: string) =>
       fetch(`${dashboard.url}/api/session`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+          ...(proto ? { 'x-forwarded-proto': proto } : {}),
         },
         body: JSON.stringify({ user, password }),
       });
     // A success first clears the account's count, whatever earlier tests spent on it. The loopback address
     // they all share has a budget of 50 failures, far more than the few wrong passwords they tried.
-    expect((await attempt(TEST_USER, TEST_PASSWORD)).status).toBe(204);
+    // Served over TLS (here: by a proxy that says so) the cookie is Secure; over plain HTTP it cannot be.
+    const overTls = await attempt(TEST_USER, TEST_PASSWORD, undefined, 'https');
+    expect(overTls.status).toBe(204);
+    expect(overTls.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    const plain = await attempt(TEST_USER, TEST_PASSWORD);
+    expect(plain.status).toBe(204);
+    expect(plain.headers.get('set-cookie')).not.toMatch(/Secure/);
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) statuses.push((await attempt(TEST_USER, `wrong-${i}`)).status);
     expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);

@@ -153,9 +153,9 @@ describe('run owners through the trainer', () => {
     await dashboard.updateRun({ id: 'run-ada', notes: 'first try' }, as('ada', 'researcher'));
     const cancelled = (await dashboard.cancelRun({ id: 'run-ada' }, as('root', 'admin'))).run;
     expect(cancelled?.status).toBe(RunStatus.RUN_STATUS_CANCELLED);
-    expect(cancelled?.owner).toBe('ada');
+    expect(cancelled?.ownedBy).toBe('ada');
     const run = (await dashboard.getRun({ id: 'run-ada' })).run;
-    expect(run?.audit.map(({ who, action, detail }) => [who, action, detail])).toEqual([
+    expect(run?.auditLog.map(({ who, action, detail }) => [who, action, detail])).toEqual([
       // The record was written before audit logs were kept: its status as found comes first.
       ['trainer', 'status', 'queued (when the log began)'],
       ['ada', 'update', 'notes'],
@@ -165,14 +165,14 @@ describe('run owners through the trainer', () => {
     const stored = await getRunRecord<RunRecord>(store, 'run-ada');
     expect(stored?.audit?.map((e) => e.who)).toEqual(['trainer', 'ada', 'root']);
     const listed = (await dashboard.listRuns({ query: '' })).runs.find((r) => r.id === 'run-ada');
-    expect(listed?.owner).toBe('ada');
-    expect(listed?.audit).toEqual([]);
+    expect(listed?.ownedBy).toBe('ada');
+    expect(listed?.auditLog).toEqual([]);
   });
 
   it('believes a user in the metadata only from the dashboard: the CLI acts as itself', async () => {
     const cancelled = (await client('cli').cancelRun({ id: 'run-bob' }, as('vera', 'viewer'))).run;
     expect(cancelled?.status).toBe(RunStatus.RUN_STATUS_CANCELLED);
-    expect(cancelled?.audit.at(-1)).toMatchObject({ who: 'cli', action: 'cancel' });
+    expect(cancelled?.auditLog.at(-1)).toMatchObject({ who: 'cli', action: 'cancel' });
     // The dashboard must say whom it acts for.
     const anonymous = await refusal(client('dashboard').resumeRun({ id: 'run-bob' }));
     expect(anonymous.code).toBe(grpc.status.PERMISSION_DENIED);

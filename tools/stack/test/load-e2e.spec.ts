@@ -126,16 +126,16 @@ describe('20 runs from 5 users at once', () => {
     expect(new Set(runs.map((r) => r.id)).size).toBe(20);
     for (const [u, user] of USERS.entries())
       for (const run of perUser[u])
-        expect([run.owner, run.audit[0]?.who, run.audit[0]?.action]).toEqual([user, user, 'start']);
+        expect([run.ownedBy, run.auditLog[0]?.who, run.auditLog[0]?.action]).toEqual([user, user, 'start']);
   }, 300_000);
 
   it('lets nobody but the owner (or an admin) cancel a waiting run', async () => {
     const last = runs.at(-1) as Run;
-    const other = USERS.find((u) => u !== last.owner) as string;
+    const other = USERS.find((u) => u !== last.ownedBy) as string;
     const refused = await failure(dashboard.cancelRun({ id: last.id }, as(other)));
     expect(refused.code).toBe(status.PERMISSION_DENIED);
     expect(refused.details).toBe(
-      `${other} may not cancel run ${last.id}: it is ${last.owner}'s run (only its owner or an admin may)`,
+      `${other} may not cancel run ${last.id}: it is ${last.ownedBy}'s run (only its owner or an admin may)`,
     );
   });
 
@@ -160,7 +160,7 @@ describe('20 runs from 5 users at once', () => {
 
   it('started them fairly: after any number of starts, no user has had two more than another', () => {
     // One slot: the runs ran one after another, in the order of their start times.
-    const order = [...runs].sort((a, b) => a.startedAtMs - b.startedAtMs).map((r) => r.owner);
+    const order = [...runs].sort((a, b) => a.startedAtMs - b.startedAtMs).map((r) => r.ownedBy);
     expect(new Set(runs.map((r) => r.startedAtMs)).size).toBe(20);
     const counts = new Map(USERS.map((u) => [u, 0]));
     for (const [k, owner] of order.entries()) {

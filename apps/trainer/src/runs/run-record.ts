@@ -82,7 +82,7 @@ export function toRun(r: RunRecord): Run {
     waitingFor: r.waitingFor ?? '',
     notes: r.notes ?? '',
     archived: r.archived ?? false,
-    owner: r.owner ?? '',
-    audit: (r.audit ?? []).map(({ atMs, who, action, detail }) => ({ atMs, who, action, detail })),
+    ownedBy: r.owner ?? '',
+    auditLog: (r.audit ?? []).map(({ atMs, who, action, detail }) => ({ atMs, who, action, detail })),
   };
 }

@@ -109,7 +109,7 @@ export class RunsController implements TrainerServiceController {
       throw e;
     }
     // The audit log is GetRun's: a list of every run carries none.
-    return { runs: (await this.runs.list()).filter(matches).map((r) => ({ ...toRun(r), audit: [] })) };
+    return { runs: (await this.runs.list()).filter(matches).map((r) => ({ ...toRun(r), auditLog: [] })) };
   }
 
   watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {

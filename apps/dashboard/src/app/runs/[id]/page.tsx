@@ -136,7 +136,7 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unkn
 }
 
 /** Every change of the run's state, oldest first, as the trainer recorded it (who, what, when). */
-function AuditLog({ entries }: { entries: RunView['audit'] }) {
+function AuditLog({ entries }: { entries: RunView['auditLog'] }) {
   return (
     <section className="card" data-testid="audit-log">
       <h2>Audit log</h2>
@@ -206,7 +206,7 @@ export default async function RunPage({
   }
   if (!run) return <ErrorPanel error={new Error('the trainer answered without a run')} what="the run" />;
 
-  const canManage = mayManageRun(session.role, session.user, run.owner);
+  const canManage = mayManageRun(session.role, session.user, run.ownedBy);
   const [metrics, artifacts, split, { catalog }] = await Promise.all([
     // The evaluator knows a run only once its first task is evaluated: until then its matrix is empty.
     settle(
@@ -243,10 +243,10 @@ export default async function RunPage({
         {methodLabel(methodLabels(catalog), run.method)} on {benchmarkTitle(catalog, run.benchmark)}, seed{' '}
         {run.seed}
         {run.backend && <>, backend {run.backend}</>} · created {timestamp(run.createdAtMs)} UTC
-        {run.owner && (
+        {run.ownedBy && (
           <>
             {' '}
-            by <span data-testid="run-owner">{run.owner}</span>
+            by <span data-testid="run-owner">{run.ownedBy}</span>
           </>
         )}
         {run.tags.length > 0 && (
@@ -326,7 +326,7 @@ export default async function RunPage({
         />
       )}
 
-      <AuditLog entries={run.audit} />
+      <AuditLog entries={run.auditLog} />
 
       <div className="grid2">
         <section className="card">
