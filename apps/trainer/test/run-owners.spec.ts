@@ -27,7 +27,7 @@ import { FlakyStore, recordingLogger } from './run-fakes';
 
 const certs = await testCertificates();
 const store = new FlakyStore();
-const { logger } = recordingLogger();
+const { logger, lines } = recordingLogger();
 let service: GrpcService;
 const clients: TrainerClient[] = [];
 
@@ -131,6 +131,17 @@ describe('run owners through the trainer', () => {
       "bob may not cancel run run-ada: it is ada's run (only its owner or an admin may)",
     );
     expect((await getRunRecord<RunRecord>(store, 'run-ada'))?.status).toBe(RunStatus.RUN_STATUS_QUEUED);
+    // The trainer's log has the refusal: who, what, which run.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'permission denied',
+        user: 'bob',
+        role: 'researcher',
+        action: 'cancel',
+        runId: 'run-ada',
+      }),
+    );
     // Nor resume, update or delete it; and a viewer changes no run at all.
     for (const call of [
       client('dashboard').updateRun({ id: 'run-ada', notes: 'mine now' }, as('bob', 'researcher')),

@@ -102,7 +102,7 @@ export class RunManager {
   }
 
   async start(req: RunRequest, actor: ActingUser = TRAINER): Promise<Run> {
-    checkMayStart(actor);
+    this.permitted(actor, 'start', () => checkMayStart(actor));
     const spec = runSpecFrom(req, {
       workers: this.options.workers,
       checkpointEvery: this.options.checkpointEvery,
@@ -177,7 +177,7 @@ export class RunManager {
 
   async cancel(id: string, actor: ActingUser = TRAINER): Promise<Run> {
     const record = await this.find(id);
-    checkMayManage(actor, record, 'cancel');
+    this.permitted(actor, 'cancel', () => checkMayManage(actor, record, 'cancel'), id);
     if (TERMINAL.has(record.status))
       throw failedPrecondition(`run ${id} has already ended (${record.status})`);
     const active = this.queue.active(id);
@@ -200,7 +200,7 @@ export class RunManager {
 
   async resume(id: string, actor: ActingUser = TRAINER): Promise<Run> {
     const record = await this.find(id);
-    checkMayManage(actor, record, 'resume');
+    this.permitted(actor, 'resume', () => checkMayManage(actor, record, 'resume'), id);
     const resumable = [
       RunStatus.RUN_STATUS_CANCELLED,
       RunStatus.RUN_STATUS_FAILED,
@@ -231,7 +231,7 @@ export class RunManager {
     actor: ActingUser = TRAINER,
   ): Promise<Run> {
     const record = await this.find(id);
-    checkMayManage(actor, record, 'update');
+    this.permitted(actor, 'update', () => checkMayManage(actor, record, 'update'), id);
     if (change.tags) {
       if (change.tags.length > MAX_TAGS) throw invalidArgument('tags.tags', `at most ${MAX_TAGS} tags`);
       for (const [i, tag] of change.tags.entries()) {
@@ -262,7 +262,7 @@ export class RunManager {
    */
   async delete(id: string, actor: ActingUser = TRAINER): Promise<number> {
     const record = await this.find(id);
-    checkMayManage(actor, record, 'delete');
+    this.permitted(actor, 'delete', () => checkMayManage(actor, record, 'delete'), id);
     if (!TERMINAL.has(record.status) || this.queue.active(id))
       throw failedPrecondition(
         `run ${id} is ${record.status}; only a succeeded, failed or cancelled run is deleted (cancel it first)`,
@@ -443,6 +443,21 @@ export class RunManager {
     this.logs.append(id, message);
     this.options.logger.info(message, { runId: id });
     this.events.emit(id, { log: message });
+  }
+
+  /** Runs an owner or role check; a refusal is logged (who, what, which run) and reaches the caller. */
+  private permitted(actor: ActingUser, action: string, check: () => void, runId?: string): void {
+    try {
+      check();
+    } catch (error) {
+      this.options.logger.warn('permission denied', {
+        user: actor.user,
+        role: actor.role,
+        action,
+        ...(runId ? { runId } : {}),
+      });
+      throw error;
+    }
   }
 
   /** Writes the record and tells its watchers; a store failure reaches the caller. */
