@@ -17,7 +17,16 @@ import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
 import { Stack, writeCifar100Release } from '@slca/stack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardEnv, launchBrowser, signIn, startDashboard, type Browser, type Dashboard } from './harness';
+import {
+  dashboardEnv,
+  launchBrowser,
+  signIn,
+  startDashboard,
+  TEST_PASSWORD,
+  TEST_USER,
+  type Browser,
+  type Dashboard,
+} from './harness';
 import { serviceClient } from './services';
 
 /*
@@ -607,6 +616,15 @@ describe('the dashboard against the real stack', () => {
     });
     await page.reload();
     expect(await page.getByTestId('run-notes').textContent()).toContain('not a paper number.');
+    // The run page's audit log: who started it, the trainer's own status changes, and this edit, last.
+    const audit = await page
+      .getByTestId('audit-entry')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].slice(1).map((td) => td.textContent)),
+      );
+    expect(audit[0]).toEqual([TEST_USER, 'start', 'queued']);
+    expect(audit).toContainEqual(['trainer', 'status', 'succeeded']);
+    expect(audit.at(-1)).toEqual([TEST_USER, 'update', 'tags e2e-cifar, tiny vit; notes']);
     // A tag the trainer refuses: its message beside the tags, nothing changed.
     await page.fill('#run-tags', 'ok, !bad');
     await page.click('[data-testid=save-run-details]');
@@ -652,10 +670,21 @@ describe('the dashboard against the real stack', () => {
     expect((await store.list('runs/e2e-form/')).length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('signs out: pages then redirect to sign-in and the API answers 401', async () => {
+  it('signs out: pages then redirect to sign-in and the API answers 401, even to a copy of the cookie', async () => {
     await page.goto(dashboard.url);
+    const [copied] = await browser.context.cookies();
+    expect(copied?.name).toBe('slca_session');
+    const withCopy = { headers: { cookie: `slca_session=${copied.value}` } };
+    const configUrl = `${dashboard.url}/api/runs/e2e-form/artifacts?key=${encodeURIComponent('runs/e2e-form/config.json')}`;
+    expect((await fetch(configUrl, withCopy)).status).toBe(200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${dashboard.url}/sign-in`);
+    // The copy is correctly signed and unexpired, but its session was revoked server-side.
+    const revoked = await fetch(configUrl, withCopy);
+    expect(revoked.status).toBe(401);
+    const pageWithCopy = await fetch(`${dashboard.url}/runs/e2e-form`, { ...withCopy, redirect: 'manual' });
+    expect([303, 307]).toContain(pageWithCopy.status);
+    expect(new URL(pageWithCopy.headers.get('location') ?? '', dashboard.url).pathname).toBe('/sign-in');
     await page.goto(`${dashboard.url}/runs/e2e-form`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     const events = await page.request.get(`${dashboard.url}/api/runs/e2e-form/events`);
@@ -664,5 +693,52 @@ describe('the dashboard against the real stack', () => {
       `${dashboard.url}/api/runs/e2e-form/artifacts?key=${encodeURIComponent('runs/e2e-form/config.json')}`,
     );
     expect(download.status()).toBe(401);
+  });
+
+  // Last: it locks the test user's account, and then the loopback address, for 15 minutes.
+  it('throttles sign-in: of 20 wrong passwords the last 15 get 429 with Retry-After, then the right one too; a forged X-Forwarded-For does not escape the address budget', async () => {
+    const attempt = (user: string, password: string, forwardedFor?: string, proto?: string) =>
+      fetch(`${dashboard.url}/api/session`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+          ...(proto ? { 'x-forwarded-proto': proto } : {}),
+        },
+        body: JSON.stringify({ user, password }),
+      });
+    // A success first clears the account's count, whatever earlier tests spent on it. The loopback address
+    // they all share has a budget of 50 failures, far more than the few wrong passwords they tried.
+    // Served over TLS (here: by a proxy that says so) the cookie is Secure; over plain HTTP it cannot be.
+    const overTls = await attempt(TEST_USER, TEST_PASSWORD, undefined, 'https');
+    expect(overTls.status).toBe(204);
+    expect(overTls.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    const plain = await attempt(TEST_USER, TEST_PASSWORD);
+    expect(plain.status).toBe(204);
+    expect(plain.headers.get('set-cookie')).not.toMatch(/Secure/);
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await attempt(TEST_USER, `wrong-${i}`)).status);
+    expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(429)]);
+    const right = await attempt(TEST_USER, TEST_PASSWORD);
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(right.headers.get('set-cookie')).toBeNull();
+    // The form says so, with the wait, and sets no cookie.
+    await signIn(page, dashboard.url);
+    await page.getByTestId('sign-in-error').waitFor();
+    expect(await page.getByTestId('sign-in-error').textContent()).toMatch(
+      /Too many failed sign-ins\. Try again in 1[45] minutes\./,
+    );
+    expect(await browser.context.cookies()).toEqual([]);
+    // A client spraying one guess per account, each with a new forged X-Forwarded-For (no proxy is trusted
+    // here, so the header is dropped), is still one address: it has spent at least 5 of its 50 above, so
+    // within 45 more it is locked, and stays locked.
+    const spray: number[] = [];
+    for (let i = 0; i < 46; i++)
+      spray.push((await attempt(`sprayed-${i}`, 'x', `203.0.113.${i + 1}`)).status);
+    const locked = spray.indexOf(429);
+    expect(locked).toBeGreaterThanOrEqual(0);
+    expect(spray.slice(0, locked).every((status) => status === 401)).toBe(true);
+    expect(spray.slice(locked).every((status) => status === 429)).toBe(true);
   });
 });

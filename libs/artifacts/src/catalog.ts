@@ -358,6 +358,10 @@ export async function getRunConfig(store: ObjectStore, runId: string): Promise<R
   }
 }
 
+/**
+ * The run's record (`runs/<id>/run.json`): its state, its owner and its audit log (who changed its state,
+ * when). Only the trainer holding the run writes it, whole, one write after another.
+ */
 export function runRecordKey(runId: string): string {
   return `${runPrefix(runId)}run.json`;
 }

@@ -20,6 +20,16 @@ export {
   type ServiceDefinition,
   type StreamCallOptions,
 } from './client';
+export {
+  ACTING_ROLE_METADATA_KEY,
+  ACTING_USER_METADATA_KEY,
+  actingUser,
+  actingUserMetadata,
+  ActingUserError,
+  USER_ROLES,
+  type ActingUser,
+  type UserRole,
+} from './acting-user';
 export { callContext, RUN_ID_METADATA_KEY, type CallContext } from './call-context';
 export {
   DEFAULT_CALL_DEADLINE_MS,

@@ -32,6 +32,7 @@ export const failedPrecondition = (message: string) => rpcError(GrpcStatus.FAILE
 /** For a digest mismatch or a truncated artifact: the stored bytes are not what was promised. */
 export const dataLoss = (message: string) => rpcError(GrpcStatus.DATA_LOSS, message);
 export const unavailable = (message: string) => rpcError(GrpcStatus.UNAVAILABLE, message);
+export const permissionDenied = (message: string) => rpcError(GrpcStatus.PERMISSION_DENIED, message);
 
 /**
  * The string codes the platform's libraries put on their errors (`error.code`), so they need no
@@ -47,6 +48,7 @@ export const LIBRARY_ERROR_CODES: Readonly<Record<string, GrpcStatus>> = {
   cancelled: GrpcStatus.CANCELLED,
   deadline_exceeded: GrpcStatus.DEADLINE_EXCEEDED,
   resource_exhausted: GrpcStatus.RESOURCE_EXHAUSTED,
+  permission_denied: GrpcStatus.PERMISSION_DENIED,
 };
 
 const HTTP_TO_GRPC: Readonly<Record<number, GrpcStatus>> = {

@@ -1,4 +1,14 @@
 export {
+  ACTING_ROLE_METADATA_KEY,
+  ACTING_USER_METADATA_KEY,
+  actingUser,
+  actingUserMetadata,
+  ActingUserError,
+  USER_ROLES,
+  type ActingUser,
+  type UserRole,
+} from './acting-user';
+export {
   ConfigError,
   describeConfig,
   env,
@@ -20,6 +30,7 @@ export {
   invalidArgument,
   LIBRARY_ERROR_CODES,
   notFound,
+  permissionDenied,
   toGrpcStatus,
   unavailable,
   type GrpcErrorStatus,

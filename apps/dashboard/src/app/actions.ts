@@ -3,10 +3,13 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { revalidatePath } from 'next/cache';
-import { requestIsHttps, requireSession } from '../server/auth';
+import { requestAddress, requestIsHttps, requireSession, signInDeps, type SignedIn } from '../server/auth';
+import { mayStartRuns } from '../lib/roles';
 import { config } from '../server/config';
-import { ServiceCallError, trainer } from '../server/grpc';
-import { authenticate, createSessionValue, SESSION_COOKIE, sessionCookieOptions } from '../server/session';
+import { ServiceCallError, trainer, type Actor } from '../server/grpc';
+import { readSessionValue, SESSION_COOKIE, sessionCookieOptions } from '../server/session';
+import { signInState } from '../server/sessions';
+import { attemptSignIn, describeWait } from '../server/sign-in';
 import { buildStartRunRequest, readNewRunForm, refusalField, type NewRunState } from '../lib/new-run';
 
 export interface SignInState {
@@ -23,19 +26,28 @@ function safeNext(value: FormDataEntryValue | null): string {
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const user = String(form.get('user') ?? '');
   const password = String(form.get('password') ?? '');
+  const outcome = await attemptSignIn(signInDeps(), { user, password }, await requestAddress());
+  if (outcome.kind === 'throttled')
+    return {
+      error: `Too many failed sign-ins. Try again in ${describeWait(outcome.retryAfterSeconds)}.`,
+      user,
+    };
+  if (outcome.kind === 'wrong') return { error: 'Wrong user or password.', user };
   const cfg = config();
-  const who = authenticate(cfg.credentials, { user, password });
-  if (!who) return { error: 'Wrong user or password.', user };
   (await cookies()).set(
     SESSION_COOKIE,
-    createSessionValue(who, cfg.sessionSecret, cfg.sessionTtlMs),
+    outcome.cookie,
     sessionCookieOptions(await requestIsHttps(), cfg.sessionTtlMs),
   );
   redirect(safeNext(form.get('next')));
 }
 
+/** Ends the session here (its id is revoked: the cookie, even copied, no longer works) and clears the cookie. */
 export async function signOut(): Promise<void> {
-  (await cookies()).delete(SESSION_COOKIE);
+  const jar = await cookies();
+  const session = readSessionValue(jar.get(SESSION_COOKIE)?.value, config().sessionSecret);
+  if (session) signInState().sessions.revoke(session.sid);
+  jar.delete(SESSION_COOKIE);
   redirect('/sign-in');
 }
 
@@ -45,14 +57,20 @@ export async function signOut(): Promise<void> {
  * Every refusal is the trainer's, shown beside the input it names.
  */
 export async function startRun(previous: NewRunState, form: FormData): Promise<NewRunState> {
-  await requireSession();
+  const session = await requireSession();
   const values = readNewRunForm(form);
   const preview = form.get('intent') === 'preview';
   const generation = previous.generation + 1;
+  if (!mayStartRuns(session.role))
+    return {
+      values,
+      errors: { form: `${session.user} is a viewer: viewers may not start runs.` },
+      generation,
+    };
   const request = buildStartRunRequest(values, { validateOnly: preview });
   let id: string;
   try {
-    const run = await trainer.startRun(request);
+    const run = await trainer.startRun(request, actorOf(session));
     if (preview) {
       let resolved: string = run?.configJson ?? '';
       try {
@@ -80,14 +98,22 @@ export interface RunActionState {
   done?: string;
 }
 
+/** Who the trainer is told the call acts for. */
+const actorOf = (session: SignedIn): Actor => ({ user: session.user, role: session.role });
+
+/** A viewer's refusal, before the trainer is asked (which checks owners and roles again). */
+const viewerRefusal = (session: SignedIn, verb: string) =>
+  `${verb} refused: ${session.user} is a viewer, and viewers change nothing.`;
+
 async function runAction(
   id: string,
-  act: (id: string) => Promise<unknown>,
+  act: (id: string, actor: Actor) => Promise<unknown>,
   verb: string,
 ): Promise<RunActionState> {
-  await requireSession();
+  const session = await requireSession();
+  if (!mayStartRuns(session.role)) return { error: viewerRefusal(session, verb) };
   try {
-    await act(id);
+    await act(id, actorOf(session));
   } catch (error) {
     if (error instanceof ServiceCallError)
       return { error: `${verb} refused: ${error.details || error.message}` };
@@ -118,7 +144,8 @@ export async function saveRunDetails(
   previous: RunDetailsState,
   form: FormData,
 ): Promise<RunDetailsState> {
-  await requireSession();
+  const session = await requireSession();
+  if (!mayStartRuns(session.role)) return { error: viewerRefusal(session, 'Saving'), field: 'form' };
   const tags = String(form.get('tags') ?? '')
     .split(',')
     .map((t) => t.trim())
@@ -126,7 +153,7 @@ export async function saveRunDetails(
   const notes = String(form.get('notes') ?? '').replace(/\r\n?/g, '\n');
   const archived = form.get('archived') === 'on';
   try {
-    await trainer.updateRun(id, { tags, notes, archived });
+    await trainer.updateRun(id, { tags, notes, archived }, actorOf(session));
   } catch (error) {
     if (error instanceof ServiceCallError && !error.unreachable) {
       const field = (error.field ?? '').startsWith('tags') ? 'tags' : (error.field ?? 'form');
@@ -142,9 +169,10 @@ export async function saveRunDetails(
 
 /** Deletes an ended run with its artifacts (the trainer refuses one that may still train), then lists the runs. */
 export async function deleteRun(id: string, _previous: RunActionState): Promise<RunActionState> {
-  await requireSession();
+  const session = await requireSession();
+  if (!mayStartRuns(session.role)) return { error: viewerRefusal(session, 'Delete') };
   try {
-    await trainer.deleteRun(id);
+    await trainer.deleteRun(id, actorOf(session));
   } catch (error) {
     if (error instanceof ServiceCallError)
       return { error: `Delete refused: ${error.details || error.message}` };

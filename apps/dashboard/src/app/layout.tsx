@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { signOut } from './actions';
 import { currentSession } from '../server/auth';
 import './globals.css';
+import { mayStartRuns } from '../lib/roles';
 
 export const metadata: Metadata = {
   title: { default: 'SLCA Lab', template: '%s · SLCA Lab' },
@@ -27,7 +28,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           {session && (
             <nav aria-label="Main">
               <Link href="/">Runs</Link>
-              <Link href="/runs/new">New run</Link>
+              {mayStartRuns(session.role) && <Link href="/runs/new">New run</Link>}
               <Link href="/compare">Compare</Link>
               <Link href="/datasets">Datasets</Link>
               <Link href="/backbones">Backbones</Link>
@@ -35,7 +36,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           )}
           {session && (
             <form action={signOut} className="sign-out">
-              <span className="who">{session.user}</span>
+              <span className="who" data-testid="signed-in-as">
+                {session.user} <span className="muted">({session.role})</span>
+              </span>
               <button type="submit">Sign out</button>
             </form>
           )}

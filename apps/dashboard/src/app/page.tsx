@@ -5,6 +5,8 @@ import { runRow, viewFromParams, type RunRow } from '../lib/run-rows';
 import { loadCatalog } from '../server/catalog';
 import { ServiceCallError, trainer } from '../server/grpc';
 import { RunsTable } from './runs-table';
+import { requireSession } from '../server/auth';
+import { mayStartRuns } from '../lib/roles';
 
 export const metadata = { title: 'Runs' };
 
@@ -13,6 +15,7 @@ export default async function RunsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const session = await requireSession();
   const raw = await searchParams;
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') params.set(k, v);
@@ -38,9 +41,11 @@ export default async function RunsPage({
     <>
       <div className="actions" style={{ justifyContent: 'space-between' }}>
         <h1>Runs</h1>
-        <Link className="button" href="/runs/new">
-          New run
-        </Link>
+        {mayStartRuns(session.role) && (
+          <Link className="button" href="/runs/new">
+            New run
+          </Link>
+        )}
       </div>
       <RunsTable initialRows={rows} initialView={view} initialError={queryError} />
       <ExportLinks href="/api/runs/export" what="every run" testId="export-runs" />

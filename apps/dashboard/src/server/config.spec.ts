@@ -62,7 +62,7 @@ describe('dashboard configuration', () => {
       'SLCA_S3_ENDPOINT',
       'SLCA_S3_ACCESS_KEY',
       'SLCA_S3_SECRET_KEY',
-      'SLCA_DASHBOARD_USER',
+      'SLCA_DASHBOARD_ACCOUNTS',
       'SLCA_DASHBOARD_SESSION_SECRET',
       'SLCA_TLS_CA',
       'SLCA_TLS_CERT',
@@ -74,11 +74,16 @@ describe('dashboard configuration', () => {
       'SLCA_DASHBOARD_SESSION_SECRET',
     ]);
     expect(problems({ ...VALID, SLCA_DASHBOARD_DEADLINE_MS: '0' })).toEqual(['SLCA_DASHBOARD_DEADLINE_MS']);
+    expect(problems({ ...VALID, SLCA_DASHBOARD_TRUSTED_PROXIES: 'yes' })).toEqual([
+      'SLCA_DASHBOARD_TRUSTED_PROXIES',
+    ]);
+    expect(loadConfig({ ...VALID }).trustedProxies).toBe(0);
+    expect(loadConfig({ ...VALID, SLCA_DASHBOARD_TRUSTED_PROXIES: '2' }).trustedProxies).toBe(2);
   });
 
   it('signs in by token alone when no user is configured', () => {
     const env = { ...VALID, SLCA_DASHBOARD_USER: undefined, SLCA_DASHBOARD_PASSWORD: undefined };
-    expect(problems(env)).toEqual(['SLCA_DASHBOARD_USER']);
+    expect(problems(env)).toEqual(['SLCA_DASHBOARD_ACCOUNTS']);
     expect(loadConfig({ ...env, SLCA_DASHBOARD_TOKEN: 't'.repeat(24) }).credentials.token).toHaveLength(24);
   });
 });

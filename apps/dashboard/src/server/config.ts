@@ -1,5 +1,7 @@
 import { StoreConfig, StoreConfigError } from '@slca/artifacts';
+import { readFileSync } from 'node:fs';
 import { tlsFromEnv, type TlsMaterial } from '@slca/service-kit/client';
+import { parseAccounts, type Account } from './accounts';
 
 /** One problem with the dashboard's environment, named after its variable. */
 export interface ConfigProblem {
@@ -22,10 +24,17 @@ export interface DashboardConfig {
   evaluatorAddress: string;
   splitterAddress: string;
   store: StoreConfig;
-  /** Sign-in by user and password, by token, or both. */
+  /** Named accounts (`SLCA_DASHBOARD_ACCOUNTS` / `SLCA_DASHBOARD_ACCOUNTS_FILE`). */
+  accounts: Account[];
+  /** The single shared user and password, or token, of earlier versions: each signs in as an admin. */
   credentials: { user?: string; password?: string; token?: string };
   sessionSecret: string;
   sessionTtlMs: number;
+  /**
+   * Reverse proxies in front of the dashboard that append the client's address to `X-Forwarded-For`
+   * (`SLCA_DASHBOARD_TRUSTED_PROXIES`, default 0: the header is not believed, the socket's address is used).
+   */
+  trustedProxies: number;
   /** Deadline of every unary gRPC call. */
   deadlineMs: number;
   /** The dashboard's client certificate (identity `dashboard`), CA and key: it calls over mutual TLS only. */
@@ -62,6 +71,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(...error.problems);
   }
 
+  const accounts: Account[] = [];
+  const addAccounts = (variable: string, text: string) => {
+    const parsed = parseAccounts(text);
+    for (const message of parsed.problems) problem(variable, message);
+    for (const account of parsed.accounts)
+      if (accounts.some((a) => a.name === account.name)) problem(variable, `${account.name} is listed twice`);
+      else accounts.push(account);
+  };
+  if (env.SLCA_DASHBOARD_ACCOUNTS) addAccounts('SLCA_DASHBOARD_ACCOUNTS', env.SLCA_DASHBOARD_ACCOUNTS);
+  const accountsFile = env.SLCA_DASHBOARD_ACCOUNTS_FILE?.trim();
+  if (accountsFile) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(accountsFile, 'utf8');
+    } catch (error) {
+      problem('SLCA_DASHBOARD_ACCOUNTS_FILE', `cannot read ${accountsFile}: ${(error as Error).message}`);
+    }
+    if (text !== undefined) addAccounts('SLCA_DASHBOARD_ACCOUNTS_FILE', text);
+  }
+
   const user = env.SLCA_DASHBOARD_USER?.trim() || undefined;
   const password = env.SLCA_DASHBOARD_PASSWORD || undefined;
   const token = env.SLCA_DASHBOARD_TOKEN || undefined;
@@ -69,11 +98,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problem('SLCA_DASHBOARD_PASSWORD', 'required when SLCA_DASHBOARD_USER is set');
   if (password !== undefined && user === undefined)
     problem('SLCA_DASHBOARD_USER', 'required when SLCA_DASHBOARD_PASSWORD is set');
-  if (user === undefined && password === undefined && token === undefined)
+  if (user === undefined && password === undefined && token === undefined && accounts.length === 0)
     problem(
-      'SLCA_DASHBOARD_USER',
-      'required (with SLCA_DASHBOARD_PASSWORD), or set SLCA_DASHBOARD_TOKEN: the dashboard is never open to anyone',
+      'SLCA_DASHBOARD_ACCOUNTS',
+      'required (name:role:bcrypt-hash entries), or SLCA_DASHBOARD_USER with SLCA_DASHBOARD_PASSWORD, or SLCA_DASHBOARD_TOKEN: the dashboard is never open to anyone',
     );
+  if (user !== undefined && accounts.some((a) => a.name === user.toLowerCase()))
+    problem('SLCA_DASHBOARD_USER', `${user} is also a named account in SLCA_DASHBOARD_ACCOUNTS`);
+  if (token !== undefined && accounts.some((a) => a.name === 'token'))
+    problem('SLCA_DASHBOARD_TOKEN', 'a named account is called `token`, the name a token sign-in gets');
   if (password !== undefined && password.length < 8)
     problem('SLCA_DASHBOARD_PASSWORD', 'must be at least 8 characters');
   if (token !== undefined && token.length < 16)
@@ -99,6 +132,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deadlineMs = positiveMs('SLCA_DASHBOARD_DEADLINE_MS', 10_000, 100);
   const sessionTtlMs = positiveMs('SLCA_DASHBOARD_SESSION_TTL_MS', 12 * 3600_000, 60_000);
 
+  let trustedProxies = 0;
+  const proxies = env.SLCA_DASHBOARD_TRUSTED_PROXIES?.trim();
+  if (proxies) {
+    trustedProxies = Number(proxies);
+    if (!/^\d+$/.test(proxies) || trustedProxies > 10) {
+      problem(
+        'SLCA_DASHBOARD_TRUSTED_PROXIES',
+        `expected the number of reverse proxies in front of the dashboard, 0 to 10, got ${JSON.stringify(proxies)}`,
+      );
+      trustedProxies = 0;
+    }
+  }
+
   // SLCA_TLS_CA, SLCA_TLS_CERT, SLCA_TLS_KEY: the services answer mutual TLS only.
   let tls: TlsMaterial | undefined;
   try {
@@ -116,9 +162,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     evaluatorAddress,
     splitterAddress,
     store,
+    accounts,
     credentials: { user, password, token },
     sessionSecret,
     sessionTtlMs,
+    trustedProxies,
     deadlineMs,
     tls,
   };

@@ -9,7 +9,9 @@ import type {
   StartRunRequest,
 } from '@slca/contracts';
 import {
+  actingUserMetadata,
   channelCredentials,
+  type ActingUser,
   evaluatorClient,
   isServiceError,
   splitterClient,
@@ -130,6 +132,12 @@ async function call<S extends ServiceKey, R>(
 
 const forRun = (runId: string, extra: ClientCallOptions = {}): ClientCallOptions => ({ runId, ...extra });
 
+/** Who a changing call acts for: the signed-in user and its role (the trainer believes these from the dashboard only). */
+export type Actor = ActingUser;
+
+const actingFor = (runId: string, actor: Actor): ClientCallOptions =>
+  forRun(runId, { metadata: actingUserMetadata(actor) });
+
 /**
  * StartRun checks the experiment's dataset and backbone with the splitter before it answers, and the
  * first run on the embedded dataset imports it then (tens of seconds on a small machine).
@@ -165,23 +173,28 @@ export const trainer = {
   /** The runs matching the trainer's runs query (`method:slca tag:paper lastAcc>80`); '' for every run. */
   listRuns: async (query = '') => (await call('trainer', 'ListRuns', (c) => c.listRuns({ query }))).runs,
   getRun: async (id: string) => (await call('trainer', 'GetRun', (c) => c.getRun({ id }, forRun(id)))).run,
-  startRun: async (request: StartRunRequest) =>
+  startRun: async (request: StartRunRequest, actor: Actor) =>
     (
       await call('trainer', 'StartRun', (c) =>
         c.startRun(request, {
           runId: request.runId,
+          metadata: actingUserMetadata(actor),
           // Repeating a StartRun that names its run id returns the same run.
           idempotent: !!request.runId,
           deadlineMs: Math.max(config().deadlineMs, START_RUN_DEADLINE_MS),
         }),
       )
     ).run,
-  cancelRun: async (id: string) =>
-    (await call('trainer', 'CancelRun', (c) => c.cancelRun({ id }, forRun(id)))).run,
-  resumeRun: async (id: string) =>
-    (await call('trainer', 'ResumeRun', (c) => c.resumeRun({ id }, forRun(id)))).run,
+  cancelRun: async (id: string, actor: Actor) =>
+    (await call('trainer', 'CancelRun', (c) => c.cancelRun({ id }, actingFor(id, actor)))).run,
+  resumeRun: async (id: string, actor: Actor) =>
+    (await call('trainer', 'ResumeRun', (c) => c.resumeRun({ id }, actingFor(id, actor)))).run,
   /** Replaces the run's tags, notes or archived flag (each only when given). */
-  updateRun: async (id: string, change: { tags?: string[]; notes?: string; archived?: boolean }) =>
+  updateRun: async (
+    id: string,
+    change: { tags?: string[]; notes?: string; archived?: boolean },
+    actor: Actor,
+  ) =>
     (
       await call('trainer', 'UpdateRun', (c) =>
         c.updateRun(
@@ -191,12 +204,12 @@ export const trainer = {
             notes: change.notes,
             archived: change.archived,
           },
-          forRun(id),
+          actingFor(id, actor),
         ),
       )
     ).run,
-  deleteRun: async (id: string) =>
-    (await call('trainer', 'DeleteRun', (c) => c.deleteRun({ id }, forRun(id)))).removedObjects,
+  deleteRun: async (id: string, actor: Actor) =>
+    (await call('trainer', 'DeleteRun', (c) => c.deleteRun({ id }, actingFor(id, actor)))).removedObjects,
   artifacts: async (id: string) =>
     (await call('trainer', 'GetRunArtifacts', (c) => c.getRunArtifacts({ id }, forRun(id)))).artifacts
       ?.objects ?? [],

@@ -16,11 +16,15 @@ function sign(payload: string, secret: string): string {
   return createHmac('sha256', secret).update(payload).digest('base64url');
 }
 
-/** A signed cookie value for `user`, valid for `ttlMs`. */
-export function createSessionValue(user: string, secret: string, ttlMs: number, now = Date.now()): string {
-  const session: Session = { user, exp: now + ttlMs, sid: randomBytes(12).toString('base64url') };
+/** The signed cookie value that carries `session`. */
+export function encodeSessionValue(session: Session, secret: string): string {
   const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
   return `${payload}.${sign(payload, secret)}`;
+}
+
+/** A signed cookie value for `user`, valid for `ttlMs` (a new random id, not registered anywhere). */
+export function createSessionValue(user: string, secret: string, ttlMs: number, now = Date.now()): string {
+  return encodeSessionValue({ user, exp: now + ttlMs, sid: randomBytes(12).toString('base64url') }, secret);
 }
 
 /** The session a cookie value carries, or undefined when it is malformed, forged or expired. */

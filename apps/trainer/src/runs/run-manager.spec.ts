@@ -351,6 +351,39 @@ describe('RunManager', () => {
     expect(t.timers.pending()).toEqual([]);
     expect(unhandled).toEqual([]);
   });
+  it('keeps every audit entry when changes race with the run’s own status changes, and stores them with the record', async () => {
+    const stopped = (input: ExecutionInput) =>
+      new Promise<ExperimentResult>((_, reject) =>
+        input.signal.addEventListener('abort', () =>
+          reject(new ExperimentStopped({ task: 0, epoch: 0, step: 1 } as ExperimentState)),
+        ),
+      );
+    const t = setup([stopped]);
+    await putRunRecord(t.store, RUN, stored({ owner: 'ada' }));
+    await t.manager.recover();
+    await settle();
+    const ada = { user: 'ada', role: 'researcher' } as const;
+    // Ten edits and a cancel, all in flight at once while the record's writes queue behind each other.
+    await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => t.manager.update(RUN, { notes: `note ${i}` }, ada)),
+      t.manager.cancel(RUN, { user: 'root', role: 'admin' }),
+    ]);
+    await settle();
+    const entries = (await t.record())?.audit?.map((e) => `${e.who} ${e.action} ${e.detail}`);
+    expect(entries).toEqual([
+      // The recovery queued it again, then it ran.
+      'trainer status queued',
+      'trainer status running',
+      ...Array.from({ length: 10 }, () => 'ada update notes'),
+      'root cancel asked while running',
+      'trainer status cancelled',
+    ]);
+    expect(t.manager.get(RUN).notes).toBe('note 9');
+    // An edit that changes nothing is not a change.
+    await t.manager.update(RUN, { notes: 'note 9' }, ada);
+    expect(t.manager.get(RUN).audit).toHaveLength(14);
+  });
+
   it('UpdateRun replaces tags, notes and the archived flag, refuses a bad tag by its index, and stores it', async () => {
     const t = setup([]);
     await putRunRecord(t.store, RUN, stored({ status: RunStatus.RUN_STATUS_SUCCEEDED, tags: ['old'] }));

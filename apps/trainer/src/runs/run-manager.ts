@@ -9,6 +9,7 @@ import {
   failedPrecondition,
   invalidArgument,
   notFound,
+  type ActingUser,
   type Logger,
 } from '@slca/service-kit';
 import { InProcessExecutor, type RunExecutor } from '../execution/executor';
@@ -26,6 +27,7 @@ import { RunProgress } from './run-progress';
 import { RunQueue, type ActiveRun } from './run-queue';
 import { ORPHANED, TERMINAL, toRun, type RunRecord } from './run-record';
 import { RunRecords } from './run-records';
+import { audit, auditStatusChange, checkMayManage, checkMayStart, statusWord, TRAINER } from './run-access';
 
 export interface RunManagerOptions {
   store: ObjectStore;
@@ -73,6 +75,9 @@ export class RunManager {
       // A run outlives the call that queued it: its logs and peer calls carry its own id, not that call's.
       (id, active) => callContext.run({ runId: id }, () => this.execute(id, active)),
       (id, error) => options.logger.error('run execution ended unexpectedly', { runId: id, error }),
+      // Fair between users: the next run started is the oldest waiting one of the owner with the fewest
+      // runs started recently.
+      { ownerOf: (id) => this.records.get(id)?.owner ?? '' },
     );
   }
 
@@ -96,7 +101,8 @@ export class RunManager {
     return resumed;
   }
 
-  async start(req: RunRequest): Promise<Run> {
+  async start(req: RunRequest, actor: ActingUser = TRAINER): Promise<Run> {
+    this.permitted(actor, 'start', () => checkMayStart(actor));
     const spec = runSpecFrom(req, {
       workers: this.options.workers,
       checkpointEvery: this.options.checkpointEvery,
@@ -141,8 +147,10 @@ export class RunManager {
       latestCheckpoint: '',
       checkpointSeq: 0,
       resumedCount: 0,
+      owner: actor.user,
     };
     if (req.validateOnly) return toRun(record);
+    audit(record, actor.user, 'start', statusWord(record.status), record.createdAtMs, record.status);
     await this.save(record);
     const accepted = toRun(record);
     this.queue.enqueue(record.id);
@@ -167,12 +175,15 @@ export class RunManager {
     );
   }
 
-  async cancel(id: string): Promise<Run> {
+  async cancel(id: string, actor: ActingUser = TRAINER): Promise<Run> {
     const record = await this.find(id);
+    this.permitted(actor, 'cancel', () => checkMayManage(actor, record, 'cancel'), id);
     if (TERMINAL.has(record.status))
       throw failedPrecondition(`run ${id} has already ended (${record.status})`);
     const active = this.queue.active(id);
     if (active) {
+      // Asked for now; the status changes when the execution has stopped (the trainer's own entry).
+      audit(record, actor.user, 'cancel', `asked while ${statusWord(record.status)}`);
       active.reason = RunStatus.RUN_STATUS_CANCELLED;
       // The reason tells an executor a cancel (end the run's work) from a shutdown (leave it to resume).
       active.stop.abort(active.reason);
@@ -181,13 +192,15 @@ export class RunManager {
       this.queue.remove(id);
       record.status = RunStatus.RUN_STATUS_CANCELLED;
       record.finishedAtMs = Date.now();
+      audit(record, actor.user, 'cancel', statusWord(record.status), record.finishedAtMs, record.status);
       await this.save(record);
     }
     return toRun(this.get(id));
   }
 
-  async resume(id: string): Promise<Run> {
+  async resume(id: string, actor: ActingUser = TRAINER): Promise<Run> {
     const record = await this.find(id);
+    this.permitted(actor, 'resume', () => checkMayManage(actor, record, 'resume'), id);
     const resumable = [
       RunStatus.RUN_STATUS_CANCELLED,
       RunStatus.RUN_STATUS_FAILED,
@@ -201,6 +214,7 @@ export class RunManager {
     record.error = '';
     record.finishedAtMs = 0;
     record.resumedCount += 1;
+    audit(record, actor.user, 'resume', statusWord(record.status), Date.now(), record.status);
     await this.save(record);
     const accepted = toRun(record);
     this.queue.enqueue(id);
@@ -211,8 +225,13 @@ export class RunManager {
    * Replaces what describes a run — tags, notes, archived — never what it ran. Tags follow the StartRun
    * rule; notes hold at most MAX_NOTES characters. Errors name the request's field.
    */
-  async update(id: string, change: { tags?: string[]; notes?: string; archived?: boolean }): Promise<Run> {
+  async update(
+    id: string,
+    change: { tags?: string[]; notes?: string; archived?: boolean },
+    actor: ActingUser = TRAINER,
+  ): Promise<Run> {
     const record = await this.find(id);
+    this.permitted(actor, 'update', () => checkMayManage(actor, record, 'update'), id);
     if (change.tags) {
       if (change.tags.length > MAX_TAGS) throw invalidArgument('tags.tags', `at most ${MAX_TAGS} tags`);
       for (const [i, tag] of change.tags.entries()) {
@@ -222,9 +241,17 @@ export class RunManager {
     }
     if (change.notes !== undefined && change.notes.length > MAX_NOTES)
       throw invalidArgument('notes', `at most ${MAX_NOTES} characters, got ${change.notes.length}`);
+    const before = { tags: record.tags.join('\n'), notes: record.notes ?? '', archived: !!record.archived };
     if (change.tags) record.tags = [...new Set(change.tags)];
     if (change.notes !== undefined) record.notes = change.notes;
     if (change.archived !== undefined) record.archived = change.archived;
+    // The audit log names what changed (the notes' text stays in the record, not in the log).
+    const changed = [
+      before.tags !== record.tags.join('\n') && `tags ${record.tags.join(', ') || '(none)'}`,
+      before.notes !== (record.notes ?? '') && 'notes',
+      before.archived !== !!record.archived && (record.archived ? 'archived' : 'not archived'),
+    ].filter((f): f is string => typeof f === 'string');
+    if (changed.length > 0) audit(record, actor.user, 'update', changed.join('; '));
     await this.save(record);
     return toRun(record);
   }
@@ -233,8 +260,9 @@ export class RunManager {
    * Deletes an ended run and every object under runs/<id>/, its record last (an interrupted delete can be
    * repeated and finishes the job). A run that may still train is refused: cancel it first.
    */
-  async delete(id: string): Promise<number> {
+  async delete(id: string, actor: ActingUser = TRAINER): Promise<number> {
     const record = await this.find(id);
+    this.permitted(actor, 'delete', () => checkMayManage(actor, record, 'delete'), id);
     if (!TERMINAL.has(record.status) || this.queue.active(id))
       throw failedPrecondition(
         `run ${id} is ${record.status}; only a succeeded, failed or cancelled run is deleted (cancel it first)`,
@@ -245,6 +273,8 @@ export class RunManager {
     for (const key of keys) await store.remove(key);
     await store.remove(recordKey);
     this.records.forget(id);
+    // The audit log went with the run: the deletion itself is in the trainer's log.
+    this.options.logger.info('run deleted', { runId: id, by: actor.user, objects: keys.length + 1 });
     return keys.length + 1;
   }
 
@@ -415,8 +445,24 @@ export class RunManager {
     this.events.emit(id, { log: message });
   }
 
+  /** Runs an owner or role check; a refusal is logged (who, what, which run) and reaches the caller. */
+  private permitted(actor: ActingUser, action: string, check: () => void, runId?: string): void {
+    try {
+      check();
+    } catch (error) {
+      this.options.logger.warn('permission denied', {
+        user: actor.user,
+        role: actor.role,
+        action,
+        ...(runId ? { runId } : {}),
+      });
+      throw error;
+    }
+  }
+
   /** Writes the record and tells its watchers; a store failure reaches the caller. */
   private async save(record: RunRecord): Promise<void> {
+    auditStatusChange(record);
     await this.records.save(record);
     this.events.emit(record.id, { state: toRun(record) });
   }
@@ -426,6 +472,7 @@ export class RunManager {
    * its watchers either way: this trainer's memory is the run's state.
    */
   private async persist(record: RunRecord): Promise<void> {
+    auditStatusChange(record);
     await this.records.saveOrDefer(record);
     this.events.emit(record.id, { state: toRun(record) });
   }

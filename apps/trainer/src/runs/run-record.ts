@@ -1,4 +1,5 @@
 import { RunStatus, type Run, type RunLineage } from '@slca/contracts';
+import type { StoredAuditEntry } from './run-access';
 
 /** A run as the trainer keeps it in the object store (runs/<id>/run.json); replaced whole on each change. */
 export interface RunRecord {
@@ -35,6 +36,10 @@ export interface RunRecord {
   notes?: string;
   /** Left out of lists unless asked for. */
   archived?: boolean;
+  /** Who started the run (absent in records written before owners were kept). */
+  owner?: string;
+  /** Every change of the run's state, oldest first (see run-access.ts). */
+  audit?: StoredAuditEntry[];
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -77,5 +82,7 @@ export function toRun(r: RunRecord): Run {
     waitingFor: r.waitingFor ?? '',
     notes: r.notes ?? '',
     archived: r.archived ?? false,
+    ownedBy: r.owner ?? '',
+    auditLog: (r.audit ?? []).map(({ atMs, who, action, detail }) => ({ atMs, who, action, detail })),
   };
 }

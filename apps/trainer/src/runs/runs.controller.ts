@@ -23,7 +23,8 @@ import {
   type WatchRunResponse,
 } from '@slca/contracts';
 import { runIdProblem } from '@slca/engine';
-import { invalidArgument } from '@slca/service-kit';
+import type { Metadata } from '@grpc/grpc-js';
+import { actingUser, invalidArgument, type ActingUser, type HasAuthContext } from '@slca/service-kit';
 import { Observable } from 'rxjs';
 import { catalogResponse } from '../catalog/catalog';
 import { RunSpecError } from '../execution/run-spec';
@@ -44,14 +45,29 @@ function requireId(id: string, field = 'id'): string {
   return id;
 }
 
+/**
+ * Who a changing call acts for. Nest hands a gRPC handler the request, its metadata and the call; the
+ * call's client certificate names the identity, and only the `dashboard` identity may name a user and
+ * role in the metadata (see `actingUser`); every other identity acts as itself.
+ */
+function actorOf(metadata: Metadata | undefined, call: HasAuthContext | undefined): ActingUser {
+  if (!call) throw new Error('a gRPC handler was called without its call (Nest passes it third)');
+  return actingUser(call, metadata);
+}
+
 @Controller()
 @TrainerServiceControllerMethods()
 export class RunsController implements TrainerServiceController {
   constructor(@Inject(RUN_MANAGER) private readonly runs: RunManager) {}
 
-  async startRun(request: StartRunRequest): Promise<StartRunResponse> {
+  async startRun(
+    request: StartRunRequest,
+    metadata?: Metadata,
+    call?: HasAuthContext,
+  ): Promise<StartRunResponse> {
+    const actor = actorOf(metadata, call);
     try {
-      return { run: await this.runs.start(request) };
+      return { run: await this.runs.start(request, actor) };
     } catch (e) {
       if (e instanceof RunSpecError) throw invalidArgument(e.field, e.message.slice(e.field.length + 2));
       throw e;
@@ -66,19 +82,22 @@ export class RunsController implements TrainerServiceController {
     return { run: toRun(await this.runs.find(requireId(request.id))) };
   }
 
-  async updateRun(request: UpdateRunRequest): Promise<UpdateRunResponse> {
+  async updateRun(
+    request: UpdateRunRequest,
+    metadata?: Metadata,
+    call?: HasAuthContext,
+  ): Promise<UpdateRunResponse> {
     const id = requireId(request.id);
-    return {
-      run: await this.runs.update(id, {
-        tags: request.tags?.tags,
-        notes: request.notes,
-        archived: request.archived,
-      }),
-    };
+    const change = { tags: request.tags?.tags, notes: request.notes, archived: request.archived };
+    return { run: await this.runs.update(id, change, actorOf(metadata, call)) };
   }
 
-  async deleteRun(request: DeleteRunRequest): Promise<DeleteRunResponse> {
-    return { removedObjects: await this.runs.delete(requireId(request.id)) };
+  async deleteRun(
+    request: DeleteRunRequest,
+    metadata?: Metadata,
+    call?: HasAuthContext,
+  ): Promise<DeleteRunResponse> {
+    return { removedObjects: await this.runs.delete(requireId(request.id), actorOf(metadata, call)) };
   }
 
   async listRuns(request: ListRunsRequest): Promise<ListRunsResponse> {
@@ -89,7 +108,8 @@ export class RunsController implements TrainerServiceController {
       if (e instanceof RunQueryError) throw invalidArgument('query', e.message);
       throw e;
     }
-    return { runs: (await this.runs.list()).filter(matches).map(toRun) };
+    // The audit log is GetRun's: a list of every run carries none.
+    return { runs: (await this.runs.list()).filter(matches).map((r) => ({ ...toRun(r), auditLog: [] })) };
   }
 
   watchRun(request: WatchRunRequest): Observable<WatchRunResponse> {
@@ -111,12 +131,20 @@ export class RunsController implements TrainerServiceController {
     });
   }
 
-  async cancelRun(request: CancelRunRequest): Promise<CancelRunResponse> {
-    return { run: await this.runs.cancel(requireId(request.id)) };
+  async cancelRun(
+    request: CancelRunRequest,
+    metadata?: Metadata,
+    call?: HasAuthContext,
+  ): Promise<CancelRunResponse> {
+    return { run: await this.runs.cancel(requireId(request.id), actorOf(metadata, call)) };
   }
 
-  async resumeRun(request: ResumeRunRequest): Promise<ResumeRunResponse> {
-    return { run: await this.runs.resume(requireId(request.id)) };
+  async resumeRun(
+    request: ResumeRunRequest,
+    metadata?: Metadata,
+    call?: HasAuthContext,
+  ): Promise<ResumeRunResponse> {
+    return { run: await this.runs.resume(requireId(request.id), actorOf(metadata, call)) };
   }
 
   async getRunArtifacts(request: GetRunArtifactsRequest): Promise<GetRunArtifactsResponse> {

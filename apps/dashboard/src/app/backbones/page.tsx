@@ -1,11 +1,14 @@
 import { ErrorPanel } from '../../components/error-panel';
 import { splitter } from '../../server/grpc';
 import { RegisterBackboneForm } from './register-form';
+import { requireSession } from '../../server/auth';
+import { mayStartRuns } from '../../lib/roles';
 
 export const metadata = { title: 'Backbones' };
 export const dynamic = 'force-dynamic';
 
 export default async function BackbonesPage() {
+  const session = await requireSession();
   let backbones: Awaited<ReturnType<typeof splitter.listBackbones>> = [];
   let listError: unknown;
   try {
@@ -52,7 +55,7 @@ export default async function BackbonesPage() {
           </tbody>
         </table>
       </div>
-      <RegisterBackboneForm presets={presets} />
+      {mayStartRuns(session.role) && <RegisterBackboneForm presets={presets} />}
     </>
   );
 }

@@ -9,6 +9,7 @@ import { percent } from '../../lib/format';
 import { configDiff, groupBySeeds } from '../../lib/run-groups';
 import { loadCatalog } from '../../server/catalog';
 import { trainer, type RunView } from '../../server/grpc';
+import { requireSession } from '../../server/auth';
 
 export const metadata = { title: 'Compare' };
 
@@ -17,6 +18,7 @@ export default async function ComparePage({
 }: {
   searchParams: Promise<{ runs?: string | string[] }>;
 }) {
+  await requireSession();
   const raw = (await searchParams).runs;
   const wanted = (Array.isArray(raw) ? raw : [raw ?? ''])
     .flatMap((s) => s.split(','))

@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { ErrorPanel } from '../../components/error-panel';
 import { splitter, trainer } from '../../server/grpc';
 import type { Dataset, Split } from '@slca/contracts';
+import { requireSession } from '../../server/auth';
 
 export const metadata = { title: 'Datasets' };
 
@@ -9,6 +10,7 @@ export const metadata = { title: 'Datasets' };
 const THUMBNAILS = 30;
 
 export default async function DatasetsPage() {
+  await requireSession();
   // The splitter lists no splits; the ones in use are those of the runs.
   let splits: Split[] = [];
   let splitsError: unknown;

@@ -1,5 +1,5 @@
 import { isArtifactError } from '@slca/artifacts';
-import { sessionOr401 } from '../../../server/auth';
+import { researcherOr403 } from '../../../server/auth';
 import { ServiceCallError, splitter } from '../../../server/grpc';
 import { putBackboneUpload, UploadTooLargeError } from '../../../server/object-store';
 
@@ -31,7 +31,7 @@ function uploadFileName(name: string): string {
  * registers it from there (it checks the size and SHA-256, validates every tensor, and removes the upload).
  */
 export async function PUT(request: Request) {
-  const session = await sessionOr401();
+  const session = await researcherOr403();
   if (session instanceof Response) return session;
   const params = new URL(request.url).searchParams;
   const name = params.get('name') ?? '';

@@ -54,6 +54,7 @@ export function LiveRun({
   storedLog,
   history,
   matrixExportHref,
+  canManage = false,
 }: {
   initialRun: RunView;
   initialRows: number[][];
@@ -63,6 +64,8 @@ export function LiveRun({
   history: Omit<TrainEvent, 'etaSeconds'>[];
   /** Where the accuracy matrix downloads from. */
   matrixExportHref?: string;
+  /** Whether the signed-in user may cancel and resume this run (the trainer checks again). */
+  canManage?: boolean;
 }) {
   const router = useRouter();
   const [run, setRun] = useState(initialRun);
@@ -177,14 +180,14 @@ export function LiveRun({
             </span>
           </div>
           <div className="actions">
-            {CANCELLABLE_STATUSES.has(run.status) && (
+            {canManage && CANCELLABLE_STATUSES.has(run.status) && (
               <form action={cancelAction}>
                 <button type="submit" className="secondary" disabled={cancelling} data-testid="cancel-run">
                   Cancel run
                 </button>
               </form>
             )}
-            {RESUMABLE_STATUSES.has(run.status) && (
+            {canManage && RESUMABLE_STATUSES.has(run.status) && (
               <form action={resumeAction}>
                 <button type="submit" disabled={resuming} data-testid="resume-run">
                   Resume from latest checkpoint

@@ -12,6 +12,8 @@ import { ContinualViews } from './class-views';
 import { RunDetails } from './run-details';
 import { LiveRun } from './live-run';
 import { loadViews } from './load-views';
+import { requireSession } from '../../../server/auth';
+import { mayManageRun, mayStartRuns } from '../../../lib/roles';
 
 const ARTIFACT_KINDS: Record<string, string> = {
   checkpoints: 'Checkpoints',
@@ -133,6 +135,41 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unkn
   }
 }
 
+/** Every change of the run's state, oldest first, as the trainer recorded it (who, what, when). */
+function AuditLog({ entries }: { entries: RunView['auditLog'] }) {
+  return (
+    <section className="card" data-testid="audit-log">
+      <h2>Audit log</h2>
+      {entries.length === 0 ? (
+        <p className="empty">No changes recorded (the run predates audit logs).</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>When (UTC)</th>
+                <th>Who</th>
+                <th>What</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e, i) => (
+                <tr key={i} data-testid="audit-entry">
+                  <td>{timestamp(e.atMs)}</td>
+                  <td>{e.who}</td>
+                  <td>{e.action}</td>
+                  <td>{e.detail}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
 export default async function RunPage({
   params,
   searchParams,
@@ -140,6 +177,7 @@ export default async function RunPage({
   params: Promise<{ id: string }>;
   searchParams: Promise<{ confusion?: string | string[] }>;
 }) {
+  const session = await requireSession();
   const { id } = await params;
   const confusionParam = (await searchParams).confusion;
   const confusionTask =
@@ -168,6 +206,7 @@ export default async function RunPage({
   }
   if (!run) return <ErrorPanel error={new Error('the trainer answered without a run')} what="the run" />;
 
+  const canManage = mayManageRun(session.role, session.user, run.ownedBy);
   const [metrics, artifacts, split, { catalog }] = await Promise.all([
     // The evaluator knows a run only once its first task is evaluated: until then its matrix is empty.
     settle(
@@ -204,6 +243,12 @@ export default async function RunPage({
         {methodLabel(methodLabels(catalog), run.method)} on {benchmarkTitle(catalog, run.benchmark)}, seed{' '}
         {run.seed}
         {run.backend && <>, backend {run.backend}</>} · created {timestamp(run.createdAtMs)} UTC
+        {run.ownedBy && (
+          <>
+            {' '}
+            by <span data-testid="run-owner">{run.ownedBy}</span>
+          </>
+        )}
         {run.tags.length > 0 && (
           <>
             {' · '}
@@ -215,17 +260,18 @@ export default async function RunPage({
           </>
         )}
       </p>
-      {findConfiguration(catalog, run.lineage?.configurationId || configurationIdOf(config)) && (
-        <p className="actions">
-          <Link
-            className="button"
-            href={`/runs/new?from=${encodeURIComponent(run.id)}`}
-            data-testid="repeat-run"
-          >
-            New run like this
-          </Link>
-        </p>
-      )}
+      {mayStartRuns(session.role) &&
+        findConfiguration(catalog, run.lineage?.configurationId || configurationIdOf(config)) && (
+          <p className="actions">
+            <Link
+              className="button"
+              href={`/runs/new?from=${encodeURIComponent(run.id)}`}
+              data-testid="repeat-run"
+            >
+              New run like this
+            </Link>
+          </p>
+        )}
       <ExportLinks
         href={`/api/runs/${encodeURIComponent(run.id)}/export/run`}
         what="the whole run (record, metrics and views)"
@@ -245,6 +291,7 @@ export default async function RunPage({
         storedLog={log?.value ?? ''}
         history={history.value ?? []}
         matrixExportHref={`/api/runs/${encodeURIComponent(run.id)}/export/matrix`}
+        canManage={canManage}
       />
 
       {classViews.error !== undefined ? (
@@ -268,14 +315,18 @@ export default async function RunPage({
           <p className="notes">{run.notes}</p>
         </section>
       )}
-      <RunDetails
-        id={run.id}
-        status={run.status}
-        tags={run.tags}
-        notes={run.notes}
-        archived={run.archived}
-        artifacts={artifacts.value?.length ?? 0}
-      />
+      {canManage && (
+        <RunDetails
+          id={run.id}
+          status={run.status}
+          tags={run.tags}
+          notes={run.notes}
+          archived={run.archived}
+          artifacts={artifacts.value?.length ?? 0}
+        />
+      )}
+
+      <AuditLog entries={run.auditLog} />
 
       <div className="grid2">
         <section className="card">

@@ -4,6 +4,8 @@ import type { Catalog } from '../../../lib/catalog';
 import { valuesFromRun, type NewRunValues } from '../../../lib/new-run';
 import { splitter, trainer } from '../../../server/grpc';
 import { NewRunForm, type NewRunOptions } from './new-run-form';
+import { requireSession } from '../../../server/auth';
+import { mayStartRuns } from '../../../lib/roles';
 
 export const metadata = { title: 'New run' };
 
@@ -28,6 +30,17 @@ function initialValues(catalog: Catalog, repeated: NewRunValues | undefined): Ne
 }
 
 export default async function NewRunPage({ searchParams }: { searchParams: Promise<{ from?: string }> }) {
+  const session = await requireSession();
+  if (!mayStartRuns(session.role))
+    return (
+      <>
+        <h1>New run</h1>
+        <div className="card empty" data-testid="viewer-notice">
+          {session.user} is a viewer: viewers read runs but do not start them.{' '}
+          <Link href="/">Back to the runs</Link>.
+        </div>
+      </>
+    );
   const from = (await searchParams).from;
   const [catalog, datasets, backbones, run] = await Promise.all([
     settle(trainer.getCatalog()),
