@@ -44,6 +44,7 @@ export function encodeExperimentState(state: ExperimentState): Uint8Array {
   if (state.training) {
     tensors['training.values'] = vec(state.training.values);
     tensors['training.momentum'] = vec(state.training.momentum);
+    if (state.training.secondMoment) tensors['training.secondMoment'] = vec(state.training.secondMoment);
   }
   for (const [name, data] of Object.entries(state.methodState?.tensors ?? {}))
     tensors[`method.${name}`] = float64Bits(data);
@@ -52,7 +53,7 @@ export function encodeExperimentState(state: ExperimentState): Uint8Array {
     format: FORMAT,
     ...rest,
     heads: heads.map((h) => h.classes),
-    training: training && { ...training, values: undefined, momentum: undefined },
+    training: training && { ...training, values: undefined, momentum: undefined, secondMoment: undefined },
     ...(methodState && {
       methodState: { tensors: Object.keys(methodState.tensors), values: methodState.values },
     }),
@@ -103,6 +104,7 @@ export function decodeExperimentState(bytes: Uint8Array, source = '<checkpoint>'
       ...training,
       values: tensor('training.values'),
       momentum: tensor('training.momentum'),
+      ...(file.tensors.has('training.secondMoment') && { secondMoment: tensor('training.secondMoment') }),
     },
   };
 }

@@ -18,6 +18,12 @@ export interface ForwardOptions {
    * in the params uses W + scale·A·B (SLCA++). Blocks without them use W.
    */
   loraScale?: number;
+  /**
+   * Prompt tuning (L2P): tokens [batch, T, dim] inserted after the CLS token, their position embedding the
+   * CLS token's (as the reference widens pos_embed: `resize_pos_embed` repeats the CLS entry), and what the
+   * feature is: the CLS token's, or the mean of the prompt tokens' outputs after the final norm.
+   */
+  prompt?: { tokens: tf.Tensor; readout: 'cls' | 'prompt-mean' };
 }
 
 /**
@@ -128,13 +134,35 @@ export function vitFeatures(
   const b = patches.shape[0];
   let x = linear(patches, params['patch_embed.proj.weight'], params['patch_embed.proj.bias']);
   const cls = tf.tile(params['cls_token'], [b, 1, 1]);
-  x = tf.add(tf.concat([cls, x], 1), params['pos_embed']);
-  const last = options.fullLastBlock ? arch.depth : arch.depth - 1;
+  const prompt = options.prompt;
+  if (prompt) {
+    const t = prompt.tokens.shape[1] as number;
+    const pos = params['pos_embed'];
+    const patchCount = (pos.shape[1] as number) - 1;
+    const posCls = tf.slice(pos, [0, 0, 0], [1, 1, arch.dim]);
+    const widened = tf.concat(
+      [posCls, tf.tile(posCls, [1, t, 1]), tf.slice(pos, [0, 1, 0], [1, patchCount, arch.dim])],
+      1,
+    );
+    x = tf.add(tf.concat([cls, prompt.tokens, x], 1), widened);
+  } else x = tf.add(tf.concat([cls, x], 1), params['pos_embed']);
+  const promptMean = prompt?.readout === 'prompt-mean';
+  const last = options.fullLastBlock || promptMean ? arch.depth : arch.depth - 1;
   for (let i = 0; i < last; i++) x = block(x, blockParams(params, i, options.loraScale), arch, eps);
   const clsOut =
     last < arch.depth
       ? clsBlock(x, blockParams(params, last, options.loraScale), arch, eps)
       : tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, arch.dim]), [b, arch.dim]);
+  if (prompt && promptMean) {
+    const t = prompt.tokens.shape[1] as number;
+    const tokens = layerNorm(
+      tf.slice(x, [0, 1, 0], [b, t, arch.dim]),
+      params['norm.weight'],
+      params['norm.bias'],
+      options.finalNormEps ?? eps,
+    );
+    return tf.mean(tokens, 1) as tf.Tensor2D;
+  }
   return layerNorm(
     clsOut,
     params['norm.weight'],
