@@ -23,7 +23,7 @@ const TABLE_8 = {
 describe('paper configurations (docs/method.md §8)', () => {
   it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
     const rows = paperConfigurations();
-    expect(rows).toHaveLength(4 * 2 * 5);
+    expect(rows).toHaveLength(4 * 2 * 6);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     expect(rows[0].id).toBe(`cifar100/in21k/seqft@v${PAPER_CONFIG_VERSION}`);
   });
@@ -175,6 +175,21 @@ describe('paper configurations (docs/method.md §8)', () => {
     expect(published('imagenet-r/in21k/slcapp')).toMatchObject({ lastAcc: 78.09, incAcc: 82.95 });
     expect(published('cub200/in21k/slcapp')).toMatchObject({ lastAcc: 86.59, incAcc: 91.63 });
     expect(published('cars196/in21k/slcapp')).toMatchObject({ lastAcc: 73.97, incAcc: 79.49 });
+    // L2P under SLCA's protocol (the SLCA paper's table, ViT-B/16 IN21K).
+    expect(published('cifar100/in21k/l2p')).toMatchObject({
+      lastAcc: 82.76,
+      lastAccStd: 1.17,
+      incAcc: 88.48,
+      incAccStd: 0.83,
+    });
+    expect(published('imagenet-r/in21k/l2p')).toMatchObject({ lastAcc: 66.49, incAcc: 72.83 });
+    expect(published('cub200/in21k/l2p')).toMatchObject({ lastAcc: 62.21, incAcc: 73.83 });
+    expect(published('cars196/in21k/l2p')).toMatchObject({
+      lastAcc: 38.18,
+      lastAccStd: 2.33,
+      incAcc: 51.79,
+      incAccStd: 4.19,
+    });
     expect(published('cub200/in21k/sl')).toBeNull();
     expect(published('cub200/in21k/joint')).toBeNull();
     expect(published('cars196/in21k/sl')).toBeNull();
@@ -225,6 +240,30 @@ describe('paper configurations (docs/method.md §8)', () => {
           samplesPerClass: 256,
           logitNorm: true,
           meanShrink: false,
+        });
+      }
+  });
+
+  // LAMDA-PILOT exps/l2p.json, typed out again by hand: tuned_epoch 5, batch_size 16, init_lr 0.001875,
+  // optimizer adam, scheduler constant, size 10, length 5, top_k 5, batchwise_prompt, head_type prompt,
+  // pull_constraint_coeff 0.1, initializer uniform; the backbone frozen with its own final norm.
+  it('L2P rows: the reference configuration', () => {
+    for (const benchmark of PAPER_BENCHMARKS)
+      for (const backbone of PAPER_BACKBONES) {
+        const cfg = paperConfig(benchmark, backbone, 'l2p', 1993);
+        validateConfig(cfg);
+        expect(cfg.stage1).toMatchObject({ epochs: 5, batchSize: 16, freshFinalNorm: false });
+        expect(cfg.stage1.augment).toEqual({ transforms: PAPER_SETUP[benchmark].train });
+        expect(cfg.alignment).toBeNull();
+        expect(cfg.l2p).toEqual({
+          poolSize: 10,
+          promptLength: 5,
+          topK: 5,
+          keyLossWeight: 0.1,
+          batchwisePrompt: true,
+          readout: 'prompt-mean',
+          lr: 0.001875,
+          initRange: 1,
         });
       }
   });
