@@ -266,6 +266,17 @@ function attendReference(
   return tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b, tq, dim]);
 }
 
+/**
+ * Prefix attention (DualPrompt's prefix tuning): qkv [b, t, 3·dim] with `key` and `value` [b, l, dim]
+ * placed in front of the tokens' own keys and values (heads contiguous, as qkv's), plain tfjs ops.
+ */
+export function prefixAttention(qkv: tf.Tensor, key: tf.Tensor, value: tf.Tensor, heads: number): tf.Tensor {
+  const [b, t] = qkv.shape;
+  const l = key.shape[1] as number;
+  const [q, k, v] = tf.split(qkv, 3, -1);
+  return attendReference(q, tf.concat([key, k], 1), tf.concat([value, v], 1), b, t, l + t, heads);
+}
+
 /** Self-attention of qkv [b, t, 3·dim] with plain tfjs ops (autodiff): the reference and the fallback. */
 export function selfAttentionReference(qkv: tf.Tensor, heads: number): tf.Tensor {
   const [b, t] = qkv.shape;

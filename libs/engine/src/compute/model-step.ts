@@ -5,10 +5,9 @@ import { vitFeatures, type BackboneTensors } from '../vit/forward';
 import { ParamLayout } from '../train/params';
 import {
   keyPullTensor,
+  promptedForward,
   promptSimilarities,
-  promptTokens,
   PROMPT_KEYS,
-  PROMPT_POOL,
   selectPrompts,
   type PromptSpec,
 } from '../vit/prompts';
@@ -172,18 +171,18 @@ export function gradientsInto(
         trainedNames.forEach((n, i) => (p[n] = ts[i]));
         const prompt = spec.prompt;
         let pull: tf.Scalar | null = null;
-        let tokens: tf.Tensor | null = null;
+        let prompted = {};
         if (prompt) {
           if (!batch.queries || !batch.promptIndex)
             throw new Error('a prompted model trains on batches with queries and selected prompts');
-          tokens = promptTokens(p[PROMPT_POOL], batch.promptIndex, batch.count);
+          prompted = promptedForward(prompt, p, batch.promptIndex, batch.count);
           pull = keyPullTensor(p[PROMPT_KEYS], batch.queries, batch.promptIndex, batch.count);
         }
         const feats = vitFeatures(p, x, spec.arch, {
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
           loraScale: spec.lora?.scale,
-          ...(prompt && tokens && { prompt: { tokens, readout: prompt.readout } }),
+          ...prompted,
         });
         if (prompt && pull) {
           const ce = crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
@@ -235,10 +234,9 @@ export function featuresOf(
           const keys = params[PROMPT_KEYS];
           const similarities = promptSimilarities(feats.dataSync(), n, keys.dataSync(), prompt.pool, dim);
           const index = selectPrompts(similarities, n, prompt.pool, prompt.topK, false);
-          const tokens = promptTokens(params[PROMPT_POOL], index, n);
           feats = vitFeatures(params, x, spec.arch, {
             ...options,
-            prompt: { tokens, readout: prompt.readout },
+            ...promptedForward(prompt, params, index, n),
           });
         }
         copyOut(feats, out, start * dim);

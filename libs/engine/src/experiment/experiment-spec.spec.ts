@@ -17,9 +17,9 @@ function refusal(run: () => unknown): string[] {
 }
 
 describe('the configuration catalogue', () => {
-  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 6 methods, with unique ids', () => {
+  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 7 methods, with unique ids', () => {
     const all = configurationCatalog();
-    expect(all).toHaveLength(9 + 4 * 2 * 6);
+    expect(all).toHaveLength(10 + 4 * 2 * 7);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
     expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
@@ -27,6 +27,8 @@ describe('the configuration catalogue', () => {
     expect(findConfiguration('cars196/in21k/slcapp').published?.lastAcc).toBe(73.97);
     expect(findConfiguration('cifar100/in21k/l2p').published?.lastAcc).toBe(82.76);
     expect(findConfiguration('embedded/vit-emoji/l2p').method).toBe('l2p');
+    expect(findConfiguration('cars196/in21k/dualprompt').published?.incAcc).toBe(56.74);
+    expect(configurationSpec('embedded/vit-emoji/dualprompt').dualprompt?.eLayers).toEqual([2, 3]);
   });
 
   it('every configuration is a valid spec whose engine part is the engine’s own definition', () => {

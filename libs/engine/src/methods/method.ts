@@ -100,6 +100,11 @@ export interface Stage1Plan {
   prompt?: PromptSpec;
   /** With `prompt`: every image of a batch uses the prompts chosen most often across the batch. */
   promptBatchwise?: boolean;
+  /**
+   * With `prompt`: at training every image uses these prompts instead of its selection (DualPrompt's
+   * `use_prompt_mask`: the task's own E-prompt); the key loss then pulls their keys.
+   */
+  promptMask?: number[];
 }
 
 /** What a prompted method's features and predictions read besides the backbone. */

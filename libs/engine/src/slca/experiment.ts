@@ -536,7 +536,12 @@ export async function runExperiment(
             const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
             const n = batchRows.length;
             let prompts: { queries: Float32Array; index: Int32Array } | undefined;
-            if (prompt && queryOf) {
+            const mask = plan?.promptMask;
+            if (prompt && queryOf && mask) {
+              const index = new Int32Array(n * mask.length);
+              for (let i = 0; i < n; i++) index.set(mask, i * mask.length);
+              prompts = { queries: queryOf(batchRows), index };
+            } else if (prompt && queryOf) {
               const queries = queryOf(batchRows);
               const similarities = promptSimilarities(
                 queries,

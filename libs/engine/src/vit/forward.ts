@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { clsAttention, gelu, layerNorm, linear, lowRankWeight, selfAttention } from '../ops';
+import { clsAttention, gelu, layerNorm, linear, lowRankWeight, prefixAttention, selfAttention } from '../ops';
 import { CHANNELS, DEFAULT_NORM_EPS, numPatches, patchInputDim, type VitArch } from './arch';
 
 /** Backbone tensors by timm name, in this engine's layout (see ParamSpec). */
@@ -24,6 +24,16 @@ export interface ForwardOptions {
    * feature is: the CLS token's, or the mean of the prompt tokens' outputs after the final norm.
    */
   prompt?: { tokens: tf.Tensor; readout: 'cls' | 'prompt-mean' };
+  /**
+   * Prefix tuning (DualPrompt): per block index, keys and values [batch, L, dim] placed in front of the
+   * block's own in its attention (the reference's PreT_Attention).
+   */
+  prefixes?: ReadonlyMap<number, Prefix>;
+}
+
+export interface Prefix {
+  key: tf.Tensor;
+  value: tf.Tensor;
 }
 
 /**
@@ -94,9 +104,12 @@ function mlp(h: tf.Tensor, bp: BlockParams): tf.Tensor {
 }
 
 /** One pre-norm block over every token: x [b, t, dim] → [b, t, dim]. */
-function block(x: tf.Tensor, bp: BlockParams, arch: VitArch, eps: number): tf.Tensor {
+function block(x: tf.Tensor, bp: BlockParams, arch: VitArch, eps: number, prefix?: Prefix): tf.Tensor {
   const h = layerNorm(x, ...bp.norm1, eps);
-  const attended = selfAttention(linear(h, ...bp.qkv), arch.heads);
+  const qkv = linear(h, ...bp.qkv);
+  const attended = prefix
+    ? prefixAttention(qkv, prefix.key, prefix.value, arch.heads)
+    : selfAttention(qkv, arch.heads);
   const x1 = tf.add(x, linear(attended, ...bp.proj));
   return tf.add(x1, mlp(layerNorm(x1, ...bp.norm2, eps), bp));
 }
@@ -147,8 +160,11 @@ export function vitFeatures(
     x = tf.add(tf.concat([cls, prompt.tokens, x], 1), widened);
   } else x = tf.add(tf.concat([cls, x], 1), params['pos_embed']);
   const promptMean = prompt?.readout === 'prompt-mean';
-  const last = options.fullLastBlock || promptMean ? arch.depth : arch.depth - 1;
-  for (let i = 0; i < last; i++) x = block(x, blockParams(params, i, options.loraScale), arch, eps);
+  const prefixes = options.prefixes;
+  const prefixedLast = prefixes?.has(arch.depth - 1) ?? false;
+  const last = options.fullLastBlock || promptMean || prefixedLast ? arch.depth : arch.depth - 1;
+  for (let i = 0; i < last; i++)
+    x = block(x, blockParams(params, i, options.loraScale), arch, eps, prefixes?.get(i));
   const clsOut =
     last < arch.depth
       ? clsBlock(x, blockParams(params, last, options.loraScale), arch, eps)

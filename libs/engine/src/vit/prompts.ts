@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardOptions, Prefix } from './forward';
 
 /**
- * A prompted forward of the frozen ViT (L2P, docs/methods.md): a pool of `pool` prompts of `length`
- * tokens, each with a key; an image's query (the CLS feature of the un-prompted model) selects the
- * `topK` prompts whose keys are the most cosine-similar, and their tokens are inserted after the CLS
- * token (prompt tuning at the input). The tensors are `prompt.pool` [pool, length, dim] and
- * `prompt.keys` [pool, dim] in the model's layout.
+ * A prompted forward of the frozen ViT (docs/methods.md): a pool of `pool` prompts of `length` tokens,
+ * each with a key; an image's query (the CLS feature of the un-prompted model) selects the `topK`
+ * prompts whose keys are the most cosine-similar. L2P inserts their tokens after the CLS token; DualPrompt
+ * uses them as prefixes of some blocks' attention, beside a G-prompt shared by every image.
  */
-export interface PromptSpec {
+export type PromptSpec = PromptTuningSpec | PrefixTuningSpec;
+
+/**
+ * L2P: the selected prompts' tokens go after the CLS token (prompt tuning at the input). Tensors
+ * `prompt.pool` [pool, length, dim] and `prompt.keys` [pool, dim] in the model's layout.
+ */
+export interface PromptTuningSpec {
   kind: 'prompt-tuning';
   pool: number;
   length: number;
@@ -21,8 +27,40 @@ export interface PromptSpec {
   keyLossWeight: number;
 }
 
+/**
+ * DualPrompt: prefix tuning. The G-prompt `prompt.g` [gLayers.length, 2, gLength, dim] gives every image
+ * the same key (index 0) and value (1) prefix at the blocks `gLayers`; the E-prompt pool `prompt.pool`
+ * [eLayers.length, 2, pool, length, dim] with keys `prompt.keys` [pool, dim] gives each image its selected
+ * prompts' prefixes at the blocks `eLayers` (the reference's `[layer, key|value, pool, length, heads, dh]`
+ * with heads × dh flattened, heads contiguous as in qkv).
+ */
+export interface PrefixTuningSpec {
+  kind: 'prefix-tuning';
+  gLayers: number[];
+  gLength: number;
+  eLayers: number[];
+  pool: number;
+  length: number;
+  topK: number;
+  /** The head reads the CLS token (the reference's `head_type: token`). */
+  readout: 'cls';
+  keyLossWeight: number;
+}
+
 export const PROMPT_POOL = 'prompt.pool';
 export const PROMPT_KEYS = 'prompt.keys';
+export const PROMPT_G = 'prompt.g';
+
+/** The prompt tensors a spec reads, with their shapes for a backbone of width `dim`. */
+export function promptShapes(spec: PromptSpec, dim: number): Record<string, number[]> {
+  if (spec.kind === 'prompt-tuning')
+    return { [PROMPT_POOL]: [spec.pool, spec.length, dim], [PROMPT_KEYS]: [spec.pool, dim] };
+  return {
+    ...(spec.gLayers.length > 0 && { [PROMPT_G]: [spec.gLayers.length, 2, spec.gLength, dim] }),
+    [PROMPT_POOL]: [spec.eLayers.length, 2, spec.pool, spec.length, dim],
+    [PROMPT_KEYS]: [spec.pool, dim],
+  };
+}
 
 /**
  * Cosine similarities [count, pool] (float64) between each query and each key, normalised as the
@@ -122,4 +160,52 @@ export function keyPullTensor(
   const topK = index.length / count;
   index.forEach((k, i) => (counts[Math.floor(i / topK) * pool + k] += 1));
   return tf.div(tf.sum(tf.mul(sim, tf.tensor2d(counts, [count, pool]))), count) as tf.Scalar;
+}
+
+/** Prefixes [count, …, dim] of every prefixed block: the G-prompt's, and the selected E-prompts'. */
+export function prefixesOf(
+  spec: PrefixTuningSpec,
+  g: tf.Tensor | undefined,
+  pool: tf.Tensor,
+  index: Int32Array,
+  count: number,
+): Map<number, Prefix> {
+  const dim = pool.shape[4] as number;
+  const out = new Map<number, Prefix>();
+  spec.gLayers.forEach((layer, j) => {
+    if (!g) throw new Error('prefix tuning: G-prompt layers without a G-prompt tensor');
+    const part = (c: number) =>
+      tf.tile(tf.reshape(tf.slice(g, [j, c, 0, 0], [1, 1, spec.gLength, dim]), [1, spec.gLength, dim]), [
+        count,
+        1,
+        1,
+      ]);
+    out.set(layer, { key: part(0), value: part(1) });
+  });
+  const sel = selection(index, spec.pool);
+  const l = (index.length / count) * spec.length;
+  spec.eLayers.forEach((layer, j) => {
+    if (out.has(layer)) throw new Error(`prefix tuning: block ${layer} has both a G- and an E-prompt`);
+    const part = (c: number) => {
+      const rows = tf.reshape(tf.slice(pool, [j, c, 0, 0, 0], [1, 1, spec.pool, spec.length, dim]), [
+        spec.pool,
+        spec.length * dim,
+      ]);
+      return tf.reshape(tf.matMul(sel, rows), [count, l, dim]);
+    };
+    out.set(layer, { key: part(0), value: part(1) });
+  });
+  return out;
+}
+
+/** What the prompted pass adds to the forward's options, for the images' selected prompts `index`. */
+export function promptedForward(
+  spec: PromptSpec,
+  params: Record<string, tf.Tensor>,
+  index: Int32Array,
+  count: number,
+): Pick<ForwardOptions, 'prompt' | 'prefixes'> {
+  if (spec.kind === 'prompt-tuning')
+    return { prompt: { tokens: promptTokens(params[PROMPT_POOL], index, count), readout: spec.readout } };
+  return { prefixes: prefixesOf(spec, params[PROMPT_G], params[PROMPT_POOL], index, count) };
 }
