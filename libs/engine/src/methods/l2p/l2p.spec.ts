@@ -37,6 +37,17 @@ describe('L2P on tiny data', () => {
     expect(result.tasks.every((t) => t.epochLosses.every(Number.isFinite))).toBe(true);
   });
 
+  it('gives the same run bit for bit on worker threads (prompt selection is made for the whole batch)', async () => {
+    const inThread = await run(tinyConfig('l2p', 1993, 0));
+    const onWorkers = await run(tinyConfig('l2p', 1993, 2));
+    expect(onWorkers.result.accuracyMatrix).toEqual(inThread.result.accuracyMatrix);
+    expect(onWorkers.result.tasks.map((t) => t.epochLosses)).toEqual(
+      inThread.result.tasks.map((t) => t.epochLosses),
+    );
+    const pool = (r: typeof inThread) => Array.from(r.states.at(-1)?.methodState?.tensors[PROMPT_POOL] ?? []);
+    expect(pool(onWorkers)).toEqual(pool(inThread));
+  });
+
   it('L2P + CA: alignment selected in the experiment follows L2P over the same stage 1', async () => {
     const plain = tinyConfig('l2p');
     const aligned = { ...plain, alignment: tinyConfig('slca').alignment };
