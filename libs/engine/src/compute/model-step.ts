@@ -43,7 +43,8 @@ export interface ModelSpec {
   /** LoRA on every block's qkv weight: W + scale·A·B with `blocks.i.attn.lora_a`/`lora_b` in the layout. */
   lora?: { scale: number };
   /**
-   * A prompted forward (L2P): `prompt.pool` and `prompt.keys` in the layout. Training batches bring each
+   * A prompted forward (L2P, DualPrompt; `vit/prompts.ts`): its prompt tensors in the layout. Training
+   * batches bring each
    * image's query and selected prompts (`GradientBatch.queries`, `promptIndex`); at prediction the device
    * computes the query (the un-prompted model's feature) and selects each image's own top-k itself.
    */

@@ -43,7 +43,7 @@ export class OnnxForward {
   setModel(spec: ModelSpec): Promise<void> {
     if (spec.prompt)
       throw new Error(
-        'the onnx device has no prompted forward (L2P): set compute.device to wasm for a prompted method',
+        'the onnx device has no prompted forward (L2P, DualPrompt): set compute.device to wasm for a prompted method',
       );
     const released = this.release();
     this.spec = spec;
