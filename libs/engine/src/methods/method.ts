@@ -77,9 +77,10 @@ export interface ContinualMethod<Id extends string = string> {
   /** SLCA++: alignment scales each sampled feature by 1/(1 + s·(t − t_c)), s ~ U(mu − spread/2, mu + spread/2). */
   alignmentFeatureScale?(config: ExperimentConfig): { mu: number; spread: number } | null;
   /**
-   * Prompted methods (L2P, DualPrompt): the prompt tensors (`prompt.pool`, `prompt.keys`, …) as they are in the method's
-   * state after a task, which features and evaluation read with the backbone through the prompted forward
-   * of `stage1Plan(…).prompt`. The runner and the evaluator take them from here, never by method name.
+   * Prompted methods (L2P, DualPrompt): the prompt tensors (`prompt.pool`, `prompt.keys`, …) as they are
+   * in the method's state after a task, which features and evaluation read with the backbone through the
+   * prompted forward of `stage1Plan(…).prompt`. The runner and the evaluator take them from here, never by
+   * method name.
    */
   promptedModel?(config: ExperimentConfig, state: MethodState): PromptedModel;
   /** The heads evaluation reads after task `task` (SLCA++ scales the old heads' inputs). */
@@ -94,8 +95,8 @@ export interface Stage1Plan {
   /** The optimizer: SGD with stage1's momentum and weight decay (the default), or Adam (L2P). */
   optimizer?: { kind: 'adam' } & AdamOptions;
   /**
-   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; queries of the task's training
-   * images are computed once per task from the frozen backbone, un-augmented (see docs/methods.md).
+   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; queries of the task's
+   * training images are computed once per task from the frozen backbone, un-augmented (docs/methods.md).
    */
   prompt?: PromptSpec;
   /** With `prompt`: every image of a batch uses the prompts chosen most often across the batch. */

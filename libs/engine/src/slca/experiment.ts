@@ -198,7 +198,7 @@ export type TaskEvaluator = (input: {
   heads: readonly Head[];
   /** What the heads read instead of the backbone's features (RanPAC's projection), or null. */
   featureMap: FeatureMap | null;
-  /** A prompted method's prompts (L2P, DualPrompt), read with the backbone through its prompted forward, or null. */
+  /** A prompted method's prompts (L2P, DualPrompt), read by its prompted forward, or null. */
   prompted: PromptedModel | null;
 }) => Promise<TaskEvaluation>;
 
