@@ -128,6 +128,28 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
 }
 
+/**
+ * `linear` with W and b held constant: the same forward, and a backward that computes only dx (the same
+ * x-gradient as `linear`'s), not the weight and bias gradients of a frozen layer. For frozen backbones
+ * whose inputs still need gradients (prompts in front of the frozen ViT).
+ */
+export function linearFrozen(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const inDim = x.shape[x.rank - 1];
+  const outDim = w.shape[1] as number;
+  const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inDim]);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input] = args as [tf.Tensor2D];
+    return {
+      value: b
+        ? tf.fused.matMul({ a: input, b: w as tf.Tensor2D, bias: b })
+        : tf.matMul(input, w as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmulNT(dy as tf.Tensor2D, w as tf.Tensor2D)],
+    };
+  });
+  const y = f(flat) as tf.Tensor;
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
+}
+
 /** LayerNorm by autodiff through tf.moments: the reference the closed-form gradient is checked against. */
 export function layerNormReference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);

@@ -163,6 +163,8 @@ export function gradientsInto(
           : spec.trainBackbone || isHead(name),
     );
   const trained = trainedNames.map((n) => params[n]);
+  // Nothing of the ViT itself trains (a head, prompts): its linear layers need no weight gradients.
+  const frozenBackbone = trainedNames.every((n) => isHead(n) || n.startsWith('prompt.'));
   return explainingAborts(spec, batch.count, 'training', () =>
     tf.tidy(() => {
       const x = patchTensor(spec, batch.patches, batch.count);
@@ -183,6 +185,7 @@ export function gradientsInto(
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
           loraScale: spec.lora?.scale,
+          frozenBackbone,
           ...prompted,
         });
         if (prompt && pull) {
