@@ -120,6 +120,30 @@ function tinyModel(task: number, seed: number): EvalModel {
   };
 }
 
+/** `tinyModel` with a pool of 3 prompts of 2 tokens and their keys (as L2P leaves them), top-2 per image. */
+function promptedModel(task: number, seed: number): EvalModel {
+  const model = tinyModel(task, seed);
+  const rng = new Mt19937(seed + 1);
+  const uniform = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.randomSample() - 1);
+  return {
+    ...model,
+    prompted: {
+      spec: {
+        kind: 'prompt-tuning',
+        pool: 3,
+        length: 2,
+        topK: 2,
+        readout: 'prompt-mean',
+        keyLossWeight: 0.1,
+      },
+      tensors: [
+        { name: 'prompt.pool', shape: [3, 2, ARCH.dim], values: uniform(3 * 2 * ARCH.dim) },
+        { name: 'prompt.keys', shape: [3, ARCH.dim], values: uniform(3 * ARCH.dim) },
+      ],
+    },
+  };
+}
+
 /** What the trainer computes in-process for a model: the same engine function on the same inputs. */
 function inProcess(model: EvalModel) {
   const relabel = remapLabels(split.classOrder);
@@ -131,6 +155,7 @@ function inProcess(model: EvalModel) {
     backbone: model.backbone,
     finalNormEps: model.finalNormEps,
     heads: model.heads,
+    prompted: model.prompted ?? null,
     test,
     testLabels: Int32Array.from(test.labels, (l) => relabel[l]),
     sizes: split.tasks.map((t) => t.classes.length),
@@ -256,6 +281,25 @@ describe('evaluator over gRPC, as its own process', () => {
       // Idempotent per (run, task).
       expect(await evaluate({ task, checkpointPrefix: modelPrefix(RUN, task) })).toEqual(response);
     }
+  });
+
+  it('evaluates a prompted method’s model (L2P) through its prompts, as the trainer does in-process', async () => {
+    const runId = 'run-prompted';
+    await registerRun(runId);
+    const model = promptedModel(1, 300);
+    await putModel(stack.store, runId, 1, encodeEvalModel(model), { task: 1 });
+    const response = await evaluate({ runId, task: 1, checkpointPrefix: modelPrefix(runId, 1) });
+    const expected = await inProcess(model);
+    expect(response.accuracy).toBe(expected.accuracy);
+    expect(response.perTask).toEqual(expected.perTask);
+    const predictions = decodePredictions(
+      await stack.store.get(predictionsKey(runId, 1)),
+      predictionsKey(runId, 1),
+    );
+    expect(predictions.predictions).toEqual(expected.predictions);
+    // The prompts matter: the same backbone and heads without them predict otherwise.
+    const { prompted: _p, ...plain } = model;
+    expect((await inProcess(plain)).predictions).not.toEqual(expected.predictions);
   });
 
   it('computes the run metrics from the stored rows with @slca/metrics; complete once every task has a row', async () => {

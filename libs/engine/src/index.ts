@@ -285,3 +285,5 @@ export { loadExperimentData, checkDatasetFits, DatasetFitError } from './experim
 export { emptyMethodState } from './methods/method';
 export { METHOD_REGISTRY } from './methods/registry';
 export { stage1ModelSpec } from './methods/stage1';
+export { Adam } from './train/adam';
+export { promptSimilarities, promptTokens, PROMPT_KEYS, selectPrompts } from './vit/prompts';

@@ -10,6 +10,7 @@ import {
   layerNorm,
   layerNormReference,
   linear,
+  linearFrozen,
   selfAttention,
   selfAttentionReference,
 } from './ops';
@@ -121,6 +122,28 @@ describe('custom gradients match autodiff of the plain formulas', () => {
       (q, kv) => clsAttentionReference(q, kv, 2),
       [filled([3, 8], 12), filled([3, 6, 16], 13)],
     );
+  });
+
+  it('linearFrozen: linear’s forward and input gradient bit for bit, W and b held constant', () => {
+    for (const [shape, out] of [
+      [[6, 8], 12],
+      [[2, 5, 8], 12],
+      [[3, 7], 5],
+    ] as [number[], number][]) {
+      const inDim = shape[shape.length - 1];
+      const x = filled(shape, 11);
+      const w = filled([inDim, out], 12);
+      const b = filled([out], 13);
+      for (const bias of [b, undefined]) {
+        const sum = (f: typeof linear) => (v: tf.Tensor) => tf.sum(tf.mul(f(v, w, bias), filled([out], 14)));
+        expect(Array.from(linearFrozen(x, w, bias).dataSync())).toEqual(
+          Array.from(linear(x, w, bias).dataSync()),
+        );
+        expect(Array.from(tf.grad(sum(linearFrozen))(x).dataSync())).toEqual(
+          Array.from(tf.grad(sum(linear))(x).dataSync()),
+        );
+      }
+    }
   });
 
   it('ViT: the CLS-only last block gives the full model’s features and gradients', () => {

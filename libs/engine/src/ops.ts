@@ -128,6 +128,28 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
 }
 
+/**
+ * `linear` with W and b held constant: the same forward, and a backward that computes only dx (the same
+ * x-gradient as `linear`'s), not the weight and bias gradients of a frozen layer. For frozen backbones
+ * whose inputs still need gradients (prompts in front of the frozen ViT).
+ */
+export function linearFrozen(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const inDim = x.shape[x.rank - 1];
+  const outDim = w.shape[1] as number;
+  const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inDim]);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input] = args as [tf.Tensor2D];
+    return {
+      value: b
+        ? tf.fused.matMul({ a: input, b: w as tf.Tensor2D, bias: b })
+        : tf.matMul(input, w as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [matmulNT(dy as tf.Tensor2D, w as tf.Tensor2D)],
+    };
+  });
+  const y = f(flat) as tf.Tensor;
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim]);
+}
+
 /** LayerNorm by autodiff through tf.moments: the reference the closed-form gradient is checked against. */
 export function layerNormReference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
@@ -264,6 +286,17 @@ function attendReference(
   const weights = tf.softmax(matmul(qh, kt));
   const mixed = tf.reshape(matmul(weights, splitHeads(v, b, t, heads, dh)), [b, heads, tq, dh]);
   return tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [b, tq, dim]);
+}
+
+/**
+ * Prefix attention (DualPrompt's prefix tuning): qkv [b, t, 3·dim] with `key` and `value` [b, l, dim]
+ * placed in front of the tokens' own keys and values (heads contiguous, as qkv's), plain tfjs ops.
+ */
+export function prefixAttention(qkv: tf.Tensor, key: tf.Tensor, value: tf.Tensor, heads: number): tf.Tensor {
+  const [b, t] = qkv.shape;
+  const l = key.shape[1] as number;
+  const [q, k, v] = tf.split(qkv, 3, -1);
+  return attendReference(q, tf.concat([key, k], 1), tf.concat([value, v], 1), b, t, l + t, heads);
 }
 
 /** Self-attention of qkv [b, t, 3·dim] with plain tfjs ops (autodiff): the reference and the fallback. */

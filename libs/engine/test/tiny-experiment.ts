@@ -66,5 +66,7 @@ export function tinyConfig(method: Method, seed = 1993, workers = 0): Experiment
   );
   // RanPAC's projection at 4 × the tiny width (the reference's 10000 would be a 10⁸-entry Gram matrix).
   if (cfg.ranpac) cfg.ranpac = { ...cfg.ranpac, projectionDim: 64 };
+  // DualPrompt's prefixes at the tiny model's one block: the E-prompts there, no G-prompt.
+  if (cfg.dualprompt) cfg.dualprompt = { ...cfg.dualprompt, gLayers: [], eLayers: [0] };
   return cfg;
 }

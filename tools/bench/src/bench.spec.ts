@@ -64,6 +64,10 @@ describe('bench', () => {
     // + patch embedding 128 = 4736; CLS 128; LoRA 4·(128·4 + 4·384) = 8192; head 128·10 + 10 = 1290.
     expect(slcapp?.trainedParams).toBe(2304 + 4736 + 128 + 8192 + 1290);
     expect(text).toMatch(/SLCA\+\+ +every task +16650 /);
+    // L2P: pool 10·5·128 + keys 10·128 + head 1290; DualPrompt: G 2 blocks·2·5·128, E 2 blocks·2·10·5·128,
+    // keys 10·128, head 1290 (the backbone frozen in both).
+    expect(row('l2p')?.trainedParams).toBe(6400 + 1280 + 1290);
+    expect(row('dualprompt')?.trainedParams).toBe(2560 + 25600 + 1280 + 1290);
   });
 
   it('measures the onnx device and records it in the report', async () => {

@@ -23,6 +23,10 @@ import {
   ParamLayout,
   sharedFloat32,
   Sgd,
+  Adam,
+  promptSimilarities,
+  PROMPT_KEYS,
+  selectPrompts,
   forwardMacs,
   numPatches,
   paramCount,
@@ -505,8 +509,8 @@ async function benchArch(
 
 /**
  * Every registered method's stage-1 training step on `name`, as the runner installs it at the first task:
- * the method's embedded configuration (its trained tensors, adapters such as SLCA++'s LoRA, loss, SGD
- * settings), random weights and synthetic shards. Methods without stage 1 get a row without runs.
+ * the method's embedded configuration (its trained tensors, adapters such as SLCA++'s LoRA or L2P's prompts,
+ * loss, optimizer), random weights and synthetic shards. Methods without stage 1 get a row without runs.
  */
 async function benchMethods(
   name: BenchArchName,
@@ -569,6 +573,32 @@ async function benchMethods(
         .map((slot) => slot.name)
         .filter((n, i) => spec.trainBackbone || i >= paramSpecs(arch).length);
     const trainedParams = trainedNames.reduce((acc, n) => acc + layout.slot(n).size, 0);
+    // A prompted method's batches carry each image's query (computed once per task in a run, so not
+    // timed here: synthetic values) and its selected prompts (the task's mask, or chosen by the keys).
+    const prompt = plan?.prompt;
+    const methodShards = prompt
+      ? shards.map((sh, k) => {
+          const queries = Float32Array.from({ length: sh.count * arch.dim }, (_, i) =>
+            Math.sin((k * 7919 + i) * 0.031),
+          );
+          const keys = layout.view(initial, PROMPT_KEYS);
+          const mask = plan?.promptMask;
+          const promptIndex = mask
+            ? Int32Array.from({ length: sh.count * mask.length }, (_, i) => mask[i % mask.length])
+            : selectPrompts(
+                promptSimilarities(queries, sh.count, keys, prompt.pool, arch.dim),
+                sh.count,
+                prompt.pool,
+                prompt.topK,
+                plan?.promptBatchwise ?? false,
+              );
+          return { ...sh, queries, promptIndex };
+        })
+      : shards;
+    const trainedRanges = trainedNames.map((n) => {
+      const slot = layout.slot(n);
+      return { start: slot.offset, end: slot.offset + slot.size };
+    });
     const runs: MethodBenchRow['runs'] = [];
     for (const workers of o.workers) {
       const { device, label } = await openDevice(workers, backend, o.device);
@@ -578,12 +608,15 @@ async function benchMethods(
         await device.setModel(spec, values);
         const grads = shards.map(() => sharedFloat32(layout.total));
         const sum = sharedFloat32(layout.total);
-        const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+        const optimizer =
+          plan?.optimizer?.kind === 'adam'
+            ? new Adam(trainedRanges, plan.optimizer)
+            : new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
         const step = async () => {
-          const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+          const losses = await device.gradientsAndSum(methodShards, grads, weights, sum);
           const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
           if (!Number.isFinite(loss)) throw new Error(`bench: ${method.id} diverged (loss ${loss})`);
-          sgd.step(values, sum, groups);
+          optimizer.step(values, sum, groups);
         };
         runs.push({
           workers,

@@ -160,6 +160,8 @@ export class EvaluationService {
           backbone: model.backbone,
           finalNormEps: model.finalNormEps,
           heads: model.heads,
+          // A prompted method's prompts travel in the model file (EvalModel.prompted).
+          prompted: model.prompted ?? null,
           test,
           testLabels: Int32Array.from(test.labels, (label) => relabel[label]),
           sizes,

@@ -247,8 +247,14 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
           await removeArtifact(store, old);
       },
     },
-    evaluate: async ({ task, backbone, finalNormEps, heads }) => {
-      const model = encodeEvalModel({ task, backbone, finalNormEps, heads: [...heads] });
+    evaluate: async ({ task, backbone, finalNormEps, heads, prompted }) => {
+      const model = encodeEvalModel({
+        task,
+        backbone,
+        finalNormEps,
+        heads: [...heads],
+        ...(prompted && { prompted }),
+      });
       await putModel(store, runId, task, model, { task });
       // Only the evaluation is repeated while the evaluator is away: the task's training is done.
       const res = await gate.call('evaluator', () =>

@@ -75,6 +75,11 @@ export function embeddedConfig(
     cfg.stage1 = { ...cfg.stage1, backboneLrScale: 0.1 };
     cfg.slcapp = { ...cfg.slcapp, minLr: cfg.stage1.lr * 0.1 * 0.1 ** cfg.stage1.milestones.length };
   }
+  if (cfg.dualprompt) {
+    // The reference's E-prompt blocks 2–4 that exist in the 4-block embedded ViT: 2 and 3.
+    const { eLayers } = cfg.dualprompt;
+    cfg.dualprompt = { ...cfg.dualprompt, eLayers: eLayers.filter((l) => l < EMBEDDED_ARCH.depth) };
+  }
   if (method === 'joint') {
     // The upper bound sees every class at once, so its backbone may move faster and train longer
     // without anything to forget; at the sequential recipe it trails SLCA (as the PyTorch trial showed).

@@ -23,7 +23,7 @@ const TABLE_8 = {
 describe('paper configurations (docs/method.md §8)', () => {
   it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
     const rows = paperConfigurations();
-    expect(rows).toHaveLength(4 * 2 * 5);
+    expect(rows).toHaveLength(4 * 2 * 7);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     expect(rows[0].id).toBe(`cifar100/in21k/seqft@v${PAPER_CONFIG_VERSION}`);
   });
@@ -175,6 +175,36 @@ describe('paper configurations (docs/method.md §8)', () => {
     expect(published('imagenet-r/in21k/slcapp')).toMatchObject({ lastAcc: 78.09, incAcc: 82.95 });
     expect(published('cub200/in21k/slcapp')).toMatchObject({ lastAcc: 86.59, incAcc: 91.63 });
     expect(published('cars196/in21k/slcapp')).toMatchObject({ lastAcc: 73.97, incAcc: 79.49 });
+    // L2P under SLCA's protocol (the SLCA paper's table, ViT-B/16 IN21K).
+    expect(published('cifar100/in21k/l2p')).toMatchObject({
+      lastAcc: 82.76,
+      lastAccStd: 1.17,
+      incAcc: 88.48,
+      incAccStd: 0.83,
+    });
+    expect(published('imagenet-r/in21k/l2p')).toMatchObject({ lastAcc: 66.49, incAcc: 72.83 });
+    expect(published('cub200/in21k/l2p')).toMatchObject({ lastAcc: 62.21, incAcc: 73.83 });
+    expect(published('cars196/in21k/l2p')).toMatchObject({
+      lastAcc: 38.18,
+      lastAccStd: 2.33,
+      incAcc: 51.79,
+      incAccStd: 4.19,
+    });
+    // DualPrompt likewise.
+    expect(published('cifar100/in21k/dualprompt')).toMatchObject({
+      lastAcc: 85.56,
+      lastAccStd: 0.33,
+      incAcc: 90.33,
+      incAccStd: 0.33,
+    });
+    expect(published('imagenet-r/in21k/dualprompt')).toMatchObject({ lastAcc: 68.5, incAcc: 72.59 });
+    expect(published('cub200/in21k/dualprompt')).toMatchObject({ lastAcc: 66.0, incAcc: 77.92 });
+    expect(published('cars196/in21k/dualprompt')).toMatchObject({
+      lastAcc: 40.14,
+      lastAccStd: 2.36,
+      incAcc: 56.74,
+      incAccStd: 1.78,
+    });
     expect(published('cub200/in21k/sl')).toBeNull();
     expect(published('cub200/in21k/joint')).toBeNull();
     expect(published('cars196/in21k/sl')).toBeNull();
@@ -225,6 +255,58 @@ describe('paper configurations (docs/method.md §8)', () => {
           samplesPerClass: 256,
           logitNorm: true,
           meanShrink: false,
+        });
+      }
+  });
+
+  // LAMDA-PILOT exps/l2p.json, typed out again by hand: tuned_epoch 5, batch_size 16, init_lr 0.001875,
+  // optimizer adam, scheduler constant, size 10, length 5, top_k 5, batchwise_prompt, head_type prompt,
+  // pull_constraint_coeff 0.1, initializer uniform; the backbone frozen with its own final norm.
+  it('L2P rows: the reference configuration', () => {
+    for (const benchmark of PAPER_BENCHMARKS)
+      for (const backbone of PAPER_BACKBONES) {
+        const cfg = paperConfig(benchmark, backbone, 'l2p', 1993);
+        validateConfig(cfg);
+        expect(cfg.stage1).toMatchObject({ epochs: 5, batchSize: 16, freshFinalNorm: false });
+        expect(cfg.stage1.augment).toEqual({ transforms: PAPER_SETUP[benchmark].train });
+        expect(cfg.alignment).toBeNull();
+        expect(cfg.l2p).toEqual({
+          poolSize: 10,
+          promptLength: 5,
+          topK: 5,
+          keyLossWeight: 0.1,
+          batchwisePrompt: true,
+          readout: 'prompt-mean',
+          lr: 0.001875,
+          initRange: 1,
+        });
+      }
+  });
+
+  // LAMDA-PILOT exps/dualprompt.json, typed out again by hand: tuned_epoch 5, batch_size 24, init_lr 0.001,
+  // adam, constant; g_prompt_length 5 at layers [0, 1], e_prompt_layer_idx [2, 3, 4], prefix tuning for
+  // both, size 10, length 5, top_k 1, use_prompt_mask, shared_prompt_pool, batchwise_prompt, head_type
+  // token, pull_constraint_coeff 0.1, initializer uniform.
+  it('DualPrompt rows: the reference configuration', () => {
+    for (const benchmark of PAPER_BENCHMARKS)
+      for (const backbone of PAPER_BACKBONES) {
+        const cfg = paperConfig(benchmark, backbone, 'dualprompt', 1993);
+        validateConfig(cfg);
+        expect(cfg.stage1).toMatchObject({ epochs: 5, batchSize: 24, freshFinalNorm: false });
+        expect(cfg.alignment).toBeNull();
+        expect(cfg.dualprompt).toEqual({
+          gLayers: [0, 1],
+          gLength: 5,
+          eLayers: [2, 3, 4],
+          poolSize: 10,
+          eLength: 5,
+          topK: 1,
+          keyLossWeight: 0.1,
+          promptMask: true,
+          sharedPromptPool: true,
+          batchwisePrompt: true,
+          lr: 0.001,
+          initRange: 1,
         });
       }
   });

@@ -22,7 +22,15 @@ export type PaperBenchmark = (typeof PAPER_BENCHMARKS)[number];
 export const PAPER_BACKBONES = ['in21k', 'mocov3'] as const;
 export type PaperBackbone = (typeof PAPER_BACKBONES)[number];
 /** Methods with a row in the paper's table that this platform implements. */
-export const PAPER_METHODS = ['seqft', 'sl', 'slca', 'slcapp', 'joint'] as const satisfies readonly Method[];
+export const PAPER_METHODS = [
+  'seqft',
+  'sl',
+  'slca',
+  'slcapp',
+  'joint',
+  'l2p',
+  'dualprompt',
+] as const satisfies readonly Method[];
 export type PaperMethod = (typeof PAPER_METHODS)[number];
 
 type Rgb = [number, number, number];
@@ -145,6 +153,8 @@ export const PUBLISHED: Record<
       slca: { lastAcc: 91.53, lastAccStd: 0.28, incAcc: 94.09, incAccStd: 0.87, source: PAPER_IN21K },
       slcapp: { lastAcc: 91.46, lastAccStd: 0.18, incAcc: 94.2, incAccStd: 0.71, source: SLCAPP_IN21K },
       joint: { lastAcc: 93.22, source: PAPER_IN21K },
+      l2p: { lastAcc: 82.76, lastAccStd: 1.17, incAcc: 88.48, incAccStd: 0.83, source: PAPER_IN21K },
+      dualprompt: { lastAcc: 85.56, lastAccStd: 0.33, incAcc: 90.33, incAccStd: 0.33, source: PAPER_IN21K },
     },
     'imagenet-r': {
       seqft: { lastAcc: 27.0, approximate: true, source: PAPER_IN21K },
@@ -152,17 +162,23 @@ export const PUBLISHED: Record<
       slca: { lastAcc: 77.0, lastAccStd: 0.33, incAcc: 81.17, incAccStd: 0.64, source: PAPER_IN21K },
       slcapp: { lastAcc: 78.09, lastAccStd: 0.22, incAcc: 82.95, incAccStd: 0.78, source: SLCAPP_IN21K },
       joint: { lastAcc: 79.6, source: PAPER_IN21K },
+      l2p: { lastAcc: 66.49, lastAccStd: 0.4, incAcc: 72.83, incAccStd: 0.56, source: PAPER_IN21K },
+      dualprompt: { lastAcc: 68.5, lastAccStd: 0.52, incAcc: 72.59, incAccStd: 0.24, source: PAPER_IN21K },
     },
     cub200: {
       seqft: { lastAcc: 40.0, approximate: true, source: PAPER_IN21K },
       slca: { lastAcc: 84.71, lastAccStd: 0.4, incAcc: 90.94, incAccStd: 0.68, source: PAPER_IN21K },
       slcapp: { lastAcc: 86.59, lastAccStd: 0.29, incAcc: 91.63, incAccStd: 0.72, source: SLCAPP_IN21K },
+      l2p: { lastAcc: 62.21, lastAccStd: 1.92, incAcc: 73.83, incAccStd: 1.67, source: PAPER_IN21K },
+      dualprompt: { lastAcc: 66.0, lastAccStd: 0.57, incAcc: 77.92, incAccStd: 0.5, source: PAPER_IN21K },
     },
     cars196: {
       seqft: { lastAcc: 27.6, approximate: true, source: PAPER_IN21K },
       slca: { lastAcc: 67.73, lastAccStd: 0.85, incAcc: 76.93, incAccStd: 1.21, source: PAPER_IN21K },
       slcapp: { lastAcc: 73.97, lastAccStd: 0.22, incAcc: 79.49, incAccStd: 0.8, source: SLCAPP_IN21K },
       joint: { lastAcc: 80.31, source: PAPER_IN21K },
+      l2p: { lastAcc: 38.18, lastAccStd: 2.33, incAcc: 51.79, incAccStd: 4.19, source: PAPER_IN21K },
+      dualprompt: { lastAcc: 40.14, lastAccStd: 2.36, incAcc: 56.74, incAccStd: 1.78, source: PAPER_IN21K },
     },
   },
   mocov3: {},
@@ -248,7 +264,17 @@ export function paperConfig(
   };
   const cfg = applyMethod(base, method);
   if (method === 'slcapp') applySlcappRecipe(cfg, benchmark, backbone);
+  if (method === 'l2p' || method === 'dualprompt') applyPromptRecipe(cfg, method === 'l2p' ? 16 : 24);
   return cfg;
+}
+
+/**
+ * The prompt methods' recipe (LAMDA-PILOT `exps/l2p.json`, `exps/dualprompt.json`): 5 epochs, batches of
+ * 16 (L2P) or 24 (DualPrompt), Adam at a constant rate (in the method's own settings), the benchmark's
+ * training pipeline, the pre-trained model's own final norm.
+ */
+function applyPromptRecipe(cfg: ExperimentConfig, batchSize: number): void {
+  cfg.stage1 = { ...cfg.stage1, epochs: 5, milestones: [], batchSize };
 }
 
 /**

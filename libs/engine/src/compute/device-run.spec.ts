@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../test/tiny-experiment';
-import { METHODS } from '../methods/registry';
+import { methodDefinition, METHODS } from '../methods/registry';
 import { runExperiment } from '../slca/experiment';
 import { streamRng } from '../slca/streams';
 import { randomBackbone } from '../weights/vit-weights';
@@ -19,7 +19,20 @@ const backbone = () => randomBackbone(TINY_ARCH, streamRng(1, 'test-init'));
 describe('a tiny run on each device', () => {
   // Every method: SLCA++ trains LoRA adapters on tfjs and hands the devices the merged backbone (an ordinary
   // ViT); RanPAC and SimpleCIL build their classifiers from the onnx features.
-  it.each(METHODS)(
+  const onOnnx = (m: (typeof METHODS)[number]) => {
+    const cfg = tinyConfig(m);
+    return methodDefinition(m).issues({ ...cfg, compute: { ...cfg.compute, device: 'onnx' } });
+  };
+  // The prompted methods (L2P, DualPrompt) are refused on onnx by field; every other method runs there.
+  const runsOnOnnx = METHODS.filter((m) => onOnnx(m).length === 0);
+
+  it('refuses onnx only for the prompted methods, naming compute.device', () => {
+    expect(METHODS.filter((m) => !runsOnOnnx.includes(m))).toEqual(['l2p', 'dualprompt']);
+    for (const m of ['l2p', 'dualprompt'] as const)
+      expect(onOnnx(m).map((i) => i.path)).toEqual(['compute.device']);
+  });
+
+  it.each(runsOnOnnx)(
     '%s: onnx gives the accuracy matrix of wasm within one test image per cell, and records its device',
     async (method) => {
       const data = tinyDataset();

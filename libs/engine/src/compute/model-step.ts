@@ -3,6 +3,14 @@ import { contrastiveLoss, crossEntropy, linear, symmetricCrossEntropy } from '..
 import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
 import { vitFeatures, type BackboneTensors } from '../vit/forward';
 import { ParamLayout } from '../train/params';
+import {
+  keyPullTensor,
+  promptedForward,
+  promptSimilarities,
+  PROMPT_KEYS,
+  selectPrompts,
+  type PromptSpec,
+} from '../vit/prompts';
 
 /**
  * What a compute device needs to run the model: the architecture, where each tensor sits in the flat
@@ -34,6 +42,13 @@ export interface ModelSpec {
   trainable?: string[];
   /** LoRA on every block's qkv weight: W + scale·A·B with `blocks.i.attn.lora_a`/`lora_b` in the layout. */
   lora?: { scale: number };
+  /**
+   * A prompted forward (L2P, DualPrompt; `vit/prompts.ts`): its prompt tensors in the layout. Training
+   * batches bring each
+   * image's query and selected prompts (`GradientBatch.queries`, `promptIndex`); at prediction the device
+   * computes the query (the un-prompted model's feature) and selects each image's own top-k itself.
+   */
+  prompt?: PromptSpec;
 }
 
 export interface GradientBatch {
@@ -42,6 +57,10 @@ export interface GradientBatch {
   /** Labels local to the trained head, in [0, head classes); image ids for the contrastive objective. */
   labels: Int32Array;
   count: number;
+  /** Prompted models: each image's query [count, dim] (the frozen, un-prompted model's CLS feature). */
+  queries?: Float32Array;
+  /** Prompted models: the prompts each image uses [count, topK] (selected by the caller, batch-wide). */
+  promptIndex?: Int32Array;
 }
 
 export const HEAD_WEIGHT = 'head.weight';
@@ -144,6 +163,8 @@ export function gradientsInto(
           : spec.trainBackbone || isHead(name),
     );
   const trained = trainedNames.map((n) => params[n]);
+  // Nothing of the ViT itself trains (a head, prompts): its linear layers need no weight gradients.
+  const frozenBackbone = trainedNames.every((n) => isHead(n) || n.startsWith('prompt.'));
   return explainingAborts(spec, batch.count, 'training', () =>
     tf.tidy(() => {
       const x = patchTensor(spec, batch.patches, batch.count);
@@ -151,11 +172,26 @@ export function gradientsInto(
       const lossOf = (...ts: tf.Tensor[]) => {
         const p: BackboneTensors = { ...params };
         trainedNames.forEach((n, i) => (p[n] = ts[i]));
+        const prompt = spec.prompt;
+        let pull: tf.Scalar | null = null;
+        let prompted = {};
+        if (prompt) {
+          if (!batch.queries || !batch.promptIndex)
+            throw new Error('a prompted model trains on batches with queries and selected prompts');
+          prompted = promptedForward(prompt, p, batch.promptIndex, batch.count);
+          pull = keyPullTensor(p[PROMPT_KEYS], batch.queries, batch.promptIndex, batch.count);
+        }
         const feats = vitFeatures(p, x, spec.arch, {
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
           loraScale: spec.lora?.scale,
+          frozenBackbone,
+          ...prompted,
         });
+        if (prompt && pull) {
+          const ce = crossEntropy(linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]), y);
+          return tf.sub(ce, tf.mul(pull, prompt.keyLossWeight)) as tf.Scalar;
+        }
         if (objective.kind === 'contrastive')
           return contrastiveLoss(feats, batch.labels, objective.temperature);
         const logits = linear(feats, p[HEAD_WEIGHT], p[HEAD_BIAS]);
@@ -189,11 +225,24 @@ export function featuresOf(
     const part = patches.subarray(start * per, (start + n) * per);
     explainingAborts(spec, n, 'forward', () =>
       tf.tidy(() => {
-        const feats = vitFeatures(params, patchTensor(spec, part, n), spec.arch, {
+        const x = patchTensor(spec, part, n);
+        const options = {
           finalNormEps: spec.finalNormEps,
           fullLastBlock: spec.fullLastBlock,
           loraScale: spec.lora?.scale,
-        });
+        };
+        let feats = vitFeatures(params, x, spec.arch, options);
+        const prompt = spec.prompt;
+        if (prompt) {
+          // The query is the un-prompted model's feature; each image then uses its own top-k prompts.
+          const keys = params[PROMPT_KEYS];
+          const similarities = promptSimilarities(feats.dataSync(), n, keys.dataSync(), prompt.pool, dim);
+          const index = selectPrompts(similarities, n, prompt.pool, prompt.topK, false);
+          feats = vitFeatures(params, x, spec.arch, {
+            ...options,
+            ...promptedForward(prompt, params, index, n),
+          });
+        }
         copyOut(feats, out, start * dim);
       }),
     );

@@ -41,6 +41,10 @@ export class OnnxForward {
 
   /** Installs the model at once (later calls see it); resolves when the old sessions are released. */
   setModel(spec: ModelSpec): Promise<void> {
+    if (spec.prompt)
+      throw new Error(
+        'the onnx device has no prompted forward (L2P, DualPrompt): set compute.device to wasm for a prompted method',
+      );
     const released = this.release();
     this.spec = spec;
     this.layout = new ParamLayout(spec.layout);

@@ -17,14 +17,18 @@ function refusal(run: () => unknown): string[] {
 }
 
 describe('the configuration catalogue', () => {
-  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 5 methods, with unique ids', () => {
+  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 7 methods, with unique ids', () => {
     const all = configurationCatalog();
-    expect(all).toHaveLength(8 + 4 * 2 * 5);
+    expect(all).toHaveLength(10 + 4 * 2 * 7);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
     expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
     expect(findConfiguration('cifar100/in21k/slca').published?.lastAcc).toBe(91.53);
     expect(findConfiguration('cars196/in21k/slcapp').published?.lastAcc).toBe(73.97);
+    expect(findConfiguration('cifar100/in21k/l2p').published?.lastAcc).toBe(82.76);
+    expect(findConfiguration('embedded/vit-emoji/l2p').method).toBe('l2p');
+    expect(findConfiguration('cars196/in21k/dualprompt').published?.incAcc).toBe(56.74);
+    expect(configurationSpec('embedded/vit-emoji/dualprompt').dualprompt?.eLayers).toEqual([2, 3]);
   });
 
   it('every configuration is a valid spec whose engine part is the engine’s own definition', () => {
@@ -44,7 +48,7 @@ describe('the configuration catalogue', () => {
   });
 
   it('refuses an unknown configuration and an old version', () => {
-    expect(() => findConfiguration('cifar100/in21k/l2p')).toThrow(/unknown configuration/);
+    expect(() => findConfiguration('cifar100/in21k/coda-prompt')).toThrow(/unknown configuration/);
     expect(() => findConfiguration('cifar100/in21k/slca@v2')).toThrow(/at v3 now, not v2/);
   });
 });

@@ -4,6 +4,8 @@ import { BACKEND_REQUESTS, type BackendRequest } from '../backend';
 import { DEVICE_REQUESTS } from '../compute/open-device';
 import type { AlignmentOptions } from '../slca/alignment';
 import { methodIssues } from '../methods/registry';
+import { dualPromptOptionsSchema, type DualPromptOptions } from '../methods/dualprompt/options';
+import { l2pOptionsSchema, type L2pOptions } from '../methods/l2p/options';
 import { ranpacOptionsSchema, type RanpacOptions } from '../methods/ranpac/options';
 import { slcappOptionsSchema, type SlcappOptions } from '../methods/slcapp/options';
 import { METHODS, type ExperimentConfig } from '../slca/config';
@@ -125,6 +127,8 @@ export const experimentConfigSchema = z.strictObject({
   }),
   ranpac: ranpacOptionsSchema.optional().describe('RanPAC’s settings (method ranpac only)'),
   slcapp: slcappOptionsSchema.optional().describe('SLCA++’s settings (method slcapp only)'),
+  l2p: l2pOptionsSchema.optional().describe('L2P’s settings (method l2p only)'),
+  dualprompt: dualPromptOptionsSchema.optional().describe('DualPrompt’s settings (method dualprompt only)'),
 });
 
 export const testTransformSchema = z
@@ -181,7 +185,9 @@ const schemaMatchesEngine: [
   Mutual<NonNullable<z.infer<typeof alignmentSchema>>, AlignmentOptions>,
   Mutual<z.infer<typeof ranpacOptionsSchema>, RanpacOptions>,
   Mutual<z.infer<typeof slcappOptionsSchema>, SlcappOptions>,
-] = [true, true, true, true, true, true, true];
+  Mutual<z.infer<typeof l2pOptionsSchema>, L2pOptions>,
+  Mutual<z.infer<typeof dualPromptOptionsSchema>, DualPromptOptions>,
+] = [true, true, true, true, true, true, true, true, true];
 void schemaMatchesEngine;
 
 /** What a spec adds to the engine's configuration: where the experiment runs and what it is. */

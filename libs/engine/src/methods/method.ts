@@ -1,7 +1,9 @@
 import type { ModelSpec } from '../compute/model-step';
 import type { ExperimentConfig } from '../slca/config';
 import type { Head } from '../slca/heads';
+import type { AdamOptions } from '../train/adam';
 import type { VitArch } from '../vit/arch';
+import type { PromptSpec } from '../vit/prompts';
 
 /**
  * A continual-learning method, as the experiment runner (`runExperiment`) drives it. The runner owns the
@@ -74,6 +76,13 @@ export interface ContinualMethod<Id extends string = string> {
   mergedBackbone?(config: ExperimentConfig, backbone: Float32Array, state: MethodState): Float32Array;
   /** SLCA++: alignment scales each sampled feature by 1/(1 + s·(t − t_c)), s ~ U(mu − spread/2, mu + spread/2). */
   alignmentFeatureScale?(config: ExperimentConfig): { mu: number; spread: number } | null;
+  /**
+   * Prompted methods (L2P, DualPrompt): the prompt tensors (`prompt.pool`, `prompt.keys`, …) as they are
+   * in the method's state after a task, which features and evaluation read with the backbone through the
+   * prompted forward of `stage1Plan(…).prompt`. The runner and the evaluator take them from here, never by
+   * method name.
+   */
+  promptedModel?(config: ExperimentConfig, state: MethodState): PromptedModel;
   /** The heads evaluation reads after task `task` (SLCA++ scales the old heads' inputs). */
   inferenceHeads?(config: ExperimentConfig, heads: readonly Head[], task: number): Head[];
 }
@@ -83,6 +92,26 @@ export interface Stage1Plan {
   lr(name: string, epoch: number): number;
   objective?: ModelSpec['objective'];
   lora?: ModelSpec['lora'];
+  /** The optimizer: SGD with stage1's momentum and weight decay (the default), or Adam (L2P). */
+  optimizer?: { kind: 'adam' } & AdamOptions;
+  /**
+   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; queries of the task's
+   * training images are computed once per task from the frozen backbone, un-augmented (docs/methods.md).
+   */
+  prompt?: PromptSpec;
+  /** With `prompt`: every image of a batch uses the prompts chosen most often across the batch. */
+  promptBatchwise?: boolean;
+  /**
+   * With `prompt`: at training every image uses these prompts instead of its selection (DualPrompt's
+   * `use_prompt_mask`: the task's own E-prompt); the key loss then pulls their keys.
+   */
+  promptMask?: number[];
+}
+
+/** What a prompted method's features and predictions read besides the backbone. */
+export interface PromptedModel {
+  spec: PromptSpec;
+  tensors: AdapterTensor[];
 }
 
 export interface AdapterContext {

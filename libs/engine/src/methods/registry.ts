@@ -1,5 +1,7 @@
 import type { ExperimentConfig } from '../slca/config';
+import { DUALPROMPT } from './dualprompt/dualprompt';
 import { JOINT } from './joint/joint';
+import { L2P } from './l2p/l2p';
 import { alignmentIssues } from './fine-tuning';
 import type { ContinualMethod, FeatureMap, MethodIssue } from './method';
 import { RANPAC } from './ranpac/ranpac';
@@ -15,7 +17,18 @@ import { SLCAPP } from './slcapp/slcapp';
  * `methods/` and a line here; the catalogue, the experiment schema, the CLI, the trainer's GetCatalog and
  * the dashboard take the list from this registry.
  */
-export const METHOD_REGISTRY = [SEQFT, SL, SLCA, SLCA_NOLN, SLCAPP, JOINT, SIMPLECIL, RANPAC] as const;
+export const METHOD_REGISTRY = [
+  SEQFT,
+  SL,
+  SLCA,
+  SLCA_NOLN,
+  SLCAPP,
+  JOINT,
+  SIMPLECIL,
+  RANPAC,
+  L2P,
+  DUALPROMPT,
+] as const;
 
 export type Method = (typeof METHOD_REGISTRY)[number]['id'];
 export const METHODS = METHOD_REGISTRY.map((m) => m.id) as [Method, ...Method[]];

@@ -25,5 +25,6 @@ export function stage1ModelSpec(
       .map((slot) => slot.name),
     ...(plan.objective && { objective: plan.objective }),
     ...(plan.lora && { lora: plan.lora }),
+    ...(plan.prompt && { prompt: plan.prompt }),
   };
 }

@@ -1,6 +1,6 @@
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../weights/safetensors';
 import type { ExperimentState } from './experiment';
-import type { MethodState } from '../methods/method';
+import type { MethodState, PromptedModel } from '../methods/method';
 import type { Head } from './heads';
 
 /** `__metadata__` key holding everything of the state that is not a float32 tensor. */
@@ -44,6 +44,7 @@ export function encodeExperimentState(state: ExperimentState): Uint8Array {
   if (state.training) {
     tensors['training.values'] = vec(state.training.values);
     tensors['training.momentum'] = vec(state.training.momentum);
+    if (state.training.secondMoment) tensors['training.secondMoment'] = vec(state.training.secondMoment);
   }
   for (const [name, data] of Object.entries(state.methodState?.tensors ?? {}))
     tensors[`method.${name}`] = float64Bits(data);
@@ -52,7 +53,7 @@ export function encodeExperimentState(state: ExperimentState): Uint8Array {
     format: FORMAT,
     ...rest,
     heads: heads.map((h) => h.classes),
-    training: training && { ...training, values: undefined, momentum: undefined },
+    training: training && { ...training, values: undefined, momentum: undefined, secondMoment: undefined },
     ...(methodState && {
       methodState: { tensors: Object.keys(methodState.tensors), values: methodState.values },
     }),
@@ -103,6 +104,7 @@ export function decodeExperimentState(bytes: Uint8Array, source = '<checkpoint>'
       ...training,
       values: tensor('training.values'),
       momentum: tensor('training.momentum'),
+      ...(file.tensors.has('training.secondMoment') && { secondMoment: tensor('training.secondMoment') }),
     },
   };
 }
@@ -116,6 +118,8 @@ export interface EvalModel {
   backbone: Float32Array;
   finalNormEps: number;
   heads: Head[];
+  /** A prompted method's prompts (L2P) and how they are read; absent for every other method. */
+  prompted?: PromptedModel;
 }
 
 export function encodeEvalModel(model: EvalModel): Uint8Array {
@@ -125,11 +129,18 @@ export function encodeEvalModel(model: EvalModel): Uint8Array {
     tensors[`heads.${i}.weight`] = vec(h.weight);
     tensors[`heads.${i}.bias`] = vec(h.bias);
   });
+  for (const t of model.prompted?.tensors ?? []) tensors[`prompted.${t.name}`] = vec(t.values);
   const meta = {
     format: MODEL_FORMAT,
     task: model.task,
     finalNormEps: model.finalNormEps,
     heads: model.heads.map((h) => h.classes),
+    ...(model.prompted && {
+      prompted: {
+        spec: model.prompted.spec,
+        tensors: model.prompted.tensors.map((t) => ({ name: t.name, shape: t.shape })),
+      },
+    }),
   };
   return writeSafetensors(tensors, { [MODEL_KEY]: JSON.stringify(meta) });
 }
@@ -138,7 +149,13 @@ export function decodeEvalModel(bytes: Uint8Array, source = '<model>'): EvalMode
   const file = readSafetensors(bytes, source);
   const json = file.metadata[MODEL_KEY];
   if (json === undefined) throw new CheckpointError(`${source}: not an evaluation model (no ${MODEL_KEY})`);
-  const meta = JSON.parse(json) as { format: string; task: number; finalNormEps: number; heads: number[] };
+  const meta = JSON.parse(json) as {
+    format: string;
+    task: number;
+    finalNormEps: number;
+    heads: number[];
+    prompted?: { spec: PromptedModel['spec']; tensors: { name: string; shape: number[] }[] };
+  };
   if (meta.format !== MODEL_FORMAT)
     throw new CheckpointError(`${source}: model format ${meta.format}, expected ${MODEL_FORMAT}`);
   const tensor = (name: string): Float32Array => {
@@ -155,5 +172,11 @@ export function decodeEvalModel(bytes: Uint8Array, source = '<model>'): EvalMode
       weight: tensor(`heads.${i}.weight`),
       bias: tensor(`heads.${i}.bias`),
     })),
+    ...(meta.prompted && {
+      prompted: {
+        spec: meta.prompted.spec,
+        tensors: meta.prompted.tensors.map((t) => ({ ...t, values: tensor(`prompted.${t.name}`) })),
+      },
+    }),
   };
 }

@@ -3,6 +3,8 @@ import type { DeviceRequest } from '../compute/open-device';
 import type { TrainAugment } from '../train/batch-gradient';
 import type { VitArch } from '../vit/arch';
 import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
+import type { DualPromptOptions } from '../methods/dualprompt/options';
+import type { L2pOptions } from '../methods/l2p/options';
 import type { RanpacOptions } from '../methods/ranpac/options';
 import type { SlcappOptions } from '../methods/slcapp/options';
 import type { AlignmentOptions } from './alignment';
@@ -69,6 +71,10 @@ export interface ExperimentConfig {
   ranpac?: RanpacOptions;
   /** SLCA++'s settings (method slcapp only; `methods/slcapp/options.ts`). */
   slcapp?: SlcappOptions;
+  /** L2P's settings (method l2p only; `methods/l2p/options.ts`). */
+  l2p?: L2pOptions;
+  /** DualPrompt's settings (method dualprompt only; `methods/dualprompt/options.ts`). */
+  dualprompt?: DualPromptOptions;
 }
 
 /**

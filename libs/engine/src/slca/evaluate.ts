@@ -7,7 +7,8 @@ import { sharedFloat32 } from '../train/params';
 import type { VitArch } from '../vit/arch';
 import { patchify } from '../vit/forward';
 import { backboneLayout } from '../weights/vit-weights';
-import type { FeatureMap } from '../methods/method';
+import type { FeatureMap, PromptedModel } from '../methods/method';
+import { ParamLayout } from '../train/params';
 import { concatHeads, type Head } from './heads';
 
 export interface FeatureOptions {
@@ -50,6 +51,38 @@ export async function extractFeatures(
   return out;
 }
 
+/**
+ * Installs what features are read from: the backbone alone, or with a prompted method's prompt tensors
+ * after it and its prompted forward (the device then computes each image's query and prompts itself).
+ */
+export async function installReadModel(
+  device: ComputeDevice,
+  arch: VitArch,
+  backbone: Float32Array,
+  finalNormEps: number,
+  prompted: PromptedModel | null,
+): Promise<void> {
+  const bb = backboneLayout(arch);
+  if (backbone.length !== bb.total)
+    throw new Error(`backbone has ${backbone.length} values, the architecture needs ${bb.total}`);
+  const extra = prompted?.tensors ?? [];
+  const layout = new ParamLayout([...bb.slots.map((s) => ({ name: s.name, shape: s.shape })), ...extra]);
+  // Worker devices read the parameters from shared memory.
+  const values = sharedFloat32(layout.total);
+  values.set(backbone);
+  for (const t of extra) values.set(t.values, layout.slot(t.name).offset);
+  await device.setModel(
+    {
+      arch,
+      layout: layout.toJSON(),
+      finalNormEps,
+      trainBackbone: false,
+      ...(prompted && { prompt: prompted.spec }),
+    },
+    values,
+  );
+}
+
 export interface TaskEvaluation {
   /** A_t: accuracy over the test images of all seen classes (%). */
   accuracy: number;
@@ -75,6 +108,8 @@ export interface SeenClassesInput extends FeatureOptions {
    * run's configuration (`featureMapOf`), never stored; null or absent for every other method.
    */
   featureMap?: FeatureMap | null;
+  /** A prompted method's prompts (L2P), read with the backbone through the prompted forward; else null. */
+  prompted?: PromptedModel | null;
   test: ImageSet;
   /** Test labels already mapped through the class order (label k = k-th class of the order). */
   testLabels: ArrayLike<number>;
@@ -93,14 +128,7 @@ export async function evaluateSeenClasses(input: SeenClassesInput): Promise<Seen
   const seen = bounds[task].end;
   const taskOfLabel = new Int32Array(bounds[bounds.length - 1].end);
   bounds.forEach((b, t) => taskOfLabel.fill(t, b.start, b.end));
-  const layout = backboneLayout(arch);
-  // Worker devices read the parameters from shared memory.
-  const values = sharedFloat32(layout.total);
-  values.set(input.backbone);
-  await input.device.setModel(
-    { arch, layout: layout.toJSON(), finalNormEps: input.finalNormEps, trainBackbone: false },
-    values,
-  );
+  await installReadModel(input.device, arch, input.backbone, input.finalNormEps, input.prompted ?? null);
   const rows: number[] = [];
   for (let i = 0; i < input.test.count; i++) if (testLabels[i] < seen) rows.push(i);
   const feats = await extractFeatures(input.device, input.test, rows, input);

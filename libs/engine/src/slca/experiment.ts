@@ -13,6 +13,8 @@ import { openComputeDevice, resolveDevice, type DeviceInfo } from '../compute/op
 import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from '../compute/model-step';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
+import { Adam } from '../train/adam';
+import { promptSimilarities, PROMPT_KEYS, selectPrompts } from '../vit/prompts';
 import { paramSpecs } from '../vit/arch';
 import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } from '../train/batch-gradient';
 
@@ -24,6 +26,8 @@ import {
   type AdapterTensor,
   type FeatureMap,
   type MethodState,
+  type PromptedModel,
+  type Stage1Plan,
   type TaskContext,
 } from '../methods/method';
 import { methodDefinition } from '../methods/registry';
@@ -34,7 +38,7 @@ import { validateConfig, type ExperimentConfig } from './config';
 import { cloneHeads, newHead, type Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';
 import { MemoryStatistics, type StatisticsSink } from './statistics-sink';
-import { evaluateSeenClasses, extractFeatures, type TaskEvaluation } from './evaluate';
+import { evaluateSeenClasses, extractFeatures, installReadModel, type TaskEvaluation } from './evaluate';
 
 export interface ExperimentData {
   name: string;
@@ -156,8 +160,12 @@ export interface ExperimentState {
   training: {
     /** Backbone and the current head, in the layout of the task's model. */
     values: Float32Array;
+    /** SGD's momentum buffer, or Adam's first moment (packed over the trained tensors). */
     momentum: Float32Array;
     sgdStarted: boolean;
+    /** Adam only: its second moment (packed as `momentum`) and its step count. */
+    secondMoment?: Float32Array;
+    optimizerSteps?: number;
     /** The current epoch's sample order (rows of the training set). */
     order: number[];
     lossSum: number;
@@ -190,6 +198,8 @@ export type TaskEvaluator = (input: {
   heads: readonly Head[];
   /** What the heads read instead of the backbone's features (RanPAC's projection), or null. */
   featureMap: FeatureMap | null;
+  /** A prompted method's prompts (L2P, DualPrompt), read by its prompted forward, or null. */
+  prompted: PromptedModel | null;
 }) => Promise<TaskEvaluation>;
 
 export interface ExperimentOptions {
@@ -211,6 +221,51 @@ export class ExperimentStopped extends Error {
   constructor(readonly state: ExperimentState) {
     super(`run stopped at task ${state.task + 1}, epoch ${state.epoch + 1}, step ${state.step + 1}`);
   }
+}
+
+/** Stage 1's optimizer behind one face: SGD (the SLCA family) or Adam (a plan's `optimizer`). */
+interface Stage1Optimizer {
+  step(values: Float32Array, grads: Float32Array, groups: { start: number; end: number; lr: number }[]): void;
+  save(): Pick<
+    NonNullable<ExperimentState['training']>,
+    'momentum' | 'sgdStarted' | 'secondMoment' | 'optimizerSteps'
+  >;
+  load(training: NonNullable<ExperimentState['training']>): void;
+}
+
+function makeOptimizer(
+  plan: Stage1Plan | null,
+  layout: ParamLayout,
+  spec: ModelSpec,
+  s1: ExperimentConfig['stage1'],
+): Stage1Optimizer {
+  if (plan?.optimizer?.kind === 'adam') {
+    const trained = new Set(spec.trainable ?? layout.slots.map((x) => x.name));
+    const ranges = layout.slots
+      .filter((slot) => trained.has(slot.name))
+      .map((slot) => ({ start: slot.offset, end: slot.offset + slot.size }));
+    const adam = new Adam(ranges, plan.optimizer);
+    return {
+      step: (values, grads, groups) => adam.step(values, grads, groups),
+      save: () => ({
+        momentum: adam.m.slice(),
+        sgdStarted: adam.steps > 0,
+        secondMoment: adam.v.slice(),
+        optimizerSteps: adam.steps,
+      }),
+      load: (training) => {
+        if (!training.secondMoment || training.optimizerSteps === undefined)
+          throw new ExperimentError('cannot resume: the checkpoint has no Adam state for this task');
+        adam.load(training.momentum, training.secondMoment, training.optimizerSteps);
+      },
+    };
+  }
+  const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+  return {
+    step: (values, grads, groups) => sgd.step(values, grads, groups),
+    save: () => ({ momentum: sgd.momentumBuffer.slice(), sgdStarted: sgd.hasStepped }),
+    load: (training) => sgd.load(training.momentum, training.sgdStarted),
+  };
 }
 
 function sameConfig(a: ExperimentConfig, b: ExperimentConfig): string | null {
@@ -314,6 +369,7 @@ export async function runExperiment(
         finalNormEps: input.finalNormEps,
         heads: input.heads,
         featureMap: input.featureMap,
+        prompted: input.prompted,
         test: data.test,
         testLabels,
         sizes,
@@ -416,9 +472,28 @@ export async function runExperiment(
         const s1 = cfg.stage1;
         const plan = method.stage1Plan?.(cfg, t) ?? null;
         const spec: ModelSpec = stage1ModelSpec(plan, layout, { arch, finalNormEps }, s1);
+        // A prompted model's queries: the frozen, un-prompted backbone's features of the task's training
+        // images, un-augmented, computed once per task (not once per epoch or step).
+        const prompt = plan?.prompt ?? null;
+        let queryOf: ((batchRows: readonly number[]) => Float32Array) | null = null;
+        if (prompt) {
+          await installReadModel(device, arch, weights, finalNormEps, null);
+          const queries = await extractFeatures(device, data.train, rows, {
+            arch,
+            normalize: cfg.normalize,
+            featureChunk: cfg.compute.featureChunk,
+          });
+          const at = new Int32Array(trainLabels.length).fill(-1);
+          rows.forEach((r, i) => (at[r] = i));
+          queryOf = (batchRows) => {
+            const out = new Float32Array(batchRows.length * dim);
+            batchRows.forEach((r, i) => out.set(queries.subarray(at[r] * dim, (at[r] + 1) * dim), i * dim));
+            return out;
+          };
+        }
         await device.setModel(spec, values);
-        const sgd = new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
-        if (midTask) sgd.load(midTask.momentum, midTask.sgdStarted);
+        const optimizer = makeOptimizer(plan, layout, spec, s1);
+        if (midTask) optimizer.load(midTask);
         const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
         const sum = sharedFloat32(layout.total);
         const steps = Math.ceil(rows.length / s1.batchSize);
@@ -447,8 +522,7 @@ export async function runExperiment(
           for (let step = firstStep; step < steps; step++) {
             const trainingState = () => ({
               values: values.slice(),
-              momentum: sgd.momentumBuffer.slice(),
-              sgdStarted: sgd.hasStepped,
+              ...optimizer.save(),
               order: perm,
               lossSum,
               epochLosses: [...epochLosses],
@@ -461,6 +535,30 @@ export async function runExperiment(
             await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
             const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
             const n = batchRows.length;
+            let prompts: { queries: Float32Array; index: Int32Array } | undefined;
+            const mask = plan?.promptMask;
+            if (prompt && queryOf && mask) {
+              const index = new Int32Array(n * mask.length);
+              for (let i = 0; i < n; i++) index.set(mask, i * mask.length);
+              prompts = { queries: queryOf(batchRows), index };
+            } else if (prompt && queryOf) {
+              const queries = queryOf(batchRows);
+              const similarities = promptSimilarities(
+                queries,
+                n,
+                layout.view(values, PROMPT_KEYS),
+                prompt.pool,
+                dim,
+              );
+              const index = selectPrompts(
+                similarities,
+                n,
+                prompt.pool,
+                prompt.topK,
+                plan?.promptBatchwise ?? false,
+              );
+              prompts = { queries, index };
+            }
             const loss = await batchGradient(
               device,
               data.train,
@@ -470,13 +568,14 @@ export async function runExperiment(
               rng.augment,
               grads,
               sum,
+              prompts,
             );
             if (!Number.isFinite(loss)) {
               throw new ExperimentError(
                 `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,
               );
             }
-            sgd.step(values, sum, groups);
+            optimizer.step(values, sum, groups);
             lossSum += loss * n;
             trainedImages += n;
             sinceCheckpoint++;
@@ -521,17 +620,13 @@ export async function runExperiment(
       // statistics use too: the task's training images un-augmented, through the backbone after stage 1.
       // What features and evaluation read: the backbone, or the method's merge of it (SLCA++'s LoRA).
       const readBackbone = method.mergedBackbone?.(cfg, weights, methodState) ?? weights;
+      // A prompted method's features go through its prompted forward with the prompts as they are now.
+      const prompted = method.promptedModel?.(cfg, methodState) ?? null;
       let taskFeatures: Promise<Float32Array> | null = null;
       const features = () =>
         (taskFeatures ??= (async () => {
-          if (!fineTunes || readBackbone !== weights) {
-            const bb = sharedFloat32(bbLayout.total);
-            bb.set(readBackbone);
-            await device.setModel(
-              { arch, layout: bbLayout.toJSON(), finalNormEps, trainBackbone: false },
-              bb,
-            );
-          }
+          if (!fineTunes || readBackbone !== weights || prompted)
+            await installReadModel(device, arch, readBackbone, finalNormEps, prompted);
           return extractFeatures(device, data.train, rows, {
             arch,
             normalize: cfg.normalize,
@@ -602,6 +697,7 @@ export async function runExperiment(
         finalNormEps,
         heads: evalHeads,
         featureMap,
+        prompted,
       });
       matrix = setRow(matrix, t, evaluation.perTask);
       accuracies.push(evaluation.accuracy);

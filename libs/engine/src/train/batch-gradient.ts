@@ -102,6 +102,7 @@ export function shardRanges(n: number, shards: number): [number, number][] {
 
 /**
  * The mean-loss gradient of one training batch: reads the rows, augments them (drawing from `rng`),
+ * (a prompted model: with each row's query and selected prompts, `prompts`, aligned with `rows`),
  * normalises, patchifies, cuts the batch into shards, and has the device compute each shard and sum the
  * shard gradients in shard order, weighted by shard size, into `sum` (a shared buffer for a worker pool).
  * Returns the batch loss.
@@ -115,6 +116,7 @@ export async function batchGradient(
   rng: Mt19937,
   grads: Float32Array[],
   sum: Float32Array,
+  prompts?: { queries: Float32Array; index: Int32Array },
 ): Promise<number> {
   const { arch } = options;
   const n = rows.length;
@@ -127,6 +129,10 @@ export async function batchGradient(
     patches: patches.slice(a * patchLen, b * patchLen),
     labels: Int32Array.from(rows.slice(a, b), labelOf),
     count: b - a,
+    ...(prompts && {
+      queries: prompts.queries.slice(a * arch.dim, b * arch.dim),
+      promptIndex: prompts.index.slice((a * prompts.index.length) / n, (b * prompts.index.length) / n),
+    }),
   }));
   const weights = ranges.map(([a, b]) => (b - a) / n);
   const losses = await device.gradientsAndSum(shards, grads, weights, sum);
