@@ -26,6 +26,7 @@ import { RunProgress } from './run-progress';
 import { RunQueue, type ActiveRun } from './run-queue';
 import { ORPHANED, TERMINAL, toRun, type RunRecord } from './run-record';
 import { RunRecords } from './run-records';
+import { SystemMeter } from './run-system';
 
 export interface RunManagerOptions {
   store: ObjectStore;
@@ -370,10 +371,11 @@ export class RunManager {
   /** What an execution reports to: the record, the run's event stream and its log. */
   private hooks(record: RunRecord): ExecutionHooks {
     const id = record.id;
-    const progress = new RunProgress();
+    const progress = new RunProgress(undefined, new SystemMeter(record.system));
     return {
       onProgress: (e) => {
         const event = progress.event(e);
+        record.system = progress.system();
         if (event) this.events.emit(id, event);
       },
       // The record is written, or kept to write when the store answers again: training never waits on it

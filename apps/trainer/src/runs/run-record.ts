@@ -1,4 +1,4 @@
-import { RunStatus, type Run, type RunLineage } from '@slca/contracts';
+import { RunStatus, type Run, type RunLineage, type RunSystem } from '@slca/contracts';
 
 /** A run as the trainer keeps it in the object store (runs/<id>/run.json); replaced whole on each change. */
 export interface RunRecord {
@@ -35,6 +35,8 @@ export interface RunRecord {
   notes?: string;
   /** Left out of lists unless asked for. */
   archived?: boolean;
+  /** What its training measured of the machine (absent before its first step). */
+  system?: RunSystem;
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -77,5 +79,6 @@ export function toRun(r: RunRecord): Run {
     waitingFor: r.waitingFor ?? '',
     notes: r.notes ?? '',
     archived: r.archived ?? false,
+    system: r.system,
   };
 }
