@@ -99,7 +99,7 @@ export default async function ComparePage({
                   dots: true,
                 }))}
                 xLabel="after task t"
-                yLabel="accuracy on all seen classes A_t (%)"
+                yLabel="accuracy A_t (%)"
                 xDomain={{ min: 0.5, max: Math.max(1, ...selected.map((r) => r.tasks)) + 0.5 }}
                 yDomain={{ min: 0, max: 100 }}
                 integerX
@@ -127,7 +127,7 @@ export default async function ComparePage({
                 testId="compare-at-band-chart"
                 series={accuracyBandSeries(selectedGroups.map((g) => ({ label: g.label, runs: g.runs })))}
                 xLabel="after task t (shaded: ± one std over the seeds)"
-                yLabel="accuracy on all seen classes A_t (%)"
+                yLabel="accuracy A_t (%)"
                 xDomain={{ min: 0.5, max: Math.max(1, ...selected.map((r) => r.tasks)) + 0.5 }}
                 yDomain={{ min: 0, max: 100 }}
                 integerX

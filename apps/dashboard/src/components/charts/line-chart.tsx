@@ -279,7 +279,8 @@ export function LineChart(props: LineChartProps) {
         ? [props.xDomain.min, props.xDomain.max]
         : undefined;
       const yScale: uPlot.Scale = logY
-        ? { distr: 3, log: 10 }
+        ? // Padded by a fifth of a decade, so a constant rate is not drawn on the frame.
+          { distr: 3, log: 10, range: (_u, min, max) => [min / 10 ** 0.2, max * 10 ** 0.2] }
         : props.yDomain
           ? { range: [props.yDomain.min, props.yDomain.max] }
           : {};
