@@ -301,6 +301,7 @@ describe('the dashboard against the real stack', () => {
 
   it('shows the value under the cursor, zooms by dragging, labels the log axis with real learning rates', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
+    await page.getByText('stream ended').waitFor();
     const run = await getRun('e2e-form');
     // A_t at the cursor: the trainer's A_t of the task under it.
     for (const task of [1, 2]) {

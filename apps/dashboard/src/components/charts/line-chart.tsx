@@ -185,6 +185,12 @@ export function LineChart(props: LineChartProps) {
   const empty = view.series.every((s) => s.points.length === 0);
   // The canvas is built again when the shape of the chart changes; new points only replace its data.
   const structure = [view.id, shown.roles.map((r) => `${r.kind}${r.k}`).join(','), empty, theme].join('|');
+  const [xMin, xMax, yMin, yMax] = [
+    props.xDomain?.min,
+    props.xDomain?.max,
+    props.yDomain?.min,
+    props.yDomain?.max,
+  ];
   const latest = useRef({ shown, view, zoomed });
   latest.current = { shown, view, zoomed };
   const last = shown.data[0].length - 1;
@@ -275,14 +281,13 @@ export function LineChart(props: LineChartProps) {
           i += 1;
         }
       }
-      const xRange: uPlot.Scale.Range | undefined = props.xDomain
-        ? [props.xDomain.min, props.xDomain.max]
-        : undefined;
+      const xRange: uPlot.Scale.Range | undefined =
+        xMin !== undefined && xMax !== undefined ? [xMin, xMax] : undefined;
       const yScale: uPlot.Scale = logY
         ? // Padded by a fifth of a decade, so a constant rate is not drawn on the frame.
           { distr: 3, log: 10, range: (_u, min, max) => [min / 10 ** 0.2, max * 10 ** 0.2] }
-        : props.yDomain
-          ? { range: [props.yDomain.min, props.yDomain.max] }
+        : yMin !== undefined && yMax !== undefined
+          ? { range: [yMin, yMax] }
           : {};
       const opts: uPlot.Options = {
         width: Math.max(240, el.clientWidth),
@@ -359,7 +364,8 @@ export function LineChart(props: LineChartProps) {
       plot.current = null;
     };
     // The options are rebuilt when the chart's shape or the colour scheme changes (`structure`).
-  }, [structure, logY, yLabel, props.xDomain, props.yDomain, props.integerX]);
+    // Domains as numbers: a page that renders again passes equal domains as new objects.
+  }, [structure, logY, yLabel, xMin, xMax, yMin, yMax, props.integerX]);
 
   // New points (a live run's steps, another smoothing weight): the same canvas, its zoom kept.
   useEffect(() => {
