@@ -166,6 +166,7 @@ export function LiveRun({
           { name: 'head lr', steps, y: (p: TrainHistoryPoint) => p.lr },
           { name: 'backbone lr', steps, y: (p: TrainHistoryPoint) => p.backboneLr },
         ].filter((c) => steps.every((p) => c.y(p) > 0)),
+        true,
       ),
     [steps],
   );
