@@ -4,7 +4,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ChartDataTable } from './data-table';
-import { alignSeries, ema, logTickLabel, logTicks, valueLabel } from './plot-data';
+import { alignSeries, ema, logTickLabel, logTicks, nearestValueIndex, valueLabel } from './plot-data';
 import { SERIES_COLOURS, tickLabel, type Domain } from './scale';
 import { seriesTable } from './series-table';
 
@@ -253,18 +253,27 @@ export function LineChart(props: LineChartProps) {
           const s = view.series[role.k];
           const colour = colourOf(s, role.k, t.fg);
           if (role.kind === 'band')
-            return { label: `${s.name} band`, stroke: 'transparent', width: 0, points: { show: false } };
+            return {
+              label: `${s.name} band`,
+              stroke: 'transparent',
+              width: 0,
+              spanGaps: true,
+              points: { show: false },
+            };
           if (role.kind === 'raw')
             return {
               label: `${s.name} (raw)`,
               stroke: withAlpha(colour, 0.25),
               width: 1,
+              spanGaps: true,
               points: { show: false },
             };
           return {
             label: s.name,
             stroke: colour,
             width: 2,
+            // Overlaid runs have points at different x: a line joins its own points across the others'.
+            spanGaps: true,
             points: { show: s.dots ?? s.points.length <= 30, size: 7, fill: colour, stroke: colour },
           };
         }),
@@ -457,9 +466,10 @@ export function LineChart(props: LineChartProps) {
             </li>
             {view.series.map((s, k) => {
               const line = shown.roles.findIndex((r) => r.kind === 'line' && r.k === k) + 1;
-              const value = idx >= 0 ? shown.data[line][idx] : null;
-              const raw = idx >= 0 ? shown.raw[k][idx] : null;
-              const label = xAt === undefined ? undefined : shown.labels[k]?.get(xAt);
+              const at = nearestValueIndex(shown.data[line] as (number | null)[], idx);
+              const value = at >= 0 ? shown.data[line][at] : null;
+              const raw = at >= 0 ? shown.raw[k][at] : null;
+              const label = at >= 0 ? shown.labels[k]?.get(shown.data[0][at]) : undefined;
               return (
                 <li key={s.name}>
                   <span className="swatch" style={{ background: colourOf(s, k) }} />

@@ -7,6 +7,7 @@ import {
   logTicks,
   meanStdBand,
   nearestIndex,
+  nearestValueIndex,
   valueLabel,
 } from './plot-data';
 
@@ -102,5 +103,13 @@ describe('chart data', () => {
     const xs = [0, 1, 2, 4];
     expect([2.9, 3.1, -5, 10].map((x) => nearestIndex(xs, x))).toEqual([2, 3, 0, 3]);
     expect(nearestIndex([], 1)).toBe(-1);
+  });
+
+  it('shows a series’ nearest value where it has none at the cursor (overlaid runs)', () => {
+    const values = [null, 5, null, null, 7, null];
+    // At 0 the nearest is 1; at 2 the one before (1) wins a tie with none closer; at 3 the one after (4).
+    expect([0, 1, 2, 3, 5].map((i) => nearestValueIndex(values, i))).toEqual([1, 1, 1, 4, 4]);
+    expect(nearestValueIndex([null, null], 0)).toBe(-1);
+    expect(nearestValueIndex([1], 3)).toBe(-1);
   });
 });

@@ -128,3 +128,16 @@ export function nearestIndex(xs: readonly number[], x: number): number {
   }
   return Math.abs(xs[hi] - x) < Math.abs(x - xs[lo]) ? hi : lo;
 }
+
+/**
+ * The index of the value a series shows at `idx`: `idx` itself where it has one, else its nearest non-null
+ * value (overlaid runs have points at different x; −1 for a series with none).
+ */
+export function nearestValueIndex(values: readonly (number | null)[], idx: number): number {
+  if (idx < 0 || idx >= values.length) return -1;
+  for (let d = 0; d < values.length; d++) {
+    if (idx - d >= 0 && values[idx - d] !== null) return idx - d;
+    if (idx + d < values.length && values[idx + d] !== null) return idx + d;
+  }
+  return -1;
+}
