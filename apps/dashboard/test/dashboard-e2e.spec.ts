@@ -68,6 +68,18 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Moves the mouse over an interactive chart at data value `x` (from the x range the chart shows). */
+async function hoverAt(chart: string, x: number) {
+  const over = page.locator(`[data-testid=${chart}-plot] .u-over`);
+  await over.scrollIntoViewIfNeeded();
+  const box = await over.boundingBox();
+  if (!box) throw new Error(`${chart} has no plot area`);
+  const plot = page.getByTestId(`${chart}-plot`);
+  const min = Number(await plot.getAttribute('data-x-min'));
+  const max = Number(await plot.getAttribute('data-x-max'));
+  await page.mouse.move(box.x + ((x - min) / (max - min)) * box.width, box.y + box.height / 2);
+}
+
 /** Fills the New-run form (from `path`) and presses Start, or Preview. */
 async function fillNewRun(
   values: Record<string, string>,
@@ -81,11 +93,29 @@ async function fillNewRun(
   await page.click(`[data-testid=${button}]`);
 }
 
+interface TrainerRun {
+  id: string;
+  configJson: string;
+  backend: string;
+  accuracies: number[];
+  system?: { imagesPerSecond: number; stepMs: number; steps: number; peakRssBytes: number; host: string };
+}
+
+async function getRun(id: string): Promise<TrainerRun> {
+  const trainer = serviceClient('trainer', stack.address('trainer'), stack.credentials('cli'));
+  try {
+    return (await trainer.call<{ run: TrainerRun }>('getRun', { id })).run;
+  } finally {
+    trainer.close();
+  }
+}
+
 async function listRuns(): Promise<
   {
     id: string;
     lastAcc: number;
     incAcc: number;
+    accuracies: number[];
     splitId: string;
     backend: string;
     lineage: { codeVersion: string } | null;
@@ -247,7 +277,12 @@ describe('the dashboard against the real stack', () => {
       await page.waitForTimeout(200);
     }
     expect(steps.size).toBeGreaterThanOrEqual(3);
-    expect(await page.locator('[data-testid=loss-chart] path').count()).toBeGreaterThan(0);
+    await page.locator('[data-testid=loss-chart-plot] canvas').first().waitFor();
+    // Live system figures: the running img/s and the trainer process's memory now.
+    await expect
+      .poll(() => page.getByTestId('system-images-per-second').textContent(), { timeout: 30_000 })
+      .toMatch(/^\d+\.\d$/);
+    expect(await page.getByTestId('system-rss').textContent()).toMatch(/^\d+\.\d MiB$/);
 
     await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="1"]').waitFor({ timeout: 180_000 });
     await page.locator('[data-testid=accuracy-heatmap][data-filled-rows="2"]').waitFor({ timeout: 180_000 });
@@ -269,9 +304,79 @@ describe('the dashboard against the real stack', () => {
 
     // Opened afresh, the finished run still draws its whole loss curve: the trainer recorded every step.
     await page.reload();
-    const d = await page.locator('[data-testid=loss-chart] path').first().getAttribute('d');
-    expect((d ?? '').split(/[ML]/).filter((p) => p.trim() !== '').length).toBeGreaterThan(10);
+    await page.locator('[data-testid=loss-chart-plot] canvas').first().waitFor();
+    expect(await page.getByTestId('loss-chart-data').locator('tbody tr').count()).toBeGreaterThan(10);
   }, 420_000);
+
+  it('shows the value under the cursor, zooms by dragging, labels the log axis with real learning rates', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    await page.getByText('stream ended').waitFor();
+    const run = await getRun('e2e-form');
+    // A_t at the cursor: the trainer's A_t of the task under it.
+    for (const task of [1, 2]) {
+      await hoverAt('at-chart', task);
+      await expect.poll(() => page.getByTestId('at-chart-legend-x').textContent()).toBe(String(task));
+      expect(await page.getByTestId('at-chart-legend-0').textContent()).toBe(
+        run.accuracies[task - 1].toFixed(2),
+      );
+    }
+
+    // Dragging across the loss chart zooms its x axis; Reset zoom brings the whole run back.
+    const plot = page.getByTestId('loss-chart-plot');
+    const whole = [await plot.getAttribute('data-x-min'), await plot.getAttribute('data-x-max')];
+    const reset = page.getByTestId('loss-chart-reset-zoom');
+    expect(await reset.isDisabled()).toBe(true);
+    const over = page.locator('[data-testid=loss-chart-plot] .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = await over.boundingBox();
+    if (!box) throw new Error('the loss chart has no plot area');
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => reset.isDisabled()).toBe(false);
+    const zoomed =
+      Number(await plot.getAttribute('data-x-max')) - Number(await plot.getAttribute('data-x-min'));
+    expect(zoomed).toBeCloseTo((Number(whole[1]) - Number(whole[0])) / 4, 1);
+    await reset.click();
+    await expect.poll(() => plot.getAttribute('data-x-min')).toBe(whole[0]);
+    expect(await plot.getAttribute('data-x-max')).toBe(whole[1]);
+
+    // The learning-rate axis is logarithmic and labelled with the rates themselves: the configuration's
+    // head lr 0.01 and backbone lr 0.01 × 0.01 lie on the decades 1e-2 and 1e-4.
+    const stage1 = (JSON.parse(run.configJson) as { stage1: { lr: number; backboneLrScale: number } }).stage1;
+    expect([stage1.lr, stage1.backboneLrScale]).toEqual([0.01, 0.01]);
+    expect(await page.getByTestId('lr-chart-plot').getAttribute('data-y-ticks')).toBe('1e-4 1e-3 1e-2');
+    expect(await page.getByTestId('lr-chart-legend-0').textContent()).toBe('1e-2');
+    expect(await page.getByTestId('lr-chart-legend-1').textContent()).toBe('1e-4');
+
+    // The loss curve against other axes: optimizer steps, then seconds since the first step.
+    await page.selectOption('[data-testid=loss-chart-x-axis]', 'step');
+    await expect.poll(() => page.getByTestId('loss-chart').getAttribute('data-x-axis')).toBe('step');
+    await page.selectOption('[data-testid=loss-chart-x-axis]', 'time');
+    await expect.poll(() => page.getByTestId('loss-chart').getAttribute('data-x-axis')).toBe('time');
+  });
+
+  it('shows the system figures the trainer recorded for the finished run', async () => {
+    await page.goto(`${dashboard.url}/runs/e2e-form`);
+    const run = await getRun('e2e-form');
+    const system = run.system;
+    if (!system) throw new Error('the trainer recorded no system figures');
+    expect(system.steps).toBeGreaterThan(0);
+    expect(system.imagesPerSecond).toBeGreaterThan(0);
+    expect(system.peakRssBytes).toBeGreaterThan(10 * 1024 ** 2);
+    const text = (id: string) => page.getByTestId(id).textContent();
+    expect(await text('system-images-per-second')).toBe(system.imagesPerSecond.toFixed(1));
+    expect(await text('system-step-ms')).toBe(`${system.stepMs.toFixed(0)} ms`);
+    expect(await text('system-peak-rss')).toBe(`${(system.peakRssBytes / 1024 ** 2).toFixed(1)} MiB`);
+    expect(await text('system-backend')).toBe(run.backend);
+    expect(await text('system-device')).toBe('wasm');
+    // Throughput × step time is the mean batch: at most the configuration's batch size.
+    const { batchSize } = (JSON.parse(run.configJson) as { stage1: { batchSize: number } }).stage1;
+    expect(system.imagesPerSecond * (system.stepMs / 1000)).toBeLessThanOrEqual(batchSize + 1e-6);
+    expect(system.imagesPerSecond * (system.stepMs / 1000)).toBeGreaterThan(0);
+    expect(await page.getByTestId('throughput-chart-data').locator('tbody tr').count()).toBeGreaterThan(5);
+  });
 
   it('shows the run’s lineage: dataset and backbone with their digests, split, configuration, code, backend', async () => {
     await page.goto(`${dashboard.url}/runs/e2e-form`);
@@ -451,7 +556,17 @@ describe('the dashboard against the real stack', () => {
     await page.getByTestId('compare-selected').click();
     await page.waitForURL(/\/compare\?runs=/);
 
-    expect(await page.locator('[data-testid=compare-at-chart] .series').count()).toBe(2);
+    // Both runs' A_t curves and loss curves on one chart each; their configuration's A_t over both seeds
+    // with its spread at the cursor.
+    for (const chart of ['compare-at-chart', 'compare-loss-chart'])
+      for (const k of [0, 1]) expect(await page.getByTestId(`${chart}-legend-${k}`).count()).toBe(1);
+    const seeds = (await listRuns()).filter((r) => r.id === 'e2e-form' || r.id === 'e2e-seed-1996');
+    await hoverAt('compare-at-band-chart', 2);
+    await expect.poll(() => page.getByTestId('compare-at-band-chart-legend-x').textContent()).toBe('2');
+    const atTwo = meanStd(seeds.map((r) => r.accuracies[1]));
+    expect(await page.getByTestId('compare-at-band-chart-legend-0').textContent()).toBe(
+      `${atTwo.mean.toFixed(2)} ± ${atTwo.std.toFixed(2)} (n = 2)`,
+    );
     const seedRow = page.locator('[data-testid=config-diff] tr', { hasText: /^seed/ });
     expect(await seedRow.textContent()).toBe('seed19931996');
     const ours = (await listRuns()).filter((r) => r.id === 'e2e-form' || r.id === 'e2e-seed-1996');

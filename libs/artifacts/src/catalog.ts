@@ -496,6 +496,12 @@ export interface TrainHistoryPoint {
   loss: number;
   lr: number;
   backboneLr: number;
+  /** When the step ended (ms since the Unix epoch); absent in histories recorded before clocks were. */
+  atMs?: number;
+  /** Images in the step's batch. */
+  images?: number;
+  /** Resident memory of the training process after the step (bytes). */
+  rssBytes?: number;
 }
 
 /** Segments a history read fetches at once. */

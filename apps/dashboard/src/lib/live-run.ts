@@ -1,27 +1,27 @@
 import type { TrainHistoryPoint } from '@slca/artifacts';
 import { bwt, emptyMatrix, forgetting, setRow, type AccuracyMatrix } from '@slca/metrics';
 
-/** One training step as the charts plot it: x in epochs since the run began. */
-export interface TrainPoint {
-  x: number;
-  loss: number;
-  lr: number;
-  backboneLr: number;
-}
-
 /** A live training step: a recorded step plus the trainer's estimate of the time left. */
 export interface TrainEvent extends TrainHistoryPoint {
   etaSeconds: number;
 }
 
-/** Position of a step on the run's epoch axis: task t's epochs span [t·E, (t+1)·E). */
-export function trainPoint(e: TrainHistoryPoint): TrainPoint {
-  const steps = Math.max(1, e.steps);
+/** A live step as the trainer records it, stamped with the time its event was sent. */
+export function historyPoint(e: TrainHistoryPoint, atMs: number): TrainHistoryPoint {
+  const { task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr, images, rssBytes } = e;
   return {
-    x: e.task * e.epochs + e.epoch + (e.step + 1) / steps,
-    loss: e.loss,
-    lr: e.lr,
-    backboneLr: e.backboneLr,
+    task,
+    tasks,
+    epoch,
+    epochs,
+    step,
+    steps,
+    loss,
+    lr,
+    backboneLr,
+    atMs,
+    ...(images ? { images } : {}),
+    ...(rssBytes ? { rssBytes } : {}),
   };
 }
 

@@ -219,8 +219,24 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
   return runExperiment(config, data, values, {
     onProgress: (e) => {
       if (e.phase === 'train') {
-        const { task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr } = e;
-        history.push({ task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr });
+        const { task, tasks, epoch, epochs, step, steps, loss, lr, backboneLr, images } = e;
+        // With its clock, batch and the process's memory: the dashboard plots time and throughput from them.
+        const atMs = Date.now();
+        const rssBytes = process.memoryUsage.rss();
+        history.push({
+          task,
+          tasks,
+          epoch,
+          epochs,
+          step,
+          steps,
+          loss,
+          lr,
+          backboneLr,
+          atMs,
+          images,
+          rssBytes,
+        });
       }
       hooks.onProgress(e);
     },

@@ -61,6 +61,7 @@ async function trainThroughHooks(hooks: ExecutionHooks): Promise<ExperimentResul
       loss: 1,
       lr: 0.1,
       backboneLr: 0.01,
+      images: 4,
     });
     const state = { task, epoch: 0, step: 0 } as ExperimentState;
     await hooks.onCheckpoint({

@@ -28,6 +28,7 @@ import { RunQueue, type ActiveRun } from './run-queue';
 import { ORPHANED, TERMINAL, toRun, type RunRecord } from './run-record';
 import { RunRecords } from './run-records';
 import { audit, auditStatusChange, checkMayManage, checkMayStart, statusWord, TRAINER } from './run-access';
+import { SystemMeter } from './run-system';
 
 export interface RunManagerOptions {
   store: ObjectStore;
@@ -400,10 +401,11 @@ export class RunManager {
   /** What an execution reports to: the record, the run's event stream and its log. */
   private hooks(record: RunRecord): ExecutionHooks {
     const id = record.id;
-    const progress = new RunProgress();
+    const progress = new RunProgress(undefined, new SystemMeter(record.system));
     return {
       onProgress: (e) => {
         const event = progress.event(e);
+        record.system = progress.system();
         if (event) this.events.emit(id, event);
       },
       // The record is written, or kept to write when the store answers again: training never waits on it

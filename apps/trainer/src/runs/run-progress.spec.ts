@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '@slca/engine';
 import { describe, expect, it } from 'vitest';
 import { RunProgress } from './run-progress';
+import { SystemMeter } from './run-system';
 
 const train = (task: number, epoch: number, step: number): ProgressEvent => ({
   phase: 'train',
@@ -13,6 +14,7 @@ const train = (task: number, epoch: number, step: number): ProgressEvent => ({
   loss: 0.5,
   lr: 0.01,
   backboneLr: 1e-4,
+  images: 8,
 });
 
 /** A clock the test moves, in milliseconds. */
@@ -24,7 +26,8 @@ function clock(startMs = 1_000) {
 describe('RunProgress', () => {
   it('turns a stage-1 step into TrainProgress with every field of the step', () => {
     const c = clock();
-    const event = new RunProgress(c.now).event(train(1, 0, 2));
+    const meter = new SystemMeter(undefined, c.now, () => 123_456_789, 'test host');
+    const event = new RunProgress(c.now, meter).event(train(1, 0, 2));
     expect(event).toEqual({
       train: {
         task: 1,
@@ -37,6 +40,11 @@ describe('RunProgress', () => {
         lr: 0.01,
         backboneLr: 1e-4,
         etaSeconds: 0,
+        // The first step has no step before it to be timed against: no rate yet, only memory.
+        images: 8,
+        rssBytes: 123_456_789,
+        imagesPerSecond: 0,
+        stepMs: 0,
       },
     });
   });

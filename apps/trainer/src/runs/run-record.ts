@@ -1,4 +1,4 @@
-import { RunStatus, type Run, type RunLineage } from '@slca/contracts';
+import { RunStatus, type Run, type RunLineage, type RunSystem } from '@slca/contracts';
 import type { StoredAuditEntry } from './run-access';
 
 /** A run as the trainer keeps it in the object store (runs/<id>/run.json); replaced whole on each change. */
@@ -40,6 +40,8 @@ export interface RunRecord {
   owner?: string;
   /** Every change of the run's state, oldest first (see run-access.ts). */
   audit?: StoredAuditEntry[];
+  /** What its training measured of the machine (absent before its first step). */
+  system?: RunSystem;
 }
 
 export const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -84,5 +86,6 @@ export function toRun(r: RunRecord): Run {
     archived: r.archived ?? false,
     ownedBy: r.owner ?? '',
     auditLog: (r.audit ?? []).map(({ atMs, who, action, detail }) => ({ atMs, who, action, detail })),
+    system: r.system,
   };
 }

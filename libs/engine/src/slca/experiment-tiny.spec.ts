@@ -31,6 +31,12 @@ describe('runExperiment on a tiny synthetic benchmark', () => {
     expect(new Set(events.filter((e) => e.phase === 'align').map((e) => e.task))).toEqual(new Set([1, 2]));
     expect(events.filter((e) => e.phase === 'statistics')).toHaveLength(3);
     expect(r.tasks.map((t) => t.trainImages)).toEqual([12, 12, 12]);
+    // Each step reports its batch: one epoch's steps of a task add up to the task's training images.
+    const train = events.filter((e) => e.phase === 'train');
+    for (const task of [0, 1, 2])
+      expect(train.filter((e) => e.task === task && e.epoch === 0).reduce((n, e) => n + e.images, 0)).toBe(
+        12,
+      );
     expect(r.tasks[0].classes).toEqual(classOrder(6, 1993).slice(0, 2));
   });
 

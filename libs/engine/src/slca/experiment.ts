@@ -51,7 +51,7 @@ export interface ExperimentData {
 }
 
 export type ProgressEvent =
-  | ({ phase: 'train'; task: number; tasks: number; backboneLr: number } & StepProgress)
+  | ({ phase: 'train'; task: number; tasks: number; backboneLr: number; images: number } & StepProgress)
   | { phase: 'statistics'; task: number; tasks: number; classes: number }
   | ({ phase: 'align'; task: number; tasks: number } & StepProgress)
   | { phase: 'evaluate'; task: number; tasks: number; accuracy: number; perTask: number[] };
@@ -590,6 +590,7 @@ export async function runExperiment(
               loss,
               lr,
               backboneLr,
+              images: n,
             });
           }
           epochLosses.push(lossSum / rows.length);

@@ -7,9 +7,11 @@ import { PaperTable } from '../../components/paper-table';
 import { benchmarkTitle, methodLabel, methodLabels } from '../../lib/catalog';
 import { percent } from '../../lib/format';
 import { configDiff, groupBySeeds } from '../../lib/run-groups';
+import { accuracyBandSeries, thinSteps, trainCurveViews } from '../../lib/train-curves';
 import { loadCatalog } from '../../server/catalog';
 import { trainer, type RunView } from '../../server/grpc';
 import { requireSession } from '../../server/auth';
+import { trainHistory } from '../../server/object-store';
 
 export const metadata = { title: 'Compare' };
 
@@ -46,6 +48,23 @@ export default async function ComparePage({
   const allGroups = groupBySeeds(runs, catalog);
   const benchmarks = [...new Set(allGroups.map((g) => g.benchmark))];
   const selectedQuery = `runs=${selected.map((r) => encodeURIComponent(r.id)).join(',')}`;
+  // The selected runs' recorded steps, for their loss curves side by side (a run whose history cannot be
+  // read is left out of the overlay and named).
+  const histories = await Promise.all(
+    selected.map((r) =>
+      trainHistory(r.id).then(
+        (steps) => ({ run: r, steps: thinSteps(steps) }),
+        () => ({ run: r, steps: undefined }),
+      ),
+    ),
+  );
+  const unreadable = histories.filter((h) => h.steps === undefined).map((h) => h.run.id);
+  const losses = trainCurveViews(
+    histories
+      .filter((h) => h.steps !== undefined && h.steps.length > 0)
+      .map((h) => ({ name: `${h.run.id} (seed ${h.run.seed})`, steps: h.steps ?? [], y: (p) => p.loss })),
+    false,
+  );
 
   return (
     <>
@@ -82,11 +101,39 @@ export default async function ComparePage({
                   dots: true,
                 }))}
                 xLabel="after task t"
-                yLabel="accuracy on all seen classes A_t (%)"
+                yLabel="accuracy A_t (%)"
                 xDomain={{ min: 0.5, max: Math.max(1, ...selected.map((r) => r.tasks)) + 0.5 }}
                 yDomain={{ min: 0, max: 100 }}
                 integerX
                 emptyText="None of the selected runs has finished a task yet."
+              />
+            </section>
+            <section className="card">
+              <LineChart
+                title="Training loss of the selected runs"
+                testId="compare-loss-chart"
+                {...losses}
+                xName="epoch"
+                yLabel="cross-entropy loss (nats)"
+                smoothing
+                tableDigits={4}
+                emptyText="None of the selected runs has recorded training steps."
+              />
+              {unreadable.length > 0 && (
+                <p className="field-error">Could not read the training history of {unreadable.join(', ')}.</p>
+              )}
+            </section>
+            <section className="card">
+              <LineChart
+                title="A_t over seeds, per configuration (mean ± std)"
+                testId="compare-at-band-chart"
+                series={accuracyBandSeries(selectedGroups.map((g) => ({ label: g.label, runs: g.runs })))}
+                xLabel="after task t (shaded: ± one std over the seeds)"
+                yLabel="accuracy A_t (%)"
+                xDomain={{ min: 0.5, max: Math.max(1, ...selected.map((r) => r.tasks)) + 0.5 }}
+                yDomain={{ min: 0, max: 100 }}
+                integerX
+                emptyText="No selected run has finished."
               />
             </section>
             <section className="card">

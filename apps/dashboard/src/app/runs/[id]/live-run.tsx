@@ -15,7 +15,11 @@ import {
   runDuration,
   TERMINAL_STATUSES,
 } from '../../../lib/format';
-import { forgettingAndBwt, trainPoint, type TrainEvent, type TrainPoint } from '../../../lib/live-run';
+import type { TrainHistoryPoint } from '@slca/artifacts';
+import { forgettingAndBwt, historyPoint, type TrainEvent } from '../../../lib/live-run';
+import { stepThroughput } from '../../../lib/train-axes';
+import { trainCurveViews } from '../../../lib/train-curves';
+import { SystemFigures } from './system-figures';
 import { cancelRun, resumeRun, type RunActionState } from '../../actions';
 import type { RunView } from '../../../server/grpc';
 
@@ -34,10 +38,16 @@ interface Phase {
   steps: number;
 }
 
+/** A live step: the recorded step, the ETA and the run's system figures so far. */
+interface LiveTrain extends TrainEvent {
+  imagesPerSecond?: number;
+  stepMs?: number;
+}
+
 interface StreamEvent {
   atMs: number;
   state?: RunView | null;
-  train?: TrainEvent | null;
+  train?: LiveTrain | null;
   phase?: Phase | null;
   evaluated?: { task: number; accuracy: number; perTask: number[] } | null;
   checkpoint?: { prefix: string; task: number; epoch: number; step: number } | null;
@@ -61,7 +71,7 @@ export function LiveRun({
   formulas: Formulas;
   storedLog: string;
   /** Steps recorded by the trainer before the page opened. */
-  history: Omit<TrainEvent, 'etaSeconds'>[];
+  history: TrainHistoryPoint[];
   /** Where the accuracy matrix downloads from. */
   matrixExportHref?: string;
   /** Whether the signed-in user may cancel and resume this run (the trainer checks again). */
@@ -70,8 +80,8 @@ export function LiveRun({
   const router = useRouter();
   const [run, setRun] = useState(initialRun);
   const [rows, setRows] = useState<number[][]>(initialRows);
-  const [points, setPoints] = useState<TrainPoint[]>(() => history.map(trainPoint));
-  const [train, setTrain] = useState<TrainEvent | undefined>();
+  const [steps, setSteps] = useState<TrainHistoryPoint[]>(history);
+  const [train, setTrain] = useState<LiveTrain | undefined>();
   const [phase, setPhase] = useState<Phase | undefined>();
   const [lines, setLines] = useState<string[]>([]);
   const [connection, setConnection] = useState<Connection>('connecting');
@@ -131,7 +141,7 @@ export function LiveRun({
         const t = event.train;
         setTrain(t);
         setPhase(undefined);
-        setPoints((p) => [...p, trainPoint(t)]);
+        setSteps((p) => [...p, historyPoint(t, event.atMs)]);
       }
       if (event.phase) setPhase(event.phase);
       if (event.evaluated) {
@@ -151,13 +161,25 @@ export function LiveRun({
   const accuracies = run.accuracies;
   const tasks = Math.max(run.tasks, rows.length);
   const summary = useMemo(() => forgettingAndBwt(tasks, rows), [tasks, rows]);
-  const epochs = train?.epochs ?? 0;
-  const markers = epochs
-    ? Array.from({ length: Math.max(0, (train?.task ?? 0) + 1) }, (_, t) => ({
-        x: t * epochs,
-        label: `task ${t + 1}`,
-      }))
-    : [];
+  const loss = useMemo(() => trainCurveViews([{ name: 'loss', steps, y: (p) => p.loss }]), [steps]);
+  const rates = useMemo(
+    () =>
+      trainCurveViews(
+        [
+          { name: 'head lr', steps, y: (p: TrainHistoryPoint) => p.lr },
+          { name: 'backbone lr', steps, y: (p: TrainHistoryPoint) => p.backboneLr },
+        ].filter((c) => steps.every((p) => c.y(p) > 0)),
+        true,
+      ),
+    [steps],
+  );
+  const throughput = useMemo(() => {
+    const ips = stepThroughput(steps);
+    const kept = steps.flatMap((p, i) => (ips[i] === null ? [] : [{ ...p, ips: ips[i] as number }]));
+    return trainCurveViews([
+      { name: 'images per second', steps: kept, y: (p) => (p as typeof p & { ips: number }).ips },
+    ]);
+  }, [steps]);
   const fraction = train
     ? (train.task * train.epochs + train.epoch + (train.step + 1) / Math.max(1, train.steps)) /
       Math.max(1, train.tasks * train.epochs)
@@ -277,32 +299,24 @@ export function LiveRun({
           <LineChart
             title="Training loss"
             testId="loss-chart"
-            series={[{ name: 'loss', points: points.map((p) => ({ x: p.x, y: p.loss })), dots: false }]}
-            xLabel="epochs since the run began (dashed: task boundaries)"
+            {...loss}
+            xName="epoch"
             yLabel="cross-entropy loss (nats)"
-            markers={markers}
+            smoothing
+            tableDigits={4}
             emptyText={done ? 'No training steps were recorded for this run.' : 'Waiting for training steps…'}
           />
         </section>
         <section className="card">
           <LineChart
             title="Learning rate"
-            series={[
-              { name: 'head lr', points: points.map((p) => ({ x: p.x, y: Math.log10(p.lr) })), dots: false },
-              {
-                name: 'backbone lr',
-                points: points.map((p) => ({ x: p.x, y: Math.log10(p.backboneLr) })),
-                dots: false,
-              },
-            ].filter((s) => s.points.every((p) => Number.isFinite(p.y)))}
-            xLabel="epochs since the run began (dashed: task boundaries)"
-            yLabel="log₁₀ learning rate"
-            markers={markers}
-            emptyText={
-              done
-                ? 'The trainer keeps no lr history; curves show the steps watched live.'
-                : 'Waiting for training steps…'
-            }
+            testId="lr-chart"
+            {...rates}
+            xName="epoch"
+            yLabel="learning rate (log scale)"
+            logY
+            tableDigits={6}
+            emptyText={done ? 'No training steps were recorded for this run.' : 'Waiting for training steps…'}
           />
         </section>
         <section className="card">
@@ -326,6 +340,21 @@ export function LiveRun({
           <AccuracyHeatmap tasks={tasks} rows={rows} exportHref={matrixExportHref} />
         </section>
       </div>
+
+      <section className="card">
+        <SystemFigures run={run} live={done ? undefined : train} />
+        {throughput.series[0].points.length > 1 && (
+          <LineChart
+            title="Training throughput"
+            testId="throughput-chart"
+            {...throughput}
+            xName="epoch"
+            yLabel="images per second"
+            smoothing
+            tableDigits={1}
+          />
+        )}
+      </section>
 
       <section className="card">
         <h2>Log</h2>
