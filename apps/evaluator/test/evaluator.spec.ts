@@ -23,6 +23,7 @@ import {
   DEFAULT_ALIGNMENT,
   encodeEvalModel,
   evaluateSeenClasses,
+  featureMapOf,
   initBackend,
   loadManifestData,
   LocalDevice,
@@ -30,6 +31,7 @@ import {
   randomBackbone,
   type EvalModel,
   type ExperimentConfig,
+  type FeatureMap,
   type ImageSet,
   type VitArch,
 } from '@slca/engine';
@@ -145,7 +147,7 @@ function promptedModel(task: number, seed: number): EvalModel {
 }
 
 /** What the trainer computes in-process for a model: the same engine function on the same inputs. */
-function inProcess(model: EvalModel) {
+function inProcess(model: EvalModel, featureMap: FeatureMap | null = null) {
   const relabel = remapLabels(split.classOrder);
   return evaluateSeenClasses({
     device: new LocalDevice(),
@@ -156,6 +158,7 @@ function inProcess(model: EvalModel) {
     finalNormEps: model.finalNormEps,
     heads: model.heads,
     prompted: model.prompted ?? null,
+    featureMap,
     test,
     testLabels: Int32Array.from(test.labels, (l) => relabel[l]),
     sizes: split.tasks.map((t) => t.classes.length),
@@ -163,14 +166,14 @@ function inProcess(model: EvalModel) {
   });
 }
 
-async function registerRun(runId: string): Promise<void> {
+async function registerRun(runId: string, config: ExperimentConfig = experiment): Promise<void> {
   await putRunConfig(stack.store, {
     runId,
     benchmark: 'tiny',
     dataset: 'tiny',
     splitId: split.id,
     imageSize: 8,
-    experiment: experiment as unknown as Record<string, unknown>,
+    experiment: config as unknown as Record<string, unknown>,
     createdAt: '2026-01-01T00:00:00.000Z',
   });
 }
@@ -300,6 +303,38 @@ describe('evaluator over gRPC, as its own process', () => {
     // The prompts matter: the same backbone and heads without them predict otherwise.
     const { prompted: _p, ...plain } = model;
     expect((await inProcess(plain)).predictions).not.toEqual(expected.predictions);
+  });
+
+  it('evaluates RanPAC’s heads on its seeded random projection of the features, as the trainer does in-process', async () => {
+    const runId = 'run-ranpac';
+    const ranpac: ExperimentConfig = {
+      ...experiment,
+      method: 'ranpac',
+      stage1: { ...experiment.stage1, freshFinalNorm: false },
+      alignment: null,
+      ranpac: { projectionDim: 24, firstSessionAdaptation: false, ridges: [1], fitFraction: 0.8 },
+    };
+    await registerRun(runId, ranpac);
+    const map = featureMapOf(ranpac);
+    expect(map).toMatchObject({ kind: 'random-relu', inDim: ARCH.dim, outDim: 24 });
+    // Heads over the projection's 24 outputs, not the backbone's 16 features.
+    const rng = new Mt19937(400);
+    const model: EvalModel = {
+      task: 1,
+      backbone: randomBackbone(ARCH, rng),
+      finalNormEps: 1e-6,
+      heads: [newHead(24, 2, rng), newHead(24, 2, rng)],
+    };
+    await putModel(stack.store, runId, 1, encodeEvalModel(model), { task: 1 });
+    const response = await evaluate({ runId, task: 1, checkpointPrefix: modelPrefix(runId, 1) });
+    const expected = await inProcess(model, map);
+    expect(response.accuracy).toBe(expected.accuracy);
+    expect(response.perTask).toEqual(expected.perTask);
+    const predictions = decodePredictions(
+      await stack.store.get(predictionsKey(runId, 1)),
+      predictionsKey(runId, 1),
+    );
+    expect(predictions.predictions).toEqual(expected.predictions);
   });
 
   it('computes the run metrics from the stored rows with @slca/metrics; complete once every task has a row', async () => {

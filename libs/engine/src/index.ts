@@ -287,3 +287,5 @@ export { METHOD_REGISTRY } from './methods/registry';
 export { stage1ModelSpec } from './methods/stage1';
 export { Adam } from './train/adam';
 export { promptSimilarities, promptTokens, PROMPT_KEYS, selectPrompts } from './vit/prompts';
+export { featureMapOf } from './methods/registry';
+export type { FeatureMap } from './methods/method';

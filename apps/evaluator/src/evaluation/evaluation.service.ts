@@ -21,6 +21,7 @@ import {
   backboneLayout,
   decodeEvalModel,
   evaluateSeenClasses,
+  featureMapOf,
   LocalDevice,
   parseArch,
   validateConfig,
@@ -162,6 +163,9 @@ export class EvaluationService {
           heads: model.heads,
           // A prompted method's prompts travel in the model file (EvalModel.prompted).
           prompted: model.prompted ?? null,
+          // What the heads read instead of the features (RanPAC's seeded projection), derived from the
+          // run's configuration as the trainer derives it; never stored.
+          featureMap: featureMapOf(experiment),
           test,
           testLabels: Int32Array.from(test.labels, (label) => relabel[label]),
           sizes,
