@@ -41,6 +41,28 @@ describe('runSpecFrom: a StartRun request becomes a run', () => {
     expect(spec.config.alignment).toBeNull();
   });
 
+  it('keeps an alignment given in the overrides (Seq FT + CA as a plug-in), and refuses it where the method cannot take it', () => {
+    const alignment = embeddedConfig('slca', 1993).alignment;
+    expect(alignment).not.toBeNull();
+    const seqftCa = runSpecFrom(
+      request({ method: 'seqft', configOverridesJson: JSON.stringify({ alignment }) }),
+      defaults,
+    );
+    expect(seqftCa.config.alignment).toEqual(alignment);
+    // The method's own rules still hold beside it.
+    expect(seqftCa.config.stage1.backboneLrScale).toBe(1);
+    // Without it in the overrides, Seq FT is Seq FT.
+    expect(runSpecFrom(request({ method: 'seqft' }), defaults).config.alignment).toBeNull();
+    // SLCA without alignment is not SLCA; RanPAC's heads do not read the features: both refused by field.
+    for (const [method, overrides] of [
+      ['slca', { alignment: null }],
+      ['ranpac', { alignment }],
+    ] as const)
+      expect(() =>
+        runSpecFrom(request({ method, configOverridesJson: JSON.stringify(overrides) }), defaults),
+      ).toThrow(/alignment/);
+  });
+
   it.each([
     [{ runId: 'Bad Id' }, 'run_id'],
     [{ benchmark: 'mnist' }, 'benchmark'],

@@ -110,7 +110,8 @@ function asRequestError(field: string, error: unknown, nested = false): never {
 /**
  * The experiment of a request in the older form: a benchmark's golden configuration for the method and seed
  * (its first pre-training), the epoch override, then configuration overrides merged over it with the
- * method's rules re-applied (Seq FT keeps the backbone at the head's rate whatever the overrides say).
+ * method's rules re-applied (Seq FT keeps the backbone at the head's rate whatever the overrides say),
+ * except an explicit `alignment`, which is the plug-in choice.
  */
 function legacyExperiment(req: RunRequest): ExperimentSpec {
   const benchmarkId = req.benchmark || 'embedded';
@@ -144,6 +145,10 @@ function legacyExperiment(req: RunRequest): ExperimentSpec {
     const draft = structuredClone(config) as unknown as Record<string, unknown>;
     mergeOverrides(draft, overrides, '');
     config = applyMethod(draft as unknown as ExperimentConfig, method);
+    // `alignment` given in the overrides selects (or drops) classifier alignment as a plug-in (Seq FT + CA,
+    // L2P + CA): the method's defaults do not undo it. Whether the method admits it is checked with the rest.
+    if (overrides && typeof overrides === 'object' && 'alignment' in overrides)
+      config.alignment = (draft as unknown as ExperimentConfig).alignment;
   }
   const spec = { ...base, ...config };
   try {
