@@ -23,7 +23,7 @@ const TABLE_8 = {
 describe('paper configurations (docs/method.md §8)', () => {
   it('has one versioned row per benchmark × pre-training × method, with unique ids', () => {
     const rows = paperConfigurations();
-    expect(rows).toHaveLength(4 * 2 * 7);
+    expect(rows).toHaveLength(4 * 2 * 9);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     expect(rows[0].id).toBe(`cifar100/in21k/seqft@v${PAPER_CONFIG_VERSION}`);
   });

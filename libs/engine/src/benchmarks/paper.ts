@@ -30,6 +30,8 @@ export const PAPER_METHODS = [
   'joint',
   'l2p',
   'dualprompt',
+  'simplecil',
+  'ranpac',
 ] as const satisfies readonly Method[];
 export type PaperMethod = (typeof PAPER_METHODS)[number];
 
@@ -137,6 +139,9 @@ export interface PublishedNumber {
 
 const PAPER_IN21K = 'SLCA paper (ICCV 2023), ViT-B/16 IN21K';
 const SLCAPP_IN21K = 'SLCA++ paper (arXiv 2408.08295), ViT-B/16 IN21K, SLCA’s protocol';
+/** RanPAC's row beside SLCA and SLCA++ (docs/method.md §13): Last-Acc and Inc-Acc, no spread published. */
+const RANPAC_IN21K =
+  'RanPAC under SLCA’s protocol (ViT-B/16 IN21K, 10 tasks), as docs/method.md §13 lists it';
 
 /**
  * The published results (docs/method.md §13) for the methods implemented here. A missing entry is a "–"
@@ -155,6 +160,7 @@ export const PUBLISHED: Record<
       joint: { lastAcc: 93.22, source: PAPER_IN21K },
       l2p: { lastAcc: 82.76, lastAccStd: 1.17, incAcc: 88.48, incAccStd: 0.83, source: PAPER_IN21K },
       dualprompt: { lastAcc: 85.56, lastAccStd: 0.33, incAcc: 90.33, incAccStd: 0.33, source: PAPER_IN21K },
+      ranpac: { lastAcc: 91.09, incAcc: 94.03, source: RANPAC_IN21K },
     },
     'imagenet-r': {
       seqft: { lastAcc: 27.0, approximate: true, source: PAPER_IN21K },
@@ -164,6 +170,7 @@ export const PUBLISHED: Record<
       joint: { lastAcc: 79.6, source: PAPER_IN21K },
       l2p: { lastAcc: 66.49, lastAccStd: 0.4, incAcc: 72.83, incAccStd: 0.56, source: PAPER_IN21K },
       dualprompt: { lastAcc: 68.5, lastAccStd: 0.52, incAcc: 72.59, incAccStd: 0.24, source: PAPER_IN21K },
+      ranpac: { lastAcc: 75.28, incAcc: 80.66, source: RANPAC_IN21K },
     },
     cub200: {
       seqft: { lastAcc: 40.0, approximate: true, source: PAPER_IN21K },
@@ -171,6 +178,7 @@ export const PUBLISHED: Record<
       slcapp: { lastAcc: 86.59, lastAccStd: 0.29, incAcc: 91.63, incAccStd: 0.72, source: SLCAPP_IN21K },
       l2p: { lastAcc: 62.21, lastAccStd: 1.92, incAcc: 73.83, incAccStd: 1.67, source: PAPER_IN21K },
       dualprompt: { lastAcc: 66.0, lastAccStd: 0.57, incAcc: 77.92, incAccStd: 0.5, source: PAPER_IN21K },
+      ranpac: { lastAcc: 87.88, incAcc: 92.57, source: RANPAC_IN21K },
     },
     cars196: {
       seqft: { lastAcc: 27.6, approximate: true, source: PAPER_IN21K },
@@ -179,6 +187,7 @@ export const PUBLISHED: Record<
       joint: { lastAcc: 80.31, source: PAPER_IN21K },
       l2p: { lastAcc: 38.18, lastAccStd: 2.33, incAcc: 51.79, incAccStd: 4.19, source: PAPER_IN21K },
       dualprompt: { lastAcc: 40.14, lastAccStd: 2.36, incAcc: 56.74, incAccStd: 1.78, source: PAPER_IN21K },
+      ranpac: { lastAcc: 61.43, incAcc: 72.36, source: RANPAC_IN21K },
     },
   },
   mocov3: {},
@@ -204,7 +213,7 @@ export function paperConfigurationId(
   return `${benchmark}/${backbone}/${method}@v${PAPER_CONFIG_VERSION}`;
 }
 
-/** Every row: 4 benchmarks × 2 pre-trainings × (Seq FT, Slow Learner, SLCA, SLCA++, Joint). */
+/** Every row: 4 benchmarks × 2 pre-trainings × every paper method (PAPER_METHODS). */
 export function paperConfigurations(): PaperConfiguration[] {
   return PAPER_BENCHMARKS.flatMap((benchmark) =>
     PAPER_BACKBONES.flatMap((backbone) =>

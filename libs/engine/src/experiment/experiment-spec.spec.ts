@@ -17,9 +17,9 @@ function refusal(run: () => unknown): string[] {
 }
 
 describe('the configuration catalogue', () => {
-  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 7 methods, with unique ids', () => {
+  it('holds the embedded methods and 4 benchmarks × 2 pre-trainings × 9 methods, with unique ids', () => {
     const all = configurationCatalog();
-    expect(all).toHaveLength(10 + 4 * 2 * 7);
+    expect(all).toHaveLength(10 + 4 * 2 * 9);
     expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
     expect(findConfiguration('cifar100/in21k/slca').id).toBe('cifar100/in21k/slca@v3');
     expect(findConfiguration('embedded/vit-emoji/slca@v1').published).toBeNull();
@@ -28,6 +28,12 @@ describe('the configuration catalogue', () => {
     expect(findConfiguration('cifar100/in21k/l2p').published?.lastAcc).toBe(82.76);
     expect(findConfiguration('embedded/vit-emoji/l2p').method).toBe('l2p');
     expect(findConfiguration('cars196/in21k/dualprompt').published?.incAcc).toBe(56.74);
+    expect(findConfiguration('cub200/in21k/ranpac').published).toMatchObject({
+      lastAcc: 87.88,
+      incAcc: 92.57,
+    });
+    // SimpleCIL has no number under SLCA's protocol: its rows run without a reference.
+    expect(findConfiguration('cifar100/in21k/simplecil').published).toBeNull();
     expect(configurationSpec('embedded/vit-emoji/dualprompt').dualprompt?.eLayers).toEqual([2, 3]);
   });
 
