@@ -225,6 +225,37 @@ describe('paper benchmarks through the platform', () => {
     });
   }, 600_000);
 
+  // The methods whose evaluation needs more than the backbone and the heads: L2P's prompts travel in the
+  // model file, RanPAC's projection is derived from the run's configuration by the evaluator.
+  it.each([
+    ['l2p', 'l2p: { poolSize: 4, promptLength: 2, topK: 2 }'],
+    ['ranpac', 'ranpac: { projectionDim: 32 }'],
+  ])(
+    '%s on the CIFAR-100 release: the same accuracy matrix in-process and through the trainer',
+    (method, options) => {
+      const file = experimentFile(
+        `${method}-cifar-tiny.yaml`,
+        [
+          `extends: cifar100/in21k/${method}`,
+          'dataset: cifar-tiny',
+          'backbone: tiny',
+          `arch: ${JSON.stringify(TINY)}`,
+          'initClasses: 50',
+          'increment: 50',
+          'stage1: { epochs: 1, batchSize: 32 }',
+          options,
+          'compute: { backend: wasm, shards: 2 }',
+        ].join('\n'),
+      );
+      const { local, remote } = runBothWays(file, `cifar-tiny-${method}`);
+      expect(local.accuracyMatrix).toHaveLength(2);
+      expect(remote.accuracyMatrix).toEqual(local.accuracyMatrix);
+      expect(remote.accuracies).toEqual(local.accuracies);
+      expect(remote.lineage.configurationId).toBe(`cifar100/in21k/${method}@v3`);
+    },
+    600_000,
+  );
+
   it('the Slow Learner on the CUB-200 release (source-size JPEGs, Resize → RandomCrop): the same both ways', () => {
     const file = experimentFile(
       'sl-cub-tiny.yaml',
