@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import cliPackage from '../package.json';
 import { runCli } from '../test/run-cli';
 import { serviceAddress } from './commands/remote';
+import { outForMethod } from './commands/run';
 
 describe('exit codes', () => {
   it('--version prints the package version and exits 0; --help exits 0 and names the environment', () => {
@@ -31,12 +32,13 @@ describe('exit codes', () => {
     }
   });
 
-  it('run takes one method: a list is refused (exit 2) and reproduce is named', () => {
-    const r = runCli(['run', '--method', 'slca,sl', '--out', join(tmpdir(), 'never-written.json')]);
+  it('run --method with a list checks every method before running any (exit 2 naming the bad one)', () => {
+    const out = join(tmpdir(), `never-written-${process.pid}.json`);
+    const r = runCli(['run', '--method', 'slca,ewc', '--out', out]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(
-      '--method: run takes one method, got 2 (slca, sl); `slca reproduce --methods slca,sl` runs several',
-    );
+    expect(r.stderr).toMatch(/--method: unknown value 'ewc'/);
+    expect(r.stderr).not.toContain('task 1/10');
+    expect(existsSync(outForMethod(out, 'slca'))).toBe(false);
   });
 });
 

@@ -96,7 +96,10 @@ export function buildProgram(): Command {
       'without --config: the benchmark whose golden configuration runs',
       'embedded',
     )
-    .option('--method <method>', `without --config: ${METHODS.join(' | ')}`)
+    .option(
+      '--method <list>',
+      `without --config: ${METHODS.join(' | ')}; a comma-separated list runs each in turn (--out x.json → x-<method>.json)`,
+    )
     .option('--seed <s>', 'seed (class order and every random draw); default: the experiment’s (1993)')
     .requiredOption('--out <file>', 'result JSON')
     .option('--workers <n>', 'compute worker threads (0 = this thread); results do not depend on it')

@@ -90,6 +90,33 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
   });
 });
 
+describe('slca run --method a,b', () => {
+  it('runs each method in turn, each to its own result file, one JSON line each with --json', () => {
+    const out = join(dir, 'pair.json');
+    const r = runCli(['run', '--method', 'simplecil,sl', '--epochs', '1', '--out', out, '--json'], {
+      timeoutMs: 900_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { method: string; out: string; lastAcc: number });
+    expect(lines.map((l) => [l.method, l.out])).toEqual([
+      ['simplecil', join(dir, 'pair-simplecil.json')],
+      ['sl', join(dir, 'pair-sl.json')],
+    ]);
+    for (const line of lines) {
+      const result = JSON.parse(readFileSync(line.out, 'utf8')) as {
+        config: { method: string };
+        lastAcc: number;
+      };
+      expect(result.config.method).toBe(line.method);
+      expect(result.lastAcc).toBe(line.lastAcc);
+    }
+    expect(existsSync(out)).toBe(false);
+  }, 900_000);
+});
+
 describe('slca reproduce', () => {
   it('runs methods over seeds and writes the mean ± std table', () => {
     const outDir = join(dir, 'table');

@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import {
   BACKEND_REQUESTS,
   BENCHMARK_CATALOG,
@@ -85,13 +86,9 @@ export function experimentFromFlags(flags: RunFlags, base?: ExperimentSpec): Exp
         `--benchmark '${flags.benchmark}': known benchmarks are ${BENCHMARK_CATALOG.map((b) => b.id).join(', ')} (or give an experiment file with --config)`,
       );
     if (flags.method === undefined) throw new UsageError('--method is required without --config');
-    const methods = parseList<Method>(flags.method, '--method', benchmark.methods);
-    if (methods.length > 1)
-      throw new UsageError(
-        `--method: run takes one method, got ${methods.length} (${methods.join(', ')}); ` +
-          `\`slca reproduce --methods ${methods.join(',')}\` runs several`,
-      );
-    const [method] = methods;
+    const [method, ...others] = parseList<Method>(flags.method, '--method', benchmark.methods);
+    if (others.length)
+      throw new Error('experimentFromFlags: one method at a time (runCommand splits a list)');
     spec = configurationSpec(configurationId(benchmark.id, benchmark.backbones[0], method));
   }
   if (flags.seed !== undefined) spec.seed = parseInteger(flags.seed, '--seed', 0);
@@ -114,7 +111,33 @@ export function experimentFromFlags(flags: RunFlags, base?: ExperimentSpec): Exp
   }
 }
 
+/** `--out` of one method of a `--method a,b` list: `results/x.json` → `results/x-a.json`. */
+export function outForMethod(out: string, method: string): string {
+  const ext = extname(out);
+  return `${ext ? out.slice(0, -ext.length) : out}-${method}${ext}`;
+}
+
+/**
+ * `run`: one experiment. `--method a,b,…` (without --config) runs each method in turn, in this order, each
+ * to its own result file (see outForMethod) — every method and flag is checked before the first runs.
+ */
 export async function runCommand(flags: RunFlags): Promise<void> {
+  const methods =
+    flags.config === undefined && flags.method !== undefined ? parseList(flags.method, '--method') : [];
+  if (methods.length > 1) {
+    if (flags.runId !== undefined)
+      throw new UsageError(
+        `--run-id names one run; with ${methods.length} methods let the trainer name them`,
+      );
+    const runs = methods.map((method) => ({ ...flags, method, out: outForMethod(flags.out, method) }));
+    // Everything checked before anything runs: a typo in the last method costs nothing.
+    for (const run of runs) {
+      checkWritable(run.out, '--out');
+      experimentFromFlags(run);
+    }
+    for (const run of runs) await runCommand(run);
+    return;
+  }
   checkWritable(flags.out, '--out');
   // The older inline form: a JSON object of overrides merged on the trainer (kept for scripts).
   const inlineOverrides = flags.config?.trimStart().startsWith('{') ? flags.config : undefined;
