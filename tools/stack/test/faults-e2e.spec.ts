@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,20 @@ async function metricsOf(runId: string) {
  * artifacts' files as their manifests record them (the trainer's GetRunArtifacts), everything else as
  * listed. A run's own objects (its record, its log, manifests with their commit times) are named only.
  */
+/** A history point without what depends on the machine's timing (when the step ended, the memory then). */
+function withoutClocks(point: Record<string, unknown>): Record<string, unknown> {
+  const { atMs: _atMs, rssBytes: _rss, ...rest } = point;
+  return rest;
+}
+
+/** The run's training history as the uninterrupted run's is compared: every point without its clock. */
+async function historyOf(runId: string): Promise<string> {
+  const history = await readTrainHistory(store, runId);
+  return JSON.stringify(history, (key, value: unknown) =>
+    key === 'atMs' || key === 'rssBytes' ? undefined : value,
+  );
+}
+
 async function objectsOf(runId: string): Promise<{ committed: Map<string, string>; listed: string[] }> {
   const client = trainerClient({
     address: stack.address('trainer'),
@@ -272,7 +287,22 @@ async function objectsOf(runId: string): Promise<{ committed: Map<string, string
   const committed = new Map<string, string>();
   for (const o of artifacts?.objects ?? []) {
     const key = o.key.slice(base.length);
-    committed.set(key, own(key) ? 'present' : o.sha256);
+    // A history segment records each step's wall clock and memory: compared without those, bit for bit.
+    const value = own(key)
+      ? 'present'
+      : key.startsWith('history/')
+        ? createHash('sha256')
+            .update(
+              (await store.get(o.key))
+                .toString('utf8')
+                .split('\n')
+                .filter(Boolean)
+                .map((line) => JSON.stringify(withoutClocks(JSON.parse(line) as Record<string, unknown>)))
+                .join('\n'),
+            )
+            .digest('hex')
+        : o.sha256;
+    committed.set(key, value);
   }
   const listed = (await store.list(base)).map((k) => k.slice(base.length)).sort();
   return { committed, listed };
@@ -315,7 +345,7 @@ async function expectLikeUninterrupted(follower: Follower): Promise<Run> {
   const { committed, listed } = await objectsOf(follower.id);
   expect(Object.fromEntries(committed), context).toEqual(Object.fromEntries(baseline.committed));
   expect(listed, context).toEqual(baseline.listed);
-  expect(JSON.stringify(await readTrainHistory(store, follower.id))).toBe(baseline.history);
+  expect(await historyOf(follower.id)).toBe(baseline.history);
   // A running run shows no old error (GetRun used to keep the failure that had interrupted it).
   for (const state of follower.states)
     if (state.status === RunStatus.RUN_STATUS_RUNNING) expect(state.error, context).toBe('');
@@ -388,7 +418,7 @@ describe('faults during a run (seeded, SLCA_FAULT_SEED)', () => {
       matrix: metrics?.accuracyMatrix.map((r) => r.values) ?? [],
       committed,
       listed,
-      history: JSON.stringify(await readTrainHistory(store, 'f-base')),
+      history: await historyOf('f-base'),
       steps: trainSteps(follower),
       taskSteps: [0, 1].map((t) => train.find((e) => e.task === t)?.steps ?? 0),
     };
