@@ -1,6 +1,8 @@
 import { MemoryObjectStore, ObjectStoreError, type PutOptions } from '@slca/artifacts';
 import { createLogger, type Logger } from '@slca/service-kit';
+import { RunStatus } from '@slca/contracts';
 import type { Schedule } from '../src/runs/retry-policy';
+import type { RunRecord } from '../src/runs/run-record';
 
 /** Timers that fire only when the test says so. */
 export function manualSchedule() {
@@ -71,4 +73,33 @@ export function recordingLogger(): { logger: Logger; lines: Record<string, unkno
 /** Lets pending promise callbacks (and the store's async calls) run. */
 export async function settle(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i += 1) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** A run record as StartRun leaves it (queued, nothing trained), with `over` on top. */
+export function queuedRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    status: RunStatus.RUN_STATUS_QUEUED,
+    benchmark: 'embedded',
+    method: 'slca',
+    seed: 1,
+    tags: [],
+    configJson: '{}',
+    checkpointEvery: 10,
+    backend: '',
+    splitId: '',
+    tasks: 0,
+    tasksDone: 0,
+    accuracies: [],
+    lastAcc: 0,
+    incAcc: 0,
+    createdAtMs: 1,
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    error: '',
+    latestCheckpoint: '',
+    checkpointSeq: 0,
+    resumedCount: 0,
+    ...over,
+  };
 }

@@ -17,7 +17,7 @@ import type { Peers } from '../src/execution/peers';
 import { RunManager } from '../src/runs/run-manager';
 import type { RunRecord } from '../src/runs/run-record';
 import { RunsModule } from '../src/runs/runs.module';
-import { FlakyStore, recordingLogger } from './run-fakes';
+import { FlakyStore, queuedRecord, recordingLogger } from './run-fakes';
 
 /*
  * Run owners through the trainer's real gRPC server: mutual TLS, the authorisation interceptor, Nest's
@@ -31,31 +31,12 @@ const { logger, lines } = recordingLogger();
 let service: GrpcService;
 const clients: TrainerClient[] = [];
 
-const record = (id: string, owner?: string): RunRecord => ({
-  id,
-  status: RunStatus.RUN_STATUS_QUEUED,
-  benchmark: 'embedded',
-  method: 'slca',
-  seed: 1,
-  tags: [],
-  configJson: JSON.stringify({ method: 'slca', seed: 1 }),
-  checkpointEvery: 10,
-  backend: '',
-  splitId: '',
-  tasks: 0,
-  tasksDone: 0,
-  accuracies: [],
-  lastAcc: 0,
-  incAcc: 0,
-  createdAtMs: Date.UTC(2026, 0, 2),
-  startedAtMs: 0,
-  finishedAtMs: 0,
-  error: '',
-  latestCheckpoint: '',
-  checkpointSeq: 0,
-  resumedCount: 0,
-  ...(owner ? { owner } : {}),
-});
+const record = (id: string, owner?: string): RunRecord =>
+  queuedRecord(id, {
+    configJson: JSON.stringify({ method: 'slca', seed: 1 }),
+    createdAtMs: Date.UTC(2026, 0, 2),
+    ...(owner ? { owner } : {}),
+  });
 
 function client(identity: ClientIdentity): TrainerClient {
   const c = trainerClient({

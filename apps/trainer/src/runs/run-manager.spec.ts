@@ -2,7 +2,7 @@ import { getRunRecord, logKey, ObjectStoreError, putRunRecord, runRecordKey } fr
 import { RunStatus, type RunEvent } from '@slca/contracts';
 import { ExperimentStopped, type ExperimentResult, type ExperimentState } from '@slca/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FlakyStore, manualSchedule, recordingLogger, settle } from '../../test/run-fakes';
+import { FlakyStore, manualSchedule, queuedRecord, recordingLogger, settle } from '../../test/run-fakes';
 import type { RunExecutor } from '../execution/executor';
 import { WaitStopped } from '../execution/outages';
 import type { Peers } from '../execution/peers';
@@ -13,31 +13,14 @@ import type { RunRecord } from './run-record';
 const RUN = 'run-a';
 const ACCURACIES = [90, 80];
 
-const stored = (over: Partial<RunRecord> = {}): RunRecord => ({
-  id: RUN,
-  status: RunStatus.RUN_STATUS_QUEUED,
-  benchmark: 'embedded',
-  method: 'slca',
-  seed: 1993,
-  tags: [],
-  configJson: JSON.stringify({ method: 'slca', seed: 1993 }),
-  checkpointEvery: 10,
-  backend: '',
-  splitId: '',
-  tasks: 0,
-  tasksDone: 0,
-  accuracies: [],
-  lastAcc: 0,
-  incAcc: 0,
-  createdAtMs: Date.UTC(2026, 0, 2),
-  startedAtMs: 0,
-  finishedAtMs: 0,
-  error: '',
-  latestCheckpoint: '',
-  checkpointSeq: 3,
-  resumedCount: 0,
-  ...over,
-});
+const stored = (over: Partial<RunRecord> = {}): RunRecord =>
+  queuedRecord(RUN, {
+    seed: 1993,
+    configJson: JSON.stringify({ method: 'slca', seed: 1993 }),
+    createdAtMs: Date.UTC(2026, 0, 2),
+    checkpointSeq: 3,
+    ...over,
+  });
 
 const storeDown = () =>
   new ObjectStoreError('unavailable', 'put', 'runs/run-a/run.json', undefined, {

@@ -1,35 +1,11 @@
 import { getRunRecord, putRunRecord, runRecordKey } from '@slca/artifacts';
 import { RunStatus } from '@slca/contracts';
 import { describe, expect, it } from 'vitest';
-import { FlakyStore, manualSchedule, recordingLogger, settle } from '../../test/run-fakes';
+import { FlakyStore, manualSchedule, queuedRecord, recordingLogger, settle } from '../../test/run-fakes';
 import type { RunRecord } from './run-record';
 import { RunRecords, UNSAVED_RETRY_MS } from './run-records';
 
-const record = (id: string, over: Partial<RunRecord> = {}): RunRecord => ({
-  id,
-  status: RunStatus.RUN_STATUS_QUEUED,
-  benchmark: 'embedded',
-  method: 'slca',
-  seed: 1,
-  tags: [],
-  configJson: '{}',
-  checkpointEvery: 10,
-  backend: '',
-  splitId: '',
-  tasks: 0,
-  tasksDone: 0,
-  accuracies: [],
-  lastAcc: 0,
-  incAcc: 0,
-  createdAtMs: 1,
-  startedAtMs: 0,
-  finishedAtMs: 0,
-  error: '',
-  latestCheckpoint: '',
-  checkpointSeq: 0,
-  resumedCount: 0,
-  ...over,
-});
+const record = queuedRecord;
 
 function setup() {
   const store = new FlakyStore();
