@@ -39,6 +39,12 @@ describe('exit codes', () => {
     expect(r.stderr).toMatch(/--method: unknown value 'ewc'/);
     expect(r.stderr).not.toContain('task 1/10');
     expect(existsSync(outForMethod(out, 'slca'))).toBe(false);
+    const twice = runCli(['run', '--method', 'sl,slca,sl', '--out', out]);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toContain("--method: 'sl' is listed twice");
+    const id = runCli(['run', '--method', 'sl,slca', '--remote', '--run-id', 'r1', '--out', out]);
+    expect(id.status).toBe(2);
+    expect(id.stderr).toContain('--run-id names one run; with 2 methods let the trainer name them');
   });
 });
 

@@ -125,6 +125,9 @@ export async function runCommand(flags: RunFlags): Promise<void> {
   const methods =
     flags.config === undefined && flags.method !== undefined ? parseList(flags.method, '--method') : [];
   if (methods.length > 1) {
+    const twice = methods.find((m, i) => methods.indexOf(m) !== i);
+    if (twice !== undefined)
+      throw new UsageError(`--method: '${twice}' is listed twice (each method writes its own result file)`);
     if (flags.runId !== undefined)
       throw new UsageError(
         `--run-id names one run; with ${methods.length} methods let the trainer name them`,
