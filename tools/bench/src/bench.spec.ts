@@ -84,7 +84,7 @@ describe('bench', () => {
     expect(report.device).toEqual({
       name: 'onnx',
       forward: 'onnxruntime-node (CPU EP)',
-      gradients: 'tfjs-wasm',
+      gradients: 'onnxruntime-node (CPU EP); tfjs-wasm for the contrastive objective',
     });
     expect(report.arches[0].runs[0].device).toBe('LocalDevice (main thread), onnx');
     expect(report.arches[0].runs[0].forward.imagesPerSecond).toBeGreaterThan(0);

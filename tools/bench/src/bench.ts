@@ -132,6 +132,12 @@ export interface StepBenchOptions {
  * worker's wasm heap (4 GiB at most) overflows and tfjs aborts; 2 per shard runs, but slower. One warm-up
  * step, one timed step (≈ 20 s per step with 2 workers on 2 cores).
  */
+/**
+ * On the onnx device (no wasm heap limit) the ViT-B/16 batch is cut into 2 shards of 4 images: one per worker
+ * on 2 cores, with GEMMs over 788 rows instead of 197.
+ */
+export const VIT_B16_ONNX_SHARDS = 2;
+
 export const VIT_B16_STEP = {
   arch: 'vit-b16',
   batch: 8,
@@ -228,6 +234,8 @@ export interface MethodBenchRow {
   /** Parameters given a gradient (the first task's model). */
   trainedParams: number;
   runs: { workers: number; device: string; train: Measurement }[];
+  /** Why the measured device cannot train the method (its configuration check), when it cannot. */
+  unavailable?: string;
 }
 
 export interface MethodsReport {
@@ -491,7 +499,8 @@ async function benchArch(
     params: paramCount(arch),
     tokens: numPatches(arch) + 1,
     forwardMacsPerImage: macs,
-    executedForwardMacsPerImage: allTokens ? macs : executedForwardMacs(arch),
+    // The onnx device's graphs compute every token of every block (onnx-vit.ts, onnx-vit-train.ts).
+    executedForwardMacsPerImage: allTokens || o.device === 'onnx' ? macs : executedForwardMacs(arch),
     forwardFlopsPerImage: forwardFlops,
     trainFlopsPerImage: trainFlops,
     batch: o.batch,
@@ -534,6 +543,12 @@ async function benchMethods(
         : 'never';
     if (trains === 'never') {
       rows.push({ method: method.id, label: method.label, trains, trainedParams: 0, runs: [] });
+      continue;
+    }
+    const refused = method.issues({ ...cfg, compute: { ...cfg.compute, device: o.device } });
+    if (refused.length > 0) {
+      const unavailable = refused.map((i) => `${i.path}: ${i.message}`).join('; ');
+      rows.push({ method: method.id, label: method.label, trains, trainedParams: 0, runs: [], unavailable });
       continue;
     }
     progress(`methods on ${name}: ${method.label}`);
@@ -829,7 +844,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       : undefined;
   const stepOptions: StepBenchOptions | undefined = options.step
     ? {
-        ...(options.step === 'vit-b16' ? VIT_B16_STEP : options.step),
+        ...(options.step === 'vit-b16'
+          ? { ...VIT_B16_STEP, shards: o.device === 'onnx' ? VIT_B16_ONNX_SHARDS : VIT_B16_STEP.shards }
+          : options.step),
         ...(compare?.available ? { allTokens: true } : {}),
       }
     : undefined;
@@ -986,8 +1003,9 @@ function formatMethods(m: MethodsReport): string[] {
     rows.push([
       r.label,
       r.trains,
-      r.trains === 'never' ? '–' : String(r.trainedParams),
+      r.trains === 'never' || r.unavailable ? '–' : String(r.trainedParams),
       ...devices.flatMap((d) => {
+        if (r.unavailable) return [`not on ${d.split(', ').at(-1)}`, '–'];
         const run = r.runs.find((x) => x.device === d);
         const ref = reference?.runs.find((x) => x.device === d);
         if (!run) return ['–', '–'];
@@ -1001,6 +1019,7 @@ function formatMethods(m: MethodsReport): string[] {
   return [
     `methods on ${m.arch}: each method's stage-1 training step as its embedded configuration installs it (first task)`,
     table(rows),
+    ...m.rows.filter((r) => r.unavailable).map((r) => `  ${r.label}: ${r.unavailable}`),
   ];
 }
 

@@ -7,12 +7,16 @@ import { randomBackbone } from '../weights/vit-weights';
 import { resolveDevice } from './open-device';
 
 /*
- * A whole tiny run of every method on each compute device. The onnx device computes the forward passes of feature
- * extraction, class statistics and evaluation with other kernels (features within 2e-5 of wasm's:
- * onnx-device.spec.ts); training gradients are tfjs's on both. So stage-1 training is the same to the bit,
- * and what may differ is rounding in the statistics, the alignment drawn from them and the evaluation:
- * stated tolerance, per accuracy-matrix cell, at most one test image either way.
+ * A whole tiny run of every method on each compute device. The onnx device computes the forward passes of
+ * feature extraction, class statistics and evaluation (features within 2e-5 of wasm's: onnx-device.spec.ts)
+ * and the training passes (gradients within 1e-5 of wasm's, relative: onnx-train.spec.ts) with other
+ * kernels, so what differs is rounding, compounded over the steps: stated tolerances, every epoch's mean
+ * stage-1 loss within LOSS_TOLERANCE (relative) of wasm's and, per accuracy-matrix cell, at most one test
+ * image either way.
  */
+
+/** Largest |onnx − wasm| / wasm of an epoch's mean training loss. */
+const LOSS_TOLERANCE = 1e-4;
 
 const backbone = () => randomBackbone(TINY_ARCH, streamRng(1, 'test-init'));
 
@@ -47,10 +51,13 @@ describe('a tiny run on each device', () => {
       expect(onnx.device).toMatchObject({
         name: 'onnx',
         forward: 'onnxruntime-node (CPU EP)',
-        gradients: 'tfjs-wasm',
+        gradients: 'onnxruntime-node (CPU EP); tfjs-wasm for the contrastive objective',
       });
-      // Stage 1 trains on tfjs either way: the same losses, bit for bit.
-      expect(onnx.tasks.map((t) => t.epochLosses)).toEqual(wasm.tasks.map((t) => t.epochLosses));
+      const losses = (r: typeof wasm) => r.tasks.flatMap((t) => t.epochLosses);
+      expect(losses(onnx).length).toBe(losses(wasm).length);
+      losses(wasm).forEach((l, i) =>
+        expect(Math.abs(losses(onnx)[i] - l) / l, `epoch loss ${i}`).toBeLessThan(LOSS_TOLERANCE),
+      );
       const testPerTask = data.test.count / (data.classes / cfg.increment);
       const oneImage = 100 / testPerTask;
       expect(onnx.accuracyMatrix.length).toBe(wasm.accuracyMatrix.length);

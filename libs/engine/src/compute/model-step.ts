@@ -137,6 +137,23 @@ function explainingAborts<T>(
   }
 }
 
+/** The tensors a step differentiates, in layout order (the others get zero gradients). */
+export function trainedTensors(spec: ModelSpec, layout: ParamLayout): string[] {
+  const objective = spec.objective ?? { kind: 'cross-entropy' };
+  const isHead = (name: string) => name === HEAD_WEIGHT || name === HEAD_BIAS;
+  if (objective.kind === 'contrastive' && !spec.trainBackbone)
+    throw new Error('the contrastive objective trains the backbone: trainBackbone must be true');
+  return layout.slots
+    .map((s) => s.name)
+    .filter((name) =>
+      spec.trainable
+        ? spec.trainable.includes(name)
+        : objective.kind === 'contrastive'
+          ? !isHead(name)
+          : spec.trainBackbone || isHead(name),
+    );
+}
+
 /**
  * Gradient of one batch (mean cross-entropy of the head, or the contrastive objective), written into `out`
  * (layout order; zeros for tensors not trained).
@@ -151,17 +168,7 @@ export function gradientsInto(
 ): number {
   const objective = spec.objective ?? { kind: 'cross-entropy' };
   const isHead = (name: string) => name === HEAD_WEIGHT || name === HEAD_BIAS;
-  if (objective.kind === 'contrastive' && !spec.trainBackbone)
-    throw new Error('the contrastive objective trains the backbone: trainBackbone must be true');
-  const trainedNames = layout.slots
-    .map((s) => s.name)
-    .filter((name) =>
-      spec.trainable
-        ? spec.trainable.includes(name)
-        : objective.kind === 'contrastive'
-          ? !isHead(name)
-          : spec.trainBackbone || isHead(name),
-    );
+  const trainedNames = trainedTensors(spec, layout);
   const trained = trainedNames.map((n) => params[n]);
   // Nothing of the ViT itself trains (a head, prompts): its linear layers need no weight gradients.
   const frozenBackbone = trainedNames.every((n) => isHead(n) || n.startsWith('prompt.'));

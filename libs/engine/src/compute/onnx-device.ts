@@ -1,20 +1,27 @@
 import type { ComputeDevice } from './device';
-import type { GradientBatch, ModelSpec } from './model-step';
-import { OnnxForward, requireOnnxRuntime } from './onnx-forward';
+import { weightedSumRange, type GradientBatch, type ModelSpec } from './model-step';
+import { FeedBuffer, OnnxForward, requireOnnxRuntime } from './onnx-forward';
+import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
 
 /**
- * The `onnx` device in the calling thread: forward passes (features for statistics and evaluation) run
+ * The `onnx` device in the calling thread: forward passes (features for statistics and evaluation) and
+ * training passes (onnx-vit-train.ts: forward, loss and the hand-written backward as one ONNX graph) run
  * natively on onnxruntime's CPU execution provider (MLAS GEMMs that use AVX-512/AMX, which WebAssembly
- * cannot); gradients are delegated to the tfjs device it wraps (onnxruntime has no training API in Node,
- * and the engine's backward pass is not yet an ONNX graph). With worker threads the same
- * split runs in every worker (WorkerPool.create(…, { forward: 'onnx' })).
+ * cannot). Models whose gradients have no native graph (nativeGradientsUnsupported: the contrastive
+ * pre-training objective) train on the tfjs device it wraps. With worker threads the same split runs in
+ * every worker (WorkerPool.create(…, { forward: 'onnx' })).
  */
 export class OnnxDevice implements ComputeDevice {
   private values?: Float32Array;
   private readonly forward: OnnxForward;
+  private readonly training: OnnxTraining;
+  private native = false;
+  private readonly feed = new FeedBuffer();
 
   constructor(private readonly gradientDevice: ComputeDevice) {
-    this.forward = new OnnxForward(requireOnnxRuntime());
+    const ort = requireOnnxRuntime();
+    this.forward = new OnnxForward(ort);
+    this.training = new OnnxTraining(ort);
   }
 
   get workers(): number {
@@ -24,25 +31,36 @@ export class OnnxDevice implements ComputeDevice {
   async setModel(spec: ModelSpec, values: Float32Array): Promise<void> {
     await this.gradientDevice.setModel(spec, values);
     await this.forward.setModel(spec);
+    this.native = nativeGradientsUnsupported(spec) === null;
+    if (this.native) await this.training.setModel(spec);
     this.values = values;
   }
 
-  gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]> {
-    return this.gradientDevice.gradients(shards, grads);
+  async gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]> {
+    if (!this.native) return this.gradientDevice.gradients(shards, grads);
+    if (!this.values) throw new Error('OnnxDevice: setModel() has not been called');
+    const values = this.feed.refresh(this.values);
+    const losses: number[] = [];
+    for (const [i, shard] of shards.entries())
+      losses.push(await this.training.gradients(values, shard, grads[i]));
+    return losses;
   }
 
-  gradientsAndSum(
+  async gradientsAndSum(
     shards: GradientBatch[],
     grads: Float32Array[],
     weights: readonly number[],
     sum: Float32Array,
   ): Promise<number[]> {
-    return this.gradientDevice.gradientsAndSum(shards, grads, weights, sum);
+    if (!this.native) return this.gradientDevice.gradientsAndSum(shards, grads, weights, sum);
+    const losses = await this.gradients(shards, grads);
+    weightedSumRange(grads.slice(0, shards.length), weights, sum, 0, sum.length);
+    return losses;
   }
 
   async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {
     if (!this.values) throw new Error('OnnxDevice: setModel() has not been called');
-    const values = OnnxForward.feedable(this.values);
+    const values = this.feed.refresh(this.values);
     const out: Float32Array[] = [];
     for (const c of chunks) out.push(await this.forward.features(values, c.patches, c.count));
     return out;
@@ -50,6 +68,7 @@ export class OnnxDevice implements ComputeDevice {
 
   async close(): Promise<void> {
     await this.forward.release();
+    await this.training.release();
     await this.gradientDevice.close();
     this.values = undefined;
   }

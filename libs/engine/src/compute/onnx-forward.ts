@@ -27,9 +27,40 @@ export function requireOnnxRuntime(): Ort {
 }
 
 /**
+ * Every native session: single-threaded (a shard's or chunk's result must not depend on how many run side by
+ * side), with onnxruntime's CPU arena. Without the arena a ViT-B/16 step at batch 8 on 2 workers needed
+ * 3.9 GB instead of 6.4 GB, but took 8–11 s instead of 5.4–6.6 s here: every pass then faults its ~1 GB of
+ * activations in afresh, and page faults are slow on this machine (measured side by side, same minute).
+ */
+export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+  enableCpuMemArena: true,
+};
+
+/**
+ * What onnxruntime is fed the parameters from: onnxruntime-node refuses tensors over a SharedArrayBuffer,
+ * so shared parameters are copied into one non-shared buffer, kept and overwritten at each refresh (a fresh
+ * copy per step costs page faults on every one of its pages: up to seconds for ViT-B/16's 344 MB here).
+ */
+export class FeedBuffer {
+  private copy?: Float32Array;
+
+  /** `values` itself when not shared, else the buffer holding a copy of its current contents. */
+  refresh(values: Float32Array): Float32Array {
+    if (!(values.buffer instanceof SharedArrayBuffer)) return values;
+    if (this.copy?.length !== values.length) this.copy = new Float32Array(values.length);
+    this.copy.set(values);
+    return this.copy;
+  }
+}
+
+/**
  * The ViT's forward pass on onnxruntime's CPU execution provider, in the calling thread: one
- * single-threaded session per chunk size (onnx-vit.ts's graph), parameters fed from a copy of the flat
- * buffer (onnxruntime-node refuses tensors over a SharedArrayBuffer). Single-threaded sessions make a
+ * single-threaded session per chunk size (onnx-vit.ts's graph), parameters fed from a non-shared copy of the
+ * flat buffer (FeedBuffer). Single-threaded sessions make a
  * chunk's features independent of how many threads run chunks side by side.
  */
 export class OnnxForward {
@@ -55,23 +86,13 @@ export class OnnxForward {
     let s = this.sessions.get(count);
     if (!s) {
       const model = encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps));
-      s = this.ort.InferenceSession.create(model, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
+      s = this.ort.InferenceSession.create(model, SESSION_OPTIONS);
       this.sessions.set(count, s);
     }
     return s;
   }
 
-  /** A non-shared copy of the parameters when they live in a SharedArrayBuffer (one per parameter version). */
-  static feedable(values: Float32Array): Float32Array {
-    return values.buffer instanceof SharedArrayBuffer ? values.slice() : values;
-  }
-
-  /** CLS features [count, dim] of patchified images; `values` must not be shared (see feedable). */
+  /** CLS features [count, dim] of patchified images; `values` must not be shared (see FeedBuffer). */
   async features(values: Float32Array, patches: Float32Array, count: number): Promise<Float32Array> {
     const { spec, layout } = this;
     if (!spec || !layout) throw new Error('onnx forward: no model installed');

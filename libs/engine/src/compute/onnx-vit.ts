@@ -1,5 +1,6 @@
 import { numPatches, patchInputDim, DEFAULT_NORM_EPS, type VitArch } from '../vit/arch';
-import type { OnnxConstant, OnnxGraph, OnnxNode } from './onnx-model';
+import { GraphBuilder } from './onnx-builder';
+import type { OnnxGraph } from './onnx-model';
 
 /*
  * The ViT's CLS feature as an ONNX graph (the same model as vit/forward.ts vitFeatures): linear patch
@@ -19,74 +20,43 @@ export function vitFeatureGraph(
   const dh = dim / heads;
   const tokens = numPatches(arch) + 1;
   const eps = arch.normEps ?? DEFAULT_NORM_EPS;
-  const nodes: OnnxNode[] = [];
-  const constants: OnnxConstant[] = [];
-  let k = 0;
-  const tmp = () => `t${k++}`;
-  const op = (type: string, inputs: string[], attributes?: OnnxNode['attributes']) => {
-    const out = tmp();
-    nodes.push({ op: type, inputs, outputs: [out], attributes });
-    return out;
-  };
-  const ints = (values: number[]) => {
-    const name = `c${constants.length}`;
-    constants.push({ name, shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
-    return name;
-  };
-  const scalarInt = (value: number) => {
-    const name = `c${constants.length}`;
-    constants.push({ name, shape: [], data: BigInt64Array.of(BigInt(value)) });
-    return name;
-  };
-  const scalar = (value: number) => {
-    const name = `c${constants.length}`;
-    constants.push({ name, shape: [], data: Float32Array.of(value) });
-    return name;
-  };
+  const g = new GraphBuilder();
   const linear = (x: string, prefix: string) =>
-    op('Add', [op('MatMul', [x, `${prefix}.weight`]), `${prefix}.bias`]);
+    g.op('Add', [g.op('MatMul', [x, `${prefix}.weight`]), `${prefix}.bias`]);
   const norm = (x: string, prefix: string, epsilon: number) =>
-    op('LayerNormalization', [x, `${prefix}.weight`, `${prefix}.bias`], {
+    g.op('LayerNormalization', [x, `${prefix}.weight`, `${prefix}.bias`], {
       axis: -1,
       epsilon: { float: epsilon },
     });
 
   let x = linear('patches', 'patch_embed.proj');
-  const cls = op('Expand', ['cls_token', ints([count, 1, dim])]);
-  x = op('Add', [op('Concat', [cls, x], { axis: 1 }), 'pos_embed']);
-  const scale = scalar(1 / Math.sqrt(dh));
+  const cls = g.op('Expand', ['cls_token', g.ints([count, 1, dim])]);
+  x = g.op('Add', [g.op('Concat', [cls, x], { axis: 1 }), 'pos_embed']);
+  const scale = g.scalar(1 / Math.sqrt(dh));
   for (let i = 0; i < depth; i++) {
     const p = `blocks.${i}`;
     const qkv = linear(norm(x, `${p}.norm1`, eps), `${p}.attn.qkv`);
-    const split = op('Transpose', [op('Reshape', [qkv, ints([count, tokens, 3, heads, dh])])], {
+    const split = g.op('Transpose', [g.op('Reshape', [qkv, g.ints([count, tokens, 3, heads, dh])])], {
       perm: [2, 0, 3, 1, 4],
     });
-    const [q, kk, v] = [0, 1, 2].map((j) => op('Gather', [split, scalarInt(j)], { axis: 0 }));
-    const scores = op('Mul', [op('MatMul', [q, op('Transpose', [kk], { perm: [0, 1, 3, 2] })]), scale]);
-    const mixed = op('MatMul', [op('Softmax', [scores], { axis: -1 }), v]);
-    const merged = op('Reshape', [
-      op('Transpose', [mixed], { perm: [0, 2, 1, 3] }),
-      ints([count, tokens, dim]),
+    const [q, kk, v] = [0, 1, 2].map((j) => g.op('Gather', [split, g.scalarInt(j)], { axis: 0 }));
+    const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kk], { perm: [0, 1, 3, 2] })]), scale]);
+    const mixed = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]);
+    const merged = g.op('Reshape', [
+      g.op('Transpose', [mixed], { perm: [0, 2, 1, 3] }),
+      g.ints([count, tokens, dim]),
     ]);
-    x = op('Add', [x, linear(merged, `${p}.attn.proj`)]);
-    const hidden = op('Gelu', [linear(norm(x, `${p}.norm2`, eps), `${p}.mlp.fc1`)]);
-    x = op('Add', [x, linear(hidden, `${p}.mlp.fc2`)]);
+    x = g.op('Add', [x, linear(merged, `${p}.attn.proj`)]);
+    const hidden = g.op('Gelu', [linear(norm(x, `${p}.norm2`, eps), `${p}.mlp.fc1`)]);
+    x = g.op('Add', [x, linear(hidden, `${p}.mlp.fc2`)]);
   }
-  const clsRow = op('Gather', [x, scalarInt(0)], { axis: 1 });
-  nodes.push({
-    op: 'LayerNormalization',
-    inputs: [clsRow, 'norm.weight', 'norm.bias'],
-    outputs: ['features'],
-    attributes: { axis: -1, epsilon: { float: finalNormEps } },
-  });
-  const used = new Set(nodes.flatMap((n) => n.inputs));
-  return {
-    nodes,
-    constants,
-    inputs: [
+  const clsRow = g.op('Gather', [x, g.scalarInt(0)], { axis: 1 });
+  g.output(norm(clsRow, 'norm', finalNormEps), 'features');
+  return g.graph(
+    [
       { name: 'patches', shape: [count, numPatches(arch), patchInputDim(arch)] },
-      ...layout.filter((s) => used.has(s.name)).map((s) => ({ name: s.name, shape: s.shape })),
+      ...layout.map((s) => ({ name: s.name, shape: s.shape })),
     ],
-    outputs: [{ name: 'features', shape: [count, dim] }],
-  };
+    [{ name: 'features', shape: [count, dim] }],
+  );
 }

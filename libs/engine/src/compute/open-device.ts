@@ -8,8 +8,9 @@ import { WorkerPool } from './worker-pool';
 /**
  * Compute devices by configuration name (`--device`):
  * - `wasm`: everything on the tfjs backend (wasm in these images): the portable device, always available.
- * - `onnx`: forward passes (feature extraction, class statistics, evaluation) on onnxruntime-node's native
- *   CPU kernels; training gradients still on the tfjs backend. Needs onnxruntime-node.
+ * - `onnx`: forward passes (feature extraction, class statistics, evaluation) and training passes (forward,
+ *   loss, hand-written backward: onnx-vit-train.ts) on onnxruntime-node's native CPU kernels; only the
+ *   contrastive pre-training objective still trains on the tfjs backend. Needs onnxruntime-node.
  */
 export const DEVICE_NAMES = ['wasm', 'onnx'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
@@ -46,10 +47,18 @@ export function onnxAvailable(): { ok: true } | { ok: false; reason: string } {
   return 'error' in loaded ? { ok: false, reason: loaded.error } : { ok: true };
 }
 
+const ONNX_CPU = 'onnxruntime-node (CPU EP)';
+
 /** What a result records for the named device (see DeviceInfo). */
 export function describeDevice(name: DeviceName, workers: number, backend: BackendName): DeviceInfo {
   const tfjs = `tfjs-${backend}`;
-  return { name, workers, forward: name === 'onnx' ? 'onnxruntime-node (CPU EP)' : tfjs, gradients: tfjs };
+  if (name === 'wasm') return { name, workers, forward: tfjs, gradients: tfjs };
+  return {
+    name,
+    workers,
+    forward: ONNX_CPU,
+    gradients: `${ONNX_CPU}; ${tfjs} for the contrastive objective`,
+  };
 }
 
 /** Opens the named device with `workers` threads (0 = the calling thread) on the running tfjs backend. */

@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { ParamLayout } from '../train/params';
 import { featuresOf, gradientsInto, tensorsFrom, weightedSumRange, type ModelSpec } from './model-step';
-import { OnnxForward } from './onnx-forward';
+import { FeedBuffer, OnnxForward } from './onnx-forward';
+import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
@@ -18,10 +19,14 @@ let cached: { version: number; tensors: Record<string, tf.Tensor> } | undefined;
 /** The `onnx` device's forward pass, and its copy of the parameters at one version. */
 let onnx: OnnxForward | undefined;
 let onnxValues: { version: number; values: Float32Array } | undefined;
+const onnxFeed = new FeedBuffer();
+/** The `onnx` device's training pass, when the installed model's gradients run natively (else tfjs's). */
+let onnxTraining: OnnxTraining | undefined;
+let trainsNatively = false;
 
 function onnxValuesAt(version: number): Float32Array {
   if (!values) throw new Error('no model installed in the worker');
-  if (onnxValues?.version !== version) onnxValues = { version, values: OnnxForward.feedable(values) };
+  if (onnxValues?.version !== version) onnxValues = { version, values: onnxFeed.refresh(values) };
   return onnxValues.values;
 }
 
@@ -47,12 +52,22 @@ function barrier(sync: Int32Array, target: number) {
 
 const BARRIER_TIMEOUT_MS = 300_000;
 
-function gradientStep(s: ModelSpec, l: ParamLayout, msg: ToWorker & { type: 'grad' }): number[] {
+async function gradientStep(
+  s: ModelSpec,
+  l: ParamLayout,
+  msg: ToWorker & { type: 'grad' },
+): Promise<number[]> {
   const losses: number[] = [];
   const reduce = msg.reduce;
   try {
-    const params = paramsAt(msg.version);
-    msg.batches.forEach((batch, i) => losses.push(gradientsInto(s, l, params, batch, msg.outs[i])));
+    if (trainsNatively && onnxTraining) {
+      const feed = onnxValuesAt(msg.version);
+      for (const [i, batch] of msg.batches.entries())
+        losses.push(await onnxTraining.gradients(feed, batch, msg.outs[i]));
+    } else {
+      const params = paramsAt(msg.version);
+      msg.batches.forEach((batch, i) => losses.push(gradientsInto(s, l, params, batch, msg.outs[i])));
+    }
   } finally {
     // Count this worker's shards as finished even on failure, so that no other worker waits forever.
     if (reduce) {
@@ -74,7 +89,10 @@ function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {
 async function main() {
   const init = workerData as WorkerInit;
   const info = await initBackend(init.backend);
-  if (init.forward === 'onnx') onnx = new OnnxForward();
+  if (init.forward === 'onnx') {
+    onnx = new OnnxForward();
+    onnxTraining = new OnnxTraining();
+  }
   port.on('message', (msg: ToWorker) => {
     const id = msg.type === 'model' ? -1 : msg.id;
     try {
@@ -89,10 +107,16 @@ async function main() {
           const forward = onnx;
           forward.setModel(msg.spec).catch((e) => reply({ type: 'error', id: -1, message: String(e) }));
         }
+        trainsNatively = onnxTraining !== undefined && nativeGradientsUnsupported(msg.spec) === null;
+        if (onnxTraining && trainsNatively)
+          onnxTraining.setModel(msg.spec).catch((e) => reply({ type: 'error', id: -1, message: String(e) }));
       } else if (!spec || !layout) {
         throw new Error('no model installed in the worker');
       } else if (msg.type === 'grad') {
-        reply({ type: 'done', id, losses: gradientStep(spec, layout, msg) });
+        gradientStep(spec, layout, msg).then(
+          (losses) => reply({ type: 'done', id, losses }),
+          (e) => reply({ type: 'error', id, message: e instanceof Error ? e.message : String(e) }),
+        );
       } else if (onnx) {
         const features = onnx.features(onnxValuesAt(msg.version), msg.patches, msg.count);
         features.then(
