@@ -106,7 +106,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--device <name>',
-        "compute device: 'wasm' (tfjs), 'onnx' (native forward passes), 'auto' (onnx where it loads); default: the experiment's (wasm)",
+        "compute device: 'wasm' (tfjs), 'onnx' (native forward and training passes), 'auto' (onnx where it loads and the method runs there); default: the experiment's (wasm)",
       ).choices([...DEVICE_REQUESTS]),
     )
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')
@@ -349,7 +349,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--device <name>',
-      "compute device: wasm (tfjs-wasm, portable) or onnx (forward passes on onnxruntime-node's native CPU kernels, gradients on wasm)",
+      "compute device: wasm (tfjs-wasm, portable) or onnx (forward and training passes on onnxruntime-node's native CPU kernels)",
       'wasm',
     )
     .option(

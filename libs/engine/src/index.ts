@@ -212,6 +212,7 @@ export {
   type DeviceName,
   type DeviceInfo,
 } from './compute/open-device';
+export { runDevice } from './methods/run-device';
 export {
   PAPER_CONFIG_VERSION,
   PAPER_SEEDS,

@@ -27,7 +27,7 @@ import {
   encodeEvalModel,
   encodeExperimentState,
   initBackend,
-  resolveDevice,
+  runDevice,
   loadExperimentData,
   runExperiment,
   type CheckpointReason,
@@ -184,7 +184,7 @@ export async function executeRun(input: ExecutionInput): Promise<ExperimentResul
     configurationVersion: experiment.configuration?.version ?? 0,
     codeVersion: codeVersion(),
   };
-  const device = resolveDevice(config.compute.device ?? 'wasm');
+  const device = runDevice(config, backend.name);
   await hooks.onPrepared({ splitId: split.id, tasks, backend: backend.name, device, lineage });
 
   const stored = await getDataset(store, datasetName);

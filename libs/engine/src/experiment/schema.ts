@@ -106,7 +106,9 @@ export const computeSchema = z.strictObject({
   device: z
     .enum(DEVICE_REQUESTS)
     .optional()
-    .describe('wasm (default), onnx (native forward passes) or auto (onnx where it loads, else wasm)'),
+    .describe(
+      'wasm (default), onnx (native forward and training passes) or auto (onnx where it loads and the method runs there, else wasm)',
+    ),
 });
 
 /** What the engine runs: `runExperiment`'s configuration. */

@@ -9,7 +9,7 @@ import {
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { initBackend, type BackendInfo } from '../backend';
 import type { ComputeDevice } from '../compute/device';
-import { openComputeDevice, resolveDevice, type DeviceInfo } from '../compute/open-device';
+import { openComputeDevice, type DeviceInfo } from '../compute/open-device';
 import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from '../compute/model-step';
 import { ParamLayout, sharedFloat32 } from '../train/params';
 import { multiStepLr, Sgd } from '../train/sgd';
@@ -31,6 +31,7 @@ import {
   type TaskContext,
 } from '../methods/method';
 import { methodDefinition } from '../methods/registry';
+import { runDevice } from '../methods/run-device';
 import { stage1ModelSpec } from '../methods/stage1';
 import { streamRng } from './streams';
 import { alignClassifier } from './alignment';
@@ -354,7 +355,7 @@ export async function runExperiment(
 
   // Worker threads exist because wasm is single-threaded; native TensorFlow parallelises by itself.
   const workers = backend.name === 'wasm' ? cfg.compute.workers : 0;
-  const opened = await openComputeDevice(resolveDevice(cfg.compute.device ?? 'wasm'), workers, backend.name);
+  const opened = await openComputeDevice(runDevice(cfg, backend.name), workers, backend.name);
   const device: ComputeDevice = opened.device;
   const statistics = options.statistics ?? new MemoryStatistics();
   const evaluate: TaskEvaluator =
