@@ -341,7 +341,7 @@ export function buildProgram(): Command {
     .option('--workers <list>', 'worker counts to measure (0 = this thread)', '0,1,2')
     .option(
       '--no-vit-b16',
-      'skip the ViT-B/16 training step (batch 8, largest worker count; about 1–2 minutes)',
+      'skip the ViT-B/16 training step (batch 8, largest worker count; 2 warm-up + 3 timed steps, about 1–3 minutes)',
     )
     .option(
       '--no-pipeline',

@@ -137,7 +137,7 @@ describe('bench', () => {
   });
 
   it('names ViT-B/16 at batch 8, one image per shard, as the default large step', () => {
-    expect(VIT_B16_STEP).toMatchObject({ arch: 'vit-b16', batch: 8, shards: 8, warmupSteps: 1, steps: 1 });
+    expect(VIT_B16_STEP).toMatchObject({ arch: 'vit-b16', batch: 8, shards: 8, warmupSteps: 2, steps: 3 });
     expect(numTokens(VIT_PRESETS['vit-b16'])).toBe(197);
   });
 

@@ -129,22 +129,23 @@ export interface StepBenchOptions {
 
 /**
  * ViT-B/16 (224 px, 197 tokens × 768, depth 12) at batch 8, one image per shard: with 4 images per shard a
- * worker's wasm heap (4 GiB at most) overflows and tfjs aborts; 2 per shard runs, but slower. One warm-up
- * step, one timed step (≈ 20 s per step with 2 workers on 2 cores).
+ * worker's wasm heap (4 GiB at most) overflows and tfjs aborts; 2 per shard runs, but slower. Two warm-up
+ * steps, the median of three timed ones (the same for PyTorch): single steps varied by up to 2× here, the
+ * first ones slowest (≈ 20 s per step on wasm with 2 workers on 2 cores, 5–14 s on onnx).
  */
+export const VIT_B16_STEP = {
+  arch: 'vit-b16',
+  batch: 8,
+  shards: 8,
+  warmupSteps: 2,
+  steps: 3,
+} as const satisfies StepBenchOptions;
+
 /**
  * On the onnx device (no wasm heap limit) the ViT-B/16 batch is cut into 2 shards of 4 images: one per worker
  * on 2 cores, with GEMMs over 788 rows instead of 197.
  */
 export const VIT_B16_ONNX_SHARDS = 2;
-
-export const VIT_B16_STEP = {
-  arch: 'vit-b16',
-  batch: 8,
-  shards: 8,
-  warmupSteps: 1,
-  steps: 1,
-} as const satisfies StepBenchOptions;
 
 export interface Measurement {
   /** Median over the timed repeats. */
