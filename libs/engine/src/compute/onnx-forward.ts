@@ -28,16 +28,18 @@ export function requireOnnxRuntime(): Ort {
 
 /**
  * Every native session: single-threaded (a shard's or chunk's result must not depend on how many run side by
- * side), with onnxruntime's CPU arena. Without the arena a ViT-B/16 step at batch 8 on 2 workers needed
- * 3.9 GB instead of 6.4 GB, but took 8–11 s instead of 5.4–6.6 s here: every pass then faults its ~1 GB of
- * activations in afresh, and page faults are slow on this machine (measured side by side, same minute).
+ * side), with onnxruntime's CPU arena unless SLCA_ONNX_ARENA=0. The arena costs memory and saves time:
+ * `tools/bench/src/onnx-arena-ab.ts` (ViT-B/16 steps at batch 8 on 2 workers, alternating rounds, load 4–5)
+ * gave 6.7–13.0 s per step and 7.0 GB peak RSS with it, 16.6–17.2 s and 5.6 GB without (every pass then
+ * faults its activations in afresh, and page faults are slow on this machine); the same loss and gradient
+ * bits either way.
  */
 export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
-  enableCpuMemArena: true,
+  enableCpuMemArena: process.env.SLCA_ONNX_ARENA !== '0',
 };
 
 /**

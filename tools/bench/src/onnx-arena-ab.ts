@@ -1,0 +1,85 @@
+/**
+ * A/B of onnxruntime's CPU arena on the onnx device (SLCA_ONNX_ARENA=1, the default, against 0): ViT-B/16
+ * training steps at batch 8 in 2 shards on 2 workers (random weights and images, gradients + their sum, no
+ * optimizer), 2 warm-up steps then the median of 3, and the process's peak RSS. Each setting runs in a
+ * fresh child process (the option is read when a session is made, and peak RSS is per process); rounds
+ * alternate, so load on the machine hits both alike.
+ *
+ *   npx tsx --tsconfig tsconfig.base.json tools/bench/src/onnx-arena-ab.ts [rounds]
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  HEAD_BIAS,
+  HEAD_WEIGHT,
+  initBackend,
+  numPatches,
+  openComputeDevice,
+  paramSpecs,
+  patchInputDim,
+  randomBackbone,
+  sharedFloat32,
+  VIT_PRESETS,
+} from '@slca/engine';
+import { Mt19937 } from '@slca/data';
+
+const BATCH = 8;
+const SHARDS = 2;
+const CLASSES = 10;
+
+async function child(): Promise<void> {
+  const arch = { ...VIT_PRESETS['vit-b16'] };
+  await initBackend('wasm');
+  const layout = [
+    ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
+    { name: HEAD_WEIGHT, shape: [arch.dim, CLASSES] },
+    { name: HEAD_BIAS, shape: [CLASSES] },
+  ];
+  const total = layout.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  const values = sharedFloat32(total);
+  values.set(randomBackbone(arch, new Mt19937(1)));
+  const rng = new Mt19937(2);
+  const per = numPatches(arch) * patchInputDim(arch);
+  const shards = Array.from({ length: SHARDS }, () => ({
+    count: BATCH / SHARDS,
+    patches: Float32Array.from({ length: (BATCH / SHARDS) * per }, () => 2 * rng.randomSample() - 1),
+    labels: Int32Array.from({ length: BATCH / SHARDS }, () => rng.randomInterval(CLASSES - 1)),
+  }));
+  const { device } = await openComputeDevice('onnx', 2, 'wasm');
+  await device.setModel({ arch, layout, finalNormEps: 1e-6, trainBackbone: true }, values);
+  const grads = shards.map(() => sharedFloat32(total));
+  const sum = sharedFloat32(total);
+  const seconds: number[] = [];
+  let losses: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const start = performance.now();
+    losses = await device.gradientsAndSum(shards, grads, [0.5, 0.5], sum);
+    if (k >= 2) seconds.push((performance.now() - start) / 1000);
+  }
+  await device.close();
+  seconds.sort((a, b) => a - b);
+  // A digest of the gradient sum's bits, to show that both settings compute the same numbers.
+  let digest = 0;
+  const bits = new Uint32Array(sum.buffer, sum.byteOffset, sum.length);
+  for (let i = 0; i < bits.length; i++) digest = (Math.imul(digest, 31) + bits[i]) >>> 0;
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  console.log(JSON.stringify({ seconds: seconds[1], peakRssBytes, loss: losses[0], digest }));
+}
+
+function main(): void {
+  const rounds = Number(process.argv[2] ?? 2);
+  console.log('arena  s/step (median of 3)  img/s  peak RSS  loss, gradient digest');
+  for (let r = 0; r < rounds; r++)
+    for (const arena of ['1', '0']) {
+      const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--child'], {
+        env: { ...process.env, SLCA_ONNX_ARENA: arena },
+        encoding: 'utf8',
+      });
+      const { seconds, peakRssBytes, loss, digest } = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+      console.log(
+        `${arena === '1' ? 'on ' : 'off'}    ${seconds.toFixed(2).padStart(8)}                ${(BATCH / seconds).toFixed(2)}   ${(peakRssBytes / 1e9).toFixed(2)} GB   ${loss}, ${digest}`,
+      );
+    }
+}
+
+if (process.argv.includes('--child')) void child();
+else main();
