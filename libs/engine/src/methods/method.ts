@@ -3,7 +3,7 @@ import type { ExperimentConfig } from '../slca/config';
 import type { Head } from '../slca/heads';
 import type { AdamOptions } from '../train/adam';
 import type { VitArch } from '../vit/arch';
-import type { PromptSpec } from '../vit/prompts';
+import type { PromptQueries, PromptSpec } from '../vit/prompts';
 
 /**
  * A continual-learning method, as the experiment runner (`runExperiment`) drives it. The runner owns the
@@ -95,8 +95,8 @@ export interface Stage1Plan {
   /** The optimizer: SGD with stage1's momentum and weight decay (the default), or Adam (L2P). */
   optimizer?: { kind: 'adam' } & AdamOptions;
   /**
-   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; queries of the task's
-   * training images are computed once per task from the frozen backbone, un-augmented (docs/methods.md).
+   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; the queries come from
+   * the frozen backbone as `promptQueries` says (docs/methods.md).
    */
   prompt?: PromptSpec;
   /** With `prompt`: every image of a batch uses the prompts chosen most often across the batch. */
@@ -106,6 +106,12 @@ export interface Stage1Plan {
    * `use_prompt_mask`: the task's own E-prompt); the key loss then pulls their keys.
    */
   promptMask?: number[];
+  /**
+   * Where a prompted model's training queries come from: the frozen backbone's features of this step's
+   * augmented batch (`per-step`, the references), or of the un-augmented images once per task
+   * (`once-per-task`, the default when absent; the same queries when the batch is not augmented).
+   */
+  promptQueries?: PromptQueries;
 }
 
 /** What a prompted method's features and predictions read besides the backbone. */
