@@ -540,7 +540,7 @@ async function benchMethods(
     const backbone = randomBackbone(arch, new Mt19937(1234));
     const state = method.initialState?.(cfg, o.classes) ?? emptyMethodState();
     const adapters =
-      method.adapters?.({ config: cfg, arch, task: 0, backbone, state, resuming: false }) ?? [];
+      (await method.adapters?.({ config: cfg, arch, task: 0, backbone, state, resuming: false })) ?? [];
     const layout = new ParamLayout([
       ...paramSpecs(arch).map((sp) => ({ name: sp.name, shape: sp.shape })),
       ...adapters.map((a) => ({ name: a.name, shape: a.shape })),

@@ -65,9 +65,10 @@ export interface ContinualMethod<Id extends string = string> {
   /**
    * Tensors the method trains beside the backbone in stage 1 (SLCA++'s LoRA), placed after the backbone in
    * the task's model, with their values at the start of `task` (from the method's state, or initialised
-   * from the backbone at the first task). `keepAdapters` stores them back after stage 1.
+   * from the backbone at the first task). `keepAdapters` stores them back after stage 1. A long
+   * initialisation may be asynchronous, reporting through `context.onProgress` between its parts.
    */
-  adapters?(context: AdapterContext): AdapterTensor[];
+  adapters?(context: AdapterContext): AdapterTensor[] | Promise<AdapterTensor[]>;
   keepAdapters?(state: MethodState, adapters: readonly AdapterTensor[]): void;
   /**
    * The plain backbone that features and evaluation read (SLCA++: the LoRA merged into the qkv weights),
@@ -129,6 +130,11 @@ export interface AdapterContext {
   state: MethodState;
   /** Resuming inside this task's stage 1: the checkpoint supplies the values, only the shapes matter. */
   resuming: boolean;
+  /**
+   * Where a method whose initialisation takes a while (SLCA++'s SVDs on ViT-B) reports it: `done` of
+   * `total` parts finished; the runner shows it as the `adapters` progress phase.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface AdapterTensor {

@@ -59,6 +59,8 @@ export interface ExperimentData {
 export type ProgressEvent =
   | ({ phase: 'train'; task: number; tasks: number; backboneLr: number; images: number } & StepProgress)
   | { phase: 'statistics'; task: number; tasks: number; classes: number }
+  /** A method initialising what it trains beside the backbone (SLCA++'s LoRA from SVDs): `step` of `steps`. */
+  | { phase: 'adapters'; task: number; tasks: number; step: number; steps: number }
   | ({ phase: 'align'; task: number; tasks: number } & StepProgress)
   | { phase: 'evaluate'; task: number; tasks: number; accuracy: number; perTask: number[] };
 
@@ -454,14 +456,16 @@ export async function runExperiment(
       if (fineTunes) {
         const headClasses = total - known;
         const adapters =
-          method.adapters?.({
+          (await method.adapters?.({
             config: cfg,
             arch,
             task: t,
             backbone: weights,
             state: methodState,
             resuming: midTask !== null,
-          }) ?? [];
+            onProgress: (done, of) =>
+              onProgress({ phase: 'adapters', task: t, tasks: sizes.length, step: done - 1, steps: of }),
+          })) ?? [];
         const layout = layoutWithHead(headClasses, adapters);
         const values = sharedFloat32(layout.total);
         if (midTask) {
