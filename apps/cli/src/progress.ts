@@ -3,7 +3,8 @@ import type { ProgressEvent } from '@slca/engine';
 
 /**
  * A terminal progress bar over a whole experiment: one unit per training step of every task, with the
- * current task, epoch, loss and learning rate, and A_t as each task is evaluated. When stderr is not a
+ * current task, epoch, loss and learning rate, and A_t as each task is evaluated; a method's adapter
+ * initialisation (SLCA++'s SVDs) is counted on its own line before the bar. When stderr is not a
  * terminal (CI, log files) the bar is printed as a line every 15 s and each A_t on its own line.
  */
 export class ExperimentProgress {
@@ -45,6 +46,11 @@ export class ExperimentProgress {
         loss: e.loss.toFixed(3),
         lr: e.lr.toExponential(1),
       });
+    } else if (e.phase === 'adapters') {
+      // Before the bar (the first task's training has not started): a line per part, one line on a terminal.
+      const line = `${this.label}: task ${e.task + 1}/${e.tasks} initialising the method's adapters ${e.step + 1}/${e.steps}`;
+      if (process.stderr.isTTY) process.stderr.write(`\r${line}${e.step + 1 === e.steps ? '\n' : ''}`);
+      else process.stderr.write(`${line}\n`);
     } else if (e.phase === 'evaluate') {
       const line = `${this.label}: task ${e.task + 1}/${e.tasks} A_t = ${e.accuracy.toFixed(2)}%`;
       if (process.stderr.isTTY) this.bar?.update({ loss: `A_t ${e.accuracy.toFixed(1)}%` });

@@ -556,7 +556,7 @@ async function benchMethods(
     const backbone = randomBackbone(arch, new Mt19937(1234));
     const state = method.initialState?.(cfg, o.classes) ?? emptyMethodState();
     const adapters =
-      method.adapters?.({ config: cfg, arch, task: 0, backbone, state, resuming: false }) ?? [];
+      (await method.adapters?.({ config: cfg, arch, task: 0, backbone, state, resuming: false })) ?? [];
     const layout = new ParamLayout([
       ...paramSpecs(arch).map((sp) => ({ name: sp.name, shape: sp.shape })),
       ...adapters.map((a) => ({ name: a.name, shape: a.shape })),
@@ -589,8 +589,9 @@ async function benchMethods(
         .map((slot) => slot.name)
         .filter((n, i) => spec.trainBackbone || i >= paramSpecs(arch).length);
     const trainedParams = trainedNames.reduce((acc, n) => acc + layout.slot(n).size, 0);
-    // A prompted method's batches carry each image's query (computed once per task in a run, so not
-    // timed here: synthetic values) and its selected prompts (the task's mask, or chosen by the keys).
+    // A prompted method's batches carry each image's query and its selected prompts (the task's mask, or
+    // chosen by the keys). With `once-per-task` queries a run computes them before the epochs (not timed
+    // here: synthetic values); with `per-step` each step's query pass is timed below.
     const prompt = plan?.prompt;
     const methodShards = prompt
       ? shards.map((sh, k) => {
@@ -628,7 +629,13 @@ async function benchMethods(
           plan?.optimizer?.kind === 'adam'
             ? new Adam(trainedRanges, plan.optimizer)
             : new Sgd(layout.total, { momentum: s1.momentum, weightDecay: s1.weightDecay });
+        const queryPass = prompt && plan?.promptQueries === 'per-step';
         const step = async () => {
+          if (queryPass)
+            await device.features(
+              shards.map((sh) => ({ patches: sh.patches, count: sh.count })),
+              { unprompted: true },
+            );
           const losses = await device.gradientsAndSum(methodShards, grads, weights, sum);
           const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
           if (!Number.isFinite(loss)) throw new Error(`bench: ${method.id} diverged (loss ${loss})`);

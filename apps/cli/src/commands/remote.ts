@@ -141,6 +141,10 @@ export async function followRun(
           }
           if (event.state) seen(event.state);
           if (event.train) progress.update({ phase: 'train', ...event.train });
+          if (event.phase?.phase === 'adapters') {
+            const { task, tasks, step, steps } = event.phase;
+            progress.update({ phase: 'adapters', task, tasks, step, steps });
+          }
           if (event.evaluated)
             progress.update({ phase: 'evaluate', tasks: last?.tasks ?? 0, ...event.evaluated });
         }

@@ -71,8 +71,11 @@ describe('RunProgress', () => {
     expect(progress.event(train(0, 0, 1))?.train?.etaSeconds).toBeCloseTo((40 * 18) / 1, 9);
   });
 
-  it('reports alignment and statistics as PhaseProgress, and nothing for evaluation', () => {
+  it('reports alignment, statistics and adapter initialisation as PhaseProgress, and nothing for evaluation', () => {
     const progress = new RunProgress(clock().now);
+    expect(progress.event({ phase: 'adapters', task: 0, tasks: 2, step: 4, steps: 12 })).toEqual({
+      phase: { phase: 'adapters', task: 0, tasks: 2, step: 4, steps: 12, loss: 0 },
+    });
     expect(
       progress.event({
         phase: 'align',

@@ -7,7 +7,7 @@ export type ProgressRunEvent = Omit<RunEvent, 'runId' | 'atMs'>;
 
 /**
  * Turns the engine's progress events of one execution into run events: stage-1 steps as TrainProgress
- * with an ETA, alignment and statistics as PhaseProgress. The ETA extrapolates this execution's own pace
+ * with an ETA, alignment, statistics and a method's adapter initialisation as PhaseProgress. The ETA extrapolates this execution's own pace
  * from the first step it saw, so a resumed run does not count the steps done before it resumed. Each step
  * also goes through the run's system meter: its images, the process's memory and the run's img/s and step
  * time so far travel with the step.
@@ -60,6 +60,10 @@ export class RunProgress {
     if (e.phase === 'align')
       return {
         phase: { phase: 'align', task: e.task, tasks: e.tasks, step: e.step, steps: e.steps, loss: e.loss },
+      };
+    if (e.phase === 'adapters')
+      return {
+        phase: { phase: 'adapters', task: e.task, tasks: e.tasks, step: e.step, steps: e.steps, loss: 0 },
       };
     if (e.phase === 'statistics')
       return {

@@ -261,7 +261,8 @@ describe('paper configurations (docs/method.md §8)', () => {
 
   // LAMDA-PILOT exps/l2p.json, typed out again by hand: tuned_epoch 5, batch_size 16, init_lr 0.001875,
   // optimizer adam, scheduler constant, size 10, length 5, top_k 5, batchwise_prompt, head_type prompt,
-  // pull_constraint_coeff 0.1, initializer uniform; the backbone frozen with its own final norm.
+  // pull_constraint_coeff 0.1, initializer uniform; the backbone frozen with its own final norm; the query
+  // from original_model(input) on each training batch (the references' training loops: per step).
   it('L2P rows: the reference configuration', () => {
     for (const benchmark of PAPER_BENCHMARKS)
       for (const backbone of PAPER_BACKBONES) {
@@ -279,6 +280,7 @@ describe('paper configurations (docs/method.md §8)', () => {
           readout: 'prompt-mean',
           lr: 0.001875,
           initRange: 1,
+          queries: 'per-step',
         });
       }
   });
@@ -286,7 +288,7 @@ describe('paper configurations (docs/method.md §8)', () => {
   // LAMDA-PILOT exps/dualprompt.json, typed out again by hand: tuned_epoch 5, batch_size 24, init_lr 0.001,
   // adam, constant; g_prompt_length 5 at layers [0, 1], e_prompt_layer_idx [2, 3, 4], prefix tuning for
   // both, size 10, length 5, top_k 1, use_prompt_mask, shared_prompt_pool, batchwise_prompt, head_type
-  // token, pull_constraint_coeff 0.1, initializer uniform.
+  // token, pull_constraint_coeff 0.1, initializer uniform; the query per training batch, as L2P's.
   it('DualPrompt rows: the reference configuration', () => {
     for (const benchmark of PAPER_BENCHMARKS)
       for (const backbone of PAPER_BACKBONES) {
@@ -307,6 +309,7 @@ describe('paper configurations (docs/method.md §8)', () => {
           batchwisePrompt: true,
           lr: 0.001,
           initRange: 1,
+          queries: 'per-step',
         });
       }
   });

@@ -5,6 +5,12 @@ import type { GradientBatch, ModelSpec } from './model-step';
  * single-threaded, so using several cores takes several threads). Results never depend on which one runs:
  * callers cut work into a fixed number of shards and sum shard results in a fixed order.
  */
+/** How `ComputeDevice.features` reads the installed model. */
+export interface FeatureCallOptions {
+  /** The backbone's CLS features without the model's prompts (no effect on a model without them). */
+  unprompted?: boolean;
+}
+
 export interface ComputeDevice {
   readonly workers: number;
   /**
@@ -26,7 +32,13 @@ export interface ComputeDevice {
     weights: readonly number[],
     sum: Float32Array,
   ): Promise<number[]>;
-  /** Features for each chunk of patchified images, in order. */
-  features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]>;
+  /**
+   * Features for each chunk of patchified images, in order. `unprompted`: a prompted model's backbone
+   * without its prompts (the query of L2P and DualPrompt), whatever the installed model's prompt spec.
+   */
+  features(
+    chunks: { patches: Float32Array; count: number }[],
+    options?: FeatureCallOptions,
+  ): Promise<Float32Array[]>;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamLayout } from '../train/params';
-import type { ComputeDevice } from './device';
+import type { ComputeDevice, FeatureCallOptions } from './device';
 import {
   featuresOf,
   gradientsInto,
@@ -52,11 +52,14 @@ export class LocalDevice implements ComputeDevice {
     return losses;
   }
 
-  async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {
+  async features(
+    chunks: { patches: Float32Array; count: number }[],
+    options: FeatureCallOptions = {},
+  ): Promise<Float32Array[]> {
     const { spec, layout, values } = this.model();
     const params = tensorsFrom(layout, values);
     try {
-      return chunks.map((c) => featuresOf(spec, params, c.patches, c.count));
+      return chunks.map((c) => featuresOf(spec, params, c.patches, c.count, options));
     } finally {
       tf.dispose(Object.values(params));
     }

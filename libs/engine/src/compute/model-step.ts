@@ -217,12 +217,16 @@ export function gradientsInto(
 /** Largest forward batch: bounds the wasm heap (attention and MLP activations grow with the batch). */
 export const MAX_FORWARD_BATCH = 128;
 
-/** CLS features [count, dim] of patchified images, forward only, in sub-batches of MAX_FORWARD_BATCH. */
+/**
+ * CLS features [count, dim] of patchified images, forward only, in sub-batches of MAX_FORWARD_BATCH.
+ * A prompted model's features go through its prompts unless `unprompted` (then: the query).
+ */
 export function featuresOf(
   spec: ModelSpec,
   params: Record<string, tf.Tensor>,
   patches: Float32Array,
   count: number,
+  { unprompted = false }: { unprompted?: boolean } = {},
 ): Float32Array {
   const dim = spec.arch.dim;
   const per = patches.length / count;
@@ -239,7 +243,7 @@ export function featuresOf(
           loraScale: spec.lora?.scale,
         };
         let feats = vitFeatures(params, x, spec.arch, options);
-        const prompt = spec.prompt;
+        const prompt = unprompted ? undefined : spec.prompt;
         if (prompt) {
           // The query is the un-prompted model's feature; each image then uses its own top-k prompts.
           const keys = params[PROMPT_KEYS];

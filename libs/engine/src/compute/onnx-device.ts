@@ -1,4 +1,4 @@
-import type { ComputeDevice } from './device';
+import type { ComputeDevice, FeatureCallOptions } from './device';
 import { weightedSumRange, type GradientBatch, type ModelSpec } from './model-step';
 import { FeedBuffer, OnnxForward, requireOnnxRuntime } from './onnx-forward';
 import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
@@ -58,7 +58,12 @@ export class OnnxDevice implements ComputeDevice {
     return losses;
   }
 
-  async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {
+  async features(
+    chunks: { patches: Float32Array; count: number }[],
+    options: FeatureCallOptions = {},
+  ): Promise<Float32Array[]> {
+    // A prompted model's query runs where its prompted training does (onnx has no prompted forward).
+    if (options.unprompted) return this.gradientDevice.features(chunks, options);
     if (!this.values) throw new Error('OnnxDevice: setModel() has not been called');
     const values = this.feed.refresh(this.values);
     const out: Float32Array[] = [];

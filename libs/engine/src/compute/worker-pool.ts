@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend';
 import { spawnModuleWorker } from './spawn-worker';
-import type { ComputeDevice } from './device';
+import type { ComputeDevice, FeatureCallOptions } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
 import type { ForwardEngine, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
@@ -178,7 +178,10 @@ export class WorkerPool implements ComputeDevice {
     return losses;
   }
 
-  async features(chunks: { patches: Float32Array; count: number }[]): Promise<Float32Array[]> {
+  async features(
+    chunks: { patches: Float32Array; count: number }[],
+    options: FeatureCallOptions = {},
+  ): Promise<Float32Array[]> {
     const version = ++this.version;
     const results = await Promise.all(
       chunks.map((c, i) =>
@@ -188,6 +191,7 @@ export class WorkerPool implements ComputeDevice {
           version,
           patches: c.patches,
           count: c.count,
+          ...(options.unprompted && { unprompted: true }),
         }),
       ),
     );

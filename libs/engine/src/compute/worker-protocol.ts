@@ -29,7 +29,15 @@ export type ToWorker =
       outs: Float32Array[];
       reduce?: ReduceTask;
     }
-  | { type: 'features'; id: number; version: number; patches: Float32Array; count: number };
+  | {
+      type: 'features';
+      id: number;
+      version: number;
+      patches: Float32Array;
+      count: number;
+      /** A prompted model's backbone without its prompts (FeatureCallOptions.unprompted). */
+      unprompted?: boolean;
+    };
 
 export type FromWorker =
   | { type: 'ready'; backend: BackendName }

@@ -117,7 +117,7 @@ async function main() {
           (losses) => reply({ type: 'done', id, losses }),
           (e) => reply({ type: 'error', id, message: e instanceof Error ? e.message : String(e) }),
         );
-      } else if (onnx) {
+      } else if (onnx && !msg.unprompted) {
         const features = onnx.features(onnxValuesAt(msg.version), msg.patches, msg.count);
         features.then(
           (f) => reply({ type: 'done', id, features: f }, [f.buffer as ArrayBuffer]),
@@ -125,7 +125,9 @@ async function main() {
         );
       } else {
         // featuresOf returns a fresh array of its own: hand its buffer over instead of copying it.
-        const features = featuresOf(spec, paramsAt(msg.version), msg.patches, msg.count);
+        const features = featuresOf(spec, paramsAt(msg.version), msg.patches, msg.count, {
+          unprompted: msg.unprompted,
+        });
         reply({ type: 'done', id, features }, [features.buffer as ArrayBuffer]);
       }
     } catch (e) {

@@ -3,7 +3,7 @@ import type { ExperimentConfig } from '../slca/config';
 import type { Head } from '../slca/heads';
 import type { AdamOptions } from '../train/adam';
 import type { VitArch } from '../vit/arch';
-import type { PromptSpec } from '../vit/prompts';
+import type { PromptQueries, PromptSpec } from '../vit/prompts';
 
 /**
  * A continual-learning method, as the experiment runner (`runExperiment`) drives it. The runner owns the
@@ -65,9 +65,10 @@ export interface ContinualMethod<Id extends string = string> {
   /**
    * Tensors the method trains beside the backbone in stage 1 (SLCA++'s LoRA), placed after the backbone in
    * the task's model, with their values at the start of `task` (from the method's state, or initialised
-   * from the backbone at the first task). `keepAdapters` stores them back after stage 1.
+   * from the backbone at the first task). `keepAdapters` stores them back after stage 1. A long
+   * initialisation may be asynchronous, reporting through `context.onProgress` between its parts.
    */
-  adapters?(context: AdapterContext): AdapterTensor[];
+  adapters?(context: AdapterContext): AdapterTensor[] | Promise<AdapterTensor[]>;
   keepAdapters?(state: MethodState, adapters: readonly AdapterTensor[]): void;
   /**
    * The plain backbone that features and evaluation read (SLCA++: the LoRA merged into the qkv weights),
@@ -95,8 +96,8 @@ export interface Stage1Plan {
   /** The optimizer: SGD with stage1's momentum and weight decay (the default), or Adam (L2P). */
   optimizer?: { kind: 'adam' } & AdamOptions;
   /**
-   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; queries of the task's
-   * training images are computed once per task from the frozen backbone, un-augmented (docs/methods.md).
+   * A prompted forward (L2P, DualPrompt): the prompt tensors come from `adapters`; the queries come from
+   * the frozen backbone as `promptQueries` says (docs/methods.md).
    */
   prompt?: PromptSpec;
   /** With `prompt`: every image of a batch uses the prompts chosen most often across the batch. */
@@ -106,6 +107,12 @@ export interface Stage1Plan {
    * `use_prompt_mask`: the task's own E-prompt); the key loss then pulls their keys.
    */
   promptMask?: number[];
+  /**
+   * Where a prompted model's training queries come from: the frozen backbone's features of this step's
+   * augmented batch (`per-step`, the references), or of the un-augmented images once per task
+   * (`once-per-task`, the default when absent; the same queries when the batch is not augmented).
+   */
+  promptQueries?: PromptQueries;
 }
 
 /** What a prompted method's features and predictions read besides the backbone. */
@@ -123,6 +130,11 @@ export interface AdapterContext {
   state: MethodState;
   /** Resuming inside this task's stage 1: the checkpoint supplies the values, only the shapes matter. */
   resuming: boolean;
+  /**
+   * Where a method whose initialisation takes a while (SLCA++'s SVDs on ViT-B) reports it: `done` of
+   * `total` parts finished; the runner shows it as the `adapters` progress phase.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface AdapterTensor {

@@ -16,7 +16,13 @@ import { multiStepLr, Sgd } from '../train/sgd';
 import { Adam } from '../train/adam';
 import { promptSimilarities, PROMPT_KEYS, selectPrompts } from '../vit/prompts';
 import { paramSpecs } from '../vit/arch';
-import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } from '../train/batch-gradient';
+import {
+  batchGradient,
+  type BatchOptions,
+  type BatchPrompts,
+  type ImageSet,
+  type StepProgress,
+} from '../train/batch-gradient';
 
 export type { ImageSet };
 import { backboneLayout } from '../weights/vit-weights';
@@ -54,6 +60,8 @@ export interface ExperimentData {
 export type ProgressEvent =
   | ({ phase: 'train'; task: number; tasks: number; backboneLr: number; images: number } & StepProgress)
   | { phase: 'statistics'; task: number; tasks: number; classes: number }
+  /** A method initialising what it trains beside the backbone (SLCA++'s LoRA from SVDs): `step` of `steps`. */
+  | { phase: 'adapters'; task: number; tasks: number; step: number; steps: number }
   | ({ phase: 'align'; task: number; tasks: number } & StepProgress)
   | { phase: 'evaluate'; task: number; tasks: number; accuracy: number; perTask: number[] };
 
@@ -449,14 +457,16 @@ export async function runExperiment(
       if (fineTunes) {
         const headClasses = total - known;
         const adapters =
-          method.adapters?.({
+          (await method.adapters?.({
             config: cfg,
             arch,
             task: t,
             backbone: weights,
             state: methodState,
             resuming: midTask !== null,
-          }) ?? [];
+            onProgress: (done, of) =>
+              onProgress({ phase: 'adapters', task: t, tasks: sizes.length, step: done - 1, steps: of }),
+          })) ?? [];
         const layout = layoutWithHead(headClasses, adapters);
         const values = sharedFloat32(layout.total);
         if (midTask) {
@@ -473,11 +483,13 @@ export async function runExperiment(
         const s1 = cfg.stage1;
         const plan = method.stage1Plan?.(cfg, t) ?? null;
         const spec: ModelSpec = stage1ModelSpec(plan, layout, { arch, finalNormEps }, s1);
-        // A prompted model's queries: the frozen, un-prompted backbone's features of the task's training
-        // images, un-augmented, computed once per task (not once per epoch or step).
+        // A prompted model's queries: the frozen, un-prompted backbone's features of each step's augmented
+        // batch (computed by batchGradient, `per-step`), or of the task's training images un-augmented,
+        // computed here once per task (`once-per-task`, the default of a plan that does not say).
         const prompt = plan?.prompt ?? null;
+        const queriesPerStep = plan?.promptQueries === 'per-step';
         let queryOf: ((batchRows: readonly number[]) => Float32Array) | null = null;
-        if (prompt) {
+        if (prompt && !queriesPerStep) {
           await installReadModel(device, arch, weights, finalNormEps, null);
           const queries = await extractFeatures(device, data.train, rows, {
             arch,
@@ -536,29 +548,23 @@ export async function runExperiment(
             await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
             const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
             const n = batchRows.length;
-            let prompts: { queries: Float32Array; index: Int32Array } | undefined;
+            let prompts: BatchPrompts | undefined;
             const mask = plan?.promptMask;
-            if (prompt && queryOf && mask) {
+            if (prompt && mask) {
               const index = new Int32Array(n * mask.length);
               for (let i = 0; i < n; i++) index.set(mask, i * mask.length);
-              prompts = { queries: queryOf(batchRows), index };
-            } else if (prompt && queryOf) {
-              const queries = queryOf(batchRows);
-              const similarities = promptSimilarities(
-                queries,
-                n,
-                layout.view(values, PROMPT_KEYS),
-                prompt.pool,
-                dim,
-              );
-              const index = selectPrompts(
-                similarities,
-                n,
-                prompt.pool,
-                prompt.topK,
-                plan?.promptBatchwise ?? false,
-              );
-              prompts = { queries, index };
+              prompts = queryOf ? { queries: queryOf(batchRows), index } : { select: () => index };
+            } else if (prompt) {
+              const select = (queries: Float32Array) =>
+                selectPrompts(
+                  promptSimilarities(queries, n, layout.view(values, PROMPT_KEYS), prompt.pool, dim),
+                  n,
+                  prompt.pool,
+                  prompt.topK,
+                  plan?.promptBatchwise ?? false,
+                );
+              const queries = queryOf?.(batchRows);
+              prompts = queries ? { queries, index: select(queries) } : { select };
             }
             const loss = await batchGradient(
               device,

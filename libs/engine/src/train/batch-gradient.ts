@@ -92,6 +92,14 @@ export async function trainingRows(
   return augment ? flipShiftAugment(imgs, rows.length, imageSize, rng, { ...augment, fill: 1 }) : imgs;
 }
 
+/**
+ * A prompted model's prompts for one batch: each row's query and selected prompts given (aligned with the
+ * rows), or `select` — the queries are then the device's un-prompted features of this step's augmented
+ * images (as the references compute them), and `select` picks the prompts from them, batch-wide.
+ */
+export type BatchPrompts =
+  { queries: Float32Array; index: Int32Array } | { select: (queries: Float32Array) => Int32Array };
+
 /** Splits [0, n) into at most `shards` contiguous near-equal parts (never an empty one). */
 export function shardRanges(n: number, shards: number): [number, number][] {
   const k = Math.min(shards, n);
@@ -102,8 +110,8 @@ export function shardRanges(n: number, shards: number): [number, number][] {
 
 /**
  * The mean-loss gradient of one training batch: reads the rows, augments them (drawing from `rng`),
- * (a prompted model: with each row's query and selected prompts, `prompts`, aligned with `rows`),
- * normalises, patchifies, cuts the batch into shards, and has the device compute each shard and sum the
+ * normalises, patchifies, cuts the batch into shards (a prompted model: with each row's query and
+ * selected prompts, `prompts`), and has the device compute each shard and sum the
  * shard gradients in shard order, weighted by shard size, into `sum` (a shared buffer for a worker pool).
  * Returns the batch loss.
  */
@@ -116,7 +124,7 @@ export async function batchGradient(
   rng: Mt19937,
   grads: Float32Array[],
   sum: Float32Array,
-  prompts?: { queries: Float32Array; index: Int32Array },
+  promptsGiven?: BatchPrompts,
 ): Promise<number> {
   const { arch } = options;
   const n = rows.length;
@@ -125,6 +133,19 @@ export async function batchGradient(
   const patches = patchify(imgs, n, arch);
   const patchLen = patches.length / n;
   const ranges = shardRanges(n, options.shards);
+  let prompts: { queries: Float32Array; index: Int32Array } | undefined;
+  if (promptsGiven && 'select' in promptsGiven) {
+    // Every query before any gradient: a batch-wide selection needs the whole batch's (one chunk a shard).
+    const chunks = ranges.map(([a, b]) => ({
+      patches: patches.slice(a * patchLen, b * patchLen),
+      count: b - a,
+    }));
+    const queries = new Float32Array(n * arch.dim);
+    (await device.features(chunks, { unprompted: true })).forEach((f, k) =>
+      queries.set(f, ranges[k][0] * arch.dim),
+    );
+    prompts = { queries, index: promptsGiven.select(queries) };
+  } else prompts = promptsGiven;
   const shards: GradientBatch[] = ranges.map(([a, b]) => ({
     patches: patches.slice(a * patchLen, b * patchLen),
     labels: Int32Array.from(rows.slice(a, b), labelOf),

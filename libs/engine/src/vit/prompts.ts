@@ -209,3 +209,12 @@ export function promptedForward(
     return { prompt: { tokens: promptTokens(params[PROMPT_POOL], index, count), readout: spec.readout } };
   return { prefixes: prefixesOf(spec, params[PROMPT_G], params[PROMPT_POOL], index, count) };
 }
+
+/**
+ * Where a prompted method's training queries come from: the frozen, un-prompted backbone's features of
+ * each step's augmented batch (`per-step`, as the references compute them), or of the task's training
+ * images un-augmented, once per task (`once-per-task`: one forward per image and task instead of one per
+ * image and epoch; the same queries when the training batches are not augmented).
+ */
+export const PROMPT_QUERIES = ['per-step', 'once-per-task'] as const;
+export type PromptQueries = (typeof PROMPT_QUERIES)[number];

@@ -200,7 +200,7 @@ describe('DualPrompt training plan', () => {
     expect(DUALPROMPT.stage1Plan?.(cfg, 10).promptMask).toBeUndefined();
   });
 
-  it('E-prompt t starts as a copy of E-prompt t − 1 in every block (shared prompt pool); keys are not copied', () => {
+  it('E-prompt t starts as a copy of E-prompt t − 1 in every block (shared prompt pool); keys are not copied', async () => {
     const base = tinyConfig('dualprompt');
     if (!base.dualprompt) throw new Error('no dualprompt settings');
     const cfg = { ...base, dualprompt: { ...base.dualprompt, eLayers: [0], poolSize: 3, eLength: 2 } };
@@ -208,7 +208,7 @@ describe('DualPrompt training plan', () => {
     const pool = Float64Array.from({ length: 2 * 3 * 2 * dim }, (_, i) => i);
     const keys = Float64Array.from({ length: 3 * dim }, (_, i) => -i);
     const state = { tensors: { [PROMPT_POOL]: pool, [PROMPT_KEYS]: keys }, values: {} };
-    const tensors = DUALPROMPT.adapters?.({
+    const tensors = await DUALPROMPT.adapters?.({
       config: cfg,
       arch: cfg.arch,
       task: 1,

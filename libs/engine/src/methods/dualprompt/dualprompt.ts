@@ -130,6 +130,7 @@ export const DUALPROMPT: ContinualMethod<'dualprompt'> = {
       optimizer: { kind: 'adam', ...DEFAULT_ADAM },
       prompt: promptSpec(o),
       promptBatchwise: o.batchwisePrompt,
+      promptQueries: o.queries,
       ...(mask && { promptMask: mask }),
     };
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROMPT_QUERIES, type PromptQueries } from '../../vit/prompts';
 
 /**
  * DualPrompt's settings (`dualprompt` in the experiment; docs/methods.md). Defaults: LAMDA-PILOT
@@ -33,6 +34,13 @@ export interface DualPromptOptions {
   lr: number;
   /** Prompts and keys start uniform in [−initRange, initRange] (`initializer: uniform`: 1). */
   initRange: number;
+  /**
+   * Where the training queries come from: the frozen, un-prompted model's features of each step's
+   * augmented batch (`per-step`, the references: `original_model(input)` on the batch being trained), or of
+   * the task's images un-augmented, computed once per task (`once-per-task`: faster; the same queries when
+   * stage1.augment is null). Prediction always computes each image's own query.
+   */
+  queries: PromptQueries;
 }
 
 export const DEFAULT_DUALPROMPT: DualPromptOptions = {
@@ -48,6 +56,7 @@ export const DEFAULT_DUALPROMPT: DualPromptOptions = {
   batchwisePrompt: true,
   lr: 0.001,
   initRange: 1,
+  queries: 'per-step',
 };
 
 const layers = z.array(z.number().int().nonnegative());
@@ -65,4 +74,6 @@ export const dualPromptOptionsSchema = z.strictObject({
   batchwisePrompt: z.boolean(),
   lr: z.number().finite().positive(),
   initRange: z.number().finite().positive(),
+  /** Absent in files written before it existed: the references' per-step queries. */
+  queries: z.enum(PROMPT_QUERIES).default('per-step'),
 });

@@ -34,12 +34,18 @@ async function count(epochs: number) {
   featured.plain = 0;
   featured.prompted = 0;
   const base = tinyConfig('l2p');
-  const cfg = { ...base, stage1: { ...base.stage1, epochs, milestones: [] } };
+  const o = base.l2p;
+  if (!o) throw new Error('no l2p settings');
+  const cfg = {
+    ...base,
+    stage1: { ...base.stage1, epochs, milestones: [] },
+    l2p: { ...o, queries: 'once-per-task' as const },
+  };
   await runExperiment(cfg, tinyDataset(), randomBackbone(TINY_ARCH, streamRng(1, 'test-init')));
   return { ...featured };
 }
 
-describe('L2P queries', () => {
+describe('L2P queries, once per task', () => {
   it('are computed once per task from the frozen model, however many epochs stage 1 runs', async () => {
     const one = await count(1);
     const three = await count(3);

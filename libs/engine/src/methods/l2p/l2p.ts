@@ -106,6 +106,7 @@ export const L2P: ContinualMethod<'l2p'> = {
       optimizer: { kind: 'adam', ...DEFAULT_ADAM },
       prompt: promptSpec(o),
       promptBatchwise: o.batchwisePrompt,
+      promptQueries: o.queries,
     };
   },
   adapters({ config, task, state, resuming }): AdapterTensor[] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROMPT_QUERIES, type PromptQueries } from '../../vit/prompts';
 
 /** L2P's settings (`l2p` in the experiment; docs/methods.md). Defaults: LAMDA-PILOT `exps/l2p.json`. */
 export interface L2pOptions {
@@ -24,6 +25,13 @@ export interface L2pOptions {
   lr: number;
   /** Prompts and keys start uniform in [−initRange, initRange] (`initializer: uniform`: 1). */
   initRange: number;
+  /**
+   * Where the training queries come from: the frozen, un-prompted model's features of each step's
+   * augmented batch (`per-step`, the references: `original_model(input)` on the batch being trained), or of
+   * the task's images un-augmented, computed once per task (`once-per-task`: faster; the same queries when
+   * stage1.augment is null). Prediction always computes each image's own query.
+   */
+  queries: PromptQueries;
 }
 
 export const DEFAULT_L2P: L2pOptions = {
@@ -35,6 +43,7 @@ export const DEFAULT_L2P: L2pOptions = {
   readout: 'prompt-mean',
   lr: 0.001875,
   initRange: 1,
+  queries: 'per-step',
 };
 
 export const l2pOptionsSchema = z.strictObject({
@@ -46,4 +55,6 @@ export const l2pOptionsSchema = z.strictObject({
   readout: z.enum(['prompt-mean', 'cls']),
   lr: z.number().finite().positive(),
   initRange: z.number().finite().positive(),
+  /** Absent in files written before it existed: the references' per-step queries. */
+  queries: z.enum(PROMPT_QUERIES).default('per-step'),
 });

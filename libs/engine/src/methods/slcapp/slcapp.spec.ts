@@ -4,7 +4,7 @@ import { TINY_ARCH, tinyConfig, tinyDataset } from '../../../test/tiny-experimen
 import { initBackend } from '../../backend';
 import { HEAD_BIAS, HEAD_WEIGHT } from '../../compute/model-step';
 import { DEFAULT_ALIGNMENT, sampleSeenClasses } from '../../slca/alignment';
-import { runExperiment, streamRng, type ExperimentState } from '../../slca/experiment';
+import { runExperiment, streamRng, type ExperimentState, type ProgressEvent } from '../../slca/experiment';
 import type { ClassStatistics } from '../../slca/statistics';
 import { paramSpecs } from '../../vit/arch';
 import { backboneLayout, randomBackbone } from '../../weights/vit-weights';
@@ -171,6 +171,31 @@ describe('SLCA++', () => {
     expect(evaluated[2].weights).toHaveLength(3);
     expect(result.tasks.flatMap((t) => t.epochLosses).every(Number.isFinite)).toBe(true);
     expect(result.tasks[1].alignLosses.length).toBeGreaterThan(0);
+  });
+
+  it('reports the LoRA initialisation block by block (the adapters phase), yielding between blocks', async () => {
+    const base = tinyConfig('slcapp');
+    const arch = { ...TINY_ARCH, depth: 3 };
+    const cfg = { ...base, arch, stage1: { ...base.stage1, epochs: 1, milestones: [] } };
+    const seen: (ProgressEvent | 'other work')[] = [];
+    await runExperiment(cfg, tinyDataset(), randomBackbone(arch, streamRng(1, 'test-init')), {
+      onProgress: (e) => {
+        seen.push(e);
+        // Work queued at a block's report runs before the next block's: the loop is free in between.
+        if (e.phase === 'adapters' && e.step === 0) setImmediate(() => seen.push('other work'));
+      },
+    });
+    const firstTrain = seen.findIndex((e) => e !== 'other work' && e.phase === 'train');
+    const adapters = seen.filter((e) => e === 'other work' || e.phase === 'adapters');
+    // One event a block, at the first task only (later tasks take A and B from the method's state).
+    expect(adapters).toEqual([
+      { phase: 'adapters', task: 0, tasks: 3, step: 0, steps: 3 },
+      'other work',
+      { phase: 'adapters', task: 0, tasks: 3, step: 1, steps: 3 },
+      { phase: 'adapters', task: 0, tasks: 3, step: 2, steps: 3 },
+    ]);
+    expect(seen.slice(0, 4)).toEqual(adapters);
+    expect(firstTrain).toBe(4);
   });
 
   it('trains the same on two worker threads as in the calling thread, bit for bit', async () => {

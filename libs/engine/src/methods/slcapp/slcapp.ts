@@ -119,11 +119,12 @@ export const SLCAPP: ContinualMethod<'slcapp'> = {
       lora: { scale: o.loraScale },
     };
   },
-  adapters({ config, arch, task, backbone, state, resuming }): AdapterTensor[] {
+  async adapters({ config, arch, task, backbone, state, resuming, onProgress }): Promise<AdapterTensor[]> {
     const r = optionsOf(config).loraRank;
     const out = 3 * arch.dim;
     const layout = backboneLayout(arch);
-    return [...Array(arch.depth).keys()].flatMap((i) => {
+    const tensors: AdapterTensor[] = [];
+    for (let i = 0; i < arch.depth; i++) {
       const [an, bn] = loraNames(i);
       let a = state.tensors[an];
       let b = state.tensors[bn];
@@ -131,17 +132,22 @@ export const SLCAPP: ContinualMethod<'slcapp'> = {
         if (task !== 0) throw new Error(`slcapp: no LoRA stored for block ${i} at task ${task + 1}`);
         // A from the frozen qkv weight's top-r right singular vectors, B = 0 (the reference's init_lora);
         // a run resumed inside the first task takes both from its checkpoint instead.
-        a = resuming
-          ? new Float64Array(arch.dim * r)
-          : topRightSingularVectors(layout.view(backbone, `blocks.${i}.attn.qkv.weight`), arch.dim, out, r)
-              .vectors;
         b = new Float64Array(r * out);
+        if (resuming) a = new Float64Array(arch.dim * r);
+        else {
+          const weight = layout.view(backbone, `blocks.${i}.attn.qkv.weight`);
+          a = topRightSingularVectors(weight, arch.dim, out, r).vectors;
+          onProgress?.(i + 1, arch.depth);
+          // Seconds a block on ViT-B: let the progress out (a service's stream, a terminal) between them.
+          await new Promise((done) => setImmediate(done));
+        }
       }
-      return [
+      tensors.push(
         { name: an, shape: [arch.dim, r], values: Float32Array.from(a) },
         { name: bn, shape: [r, out], values: Float32Array.from(b) },
-      ];
-    });
+      );
+    }
+    return tensors;
   },
   keepAdapters(state, adapters) {
     // float32 values held exactly in float64 (the state's tensor type).
