@@ -67,6 +67,10 @@ async function child(): Promise<void> {
 
 function main(): void {
   const rounds = Number(process.argv[2] ?? 2);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error(`onnx-arena-ab: rounds must be an integer ≥ 1, got '${process.argv[2]}'`);
+    process.exit(2);
+  }
   console.log('arena  s/step (median of 3)  img/s  peak RSS  loss, gradient digest');
   for (let r = 0; r < rounds; r++)
     for (const arena of ['1', '0']) {

@@ -5,7 +5,7 @@ import {
   featuresOf,
   gradientsInto,
   tensorsFrom,
-  weightedSumRange,
+  weightedSum,
   type GradientBatch,
   type ModelSpec,
 } from './model-step';
@@ -48,7 +48,7 @@ export class LocalDevice implements ComputeDevice {
     sum: Float32Array,
   ): Promise<number[]> {
     const losses = await this.gradients(shards, grads);
-    weightedSumRange(grads.slice(0, shards.length), weights, sum, 0, sum.length);
+    weightedSum(grads, weights, sum);
     return losses;
   }
 

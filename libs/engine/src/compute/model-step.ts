@@ -261,6 +261,15 @@ export function featuresOf(
   return out;
 }
 
+/** sum = Σₖ weights[k]·grads[k] over the whole buffer, in shard order (one weight per shard computed). */
+export function weightedSum(
+  grads: readonly Float32Array[],
+  weights: readonly number[],
+  sum: Float32Array,
+): void {
+  weightedSumRange(grads.slice(0, weights.length), weights, sum, 0, sum.length);
+}
+
 /**
  * sum[start:end] = Σₖ weights[k]·grads[k][start:end], accumulated in shard order: element for element the
  * same arithmetic as a caller's `sum.fill(0); for k: for i: sum[i] += w[k] * g[k][i]`.

@@ -1,5 +1,5 @@
 import type { ComputeDevice, FeatureCallOptions } from './device';
-import { weightedSumRange, type GradientBatch, type ModelSpec } from './model-step';
+import { weightedSum, type GradientBatch, type ModelSpec } from './model-step';
 import { FeedBuffer, OnnxForward, requireOnnxRuntime } from './onnx-forward';
 import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
 
@@ -54,7 +54,7 @@ export class OnnxDevice implements ComputeDevice {
   ): Promise<number[]> {
     if (!this.native) return this.gradientDevice.gradientsAndSum(shards, grads, weights, sum);
     const losses = await this.gradients(shards, grads);
-    weightedSumRange(grads.slice(0, shards.length), weights, sum, 0, sum.length);
+    weightedSum(grads, weights, sum);
     return losses;
   }
 

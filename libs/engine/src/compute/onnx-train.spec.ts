@@ -154,7 +154,7 @@ describe('native (onnxruntime) training pass', () => {
     expect(tfjs[0]).not.toEqual(own);
   });
 
-  it('refuses a label outside the head, naming the image', async () => {
+  it('refuses a label outside the head, naming the image, and a shard whose sizes disagree', async () => {
     const spec = base(layoutOf(false));
     const native = new OnnxTraining();
     await native.setModel(spec);
@@ -162,6 +162,10 @@ describe('native (onnxruntime) training pass', () => {
     await expect(
       native.gradients(new Float32Array(new ParamLayout(spec.layout).total), batch, new Float32Array(1)),
     ).rejects.toThrow(`label ${CLASSES} of image 1 is outside the head's ${CLASSES} classes`);
+    const short = { ...batchOf(2, 1), count: 3 };
+    await expect(
+      native.gradients(new Float32Array(new ParamLayout(spec.layout).total), short, new Float32Array(1)),
+    ).rejects.toThrow('a shard of 3 image(s) needs');
     await native.release();
   });
 });

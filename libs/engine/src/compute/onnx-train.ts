@@ -83,6 +83,17 @@ export class OnnxTraining {
         );
       targets[i * classes + label] = 1;
     });
+    const perImage = numPatches(spec.arch) * patchInputDim(spec.arch);
+    if (
+      !Number.isInteger(count) ||
+      count < 1 ||
+      batch.patches.length !== count * perImage ||
+      labels.length !== count
+    )
+      throw new Error(
+        `onnx training: a shard of ${count} image(s) needs ${count * perImage} patch values and ${count} labels, ` +
+          `got ${batch.patches.length} and ${labels.length}`,
+      );
     const session = await this.session(spec, count);
     const feeds: Record<string, Tensor> = {
       patches: new this.ort.Tensor('float32', batch.patches, [
