@@ -21,17 +21,12 @@ export interface ComputeDevice {
   /** Mean-loss gradient of each shard into grads[i] (same order); returns each shard's loss. */
   gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]>;
   /**
-   * `gradients`, then sum[i] = Σₖ weights[k]·grads[k][i] accumulated in shard order into `sum` (exactly
-   * `sum.fill(0); for k: for i: sum[i] += weights[k] * grads[k][i]`). A WorkerPool adds it up in the
-   * workers, each over a slice of the parameters, instead of in the caller's thread. For a pool, `sum`
-   * and the grads must be shared buffers (sharedFloat32).
+   * Each shard's mean-loss gradient, weighted and added up in shard order into `sum`: exactly
+   * `sum.fill(0); for k: for i: sum[i] += weights[k] * g_k[i]`, so the sum is the same whatever the worker
+   * count. The per-shard gradients live only in the device's own scratch buffers (one per thread, reused
+   * from step to step), never in one buffer per shard. For a pool, `sum` must be shared (sharedFloat32).
    */
-  gradientsAndSum(
-    shards: GradientBatch[],
-    grads: Float32Array[],
-    weights: readonly number[],
-    sum: Float32Array,
-  ): Promise<number[]>;
+  gradientsAndSum(shards: GradientBatch[], weights: readonly number[], sum: Float32Array): Promise<number[]>;
   /**
    * Features for each chunk of patchified images, in order. `unprompted`: a prompted model's backbone
    * without its prompts (the query of L2P and DualPrompt), whatever the installed model's prompt spec.

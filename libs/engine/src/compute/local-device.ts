@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamLayout } from '../train/params';
 import type { ComputeDevice, FeatureCallOptions } from './device';
 import {
+  addWeighted,
   featuresOf,
+  GradientScratch,
   gradientsInto,
   tensorsFrom,
-  weightedSum,
   type GradientBatch,
   type ModelSpec,
 } from './model-step';
@@ -16,6 +17,7 @@ export class LocalDevice implements ComputeDevice {
   private spec?: ModelSpec;
   private layout?: ParamLayout;
   private values?: Float32Array;
+  private readonly scratch = new GradientScratch();
 
   async setModel(spec: ModelSpec, values: Float32Array): Promise<void> {
     this.spec = spec;
@@ -43,13 +45,23 @@ export class LocalDevice implements ComputeDevice {
 
   async gradientsAndSum(
     shards: GradientBatch[],
-    grads: Float32Array[],
     weights: readonly number[],
     sum: Float32Array,
   ): Promise<number[]> {
-    const losses = await this.gradients(shards, grads);
-    weightedSum(grads, weights, sum);
-    return losses;
+    if (weights.length !== shards.length)
+      throw new Error('LocalDevice.gradientsAndSum: one weight per shard');
+    const { spec, layout, values } = this.model();
+    const g = this.scratch.of(layout.total);
+    const params = tensorsFrom(layout, values);
+    try {
+      return shards.map((shard, k) => {
+        const loss = gradientsInto(spec, layout, params, shard, g);
+        addWeighted(sum, weights[k], g, k === 0);
+        return loss;
+      });
+    } finally {
+      tf.dispose(Object.values(params));
+    }
   }
 
   async features(
@@ -67,5 +79,6 @@ export class LocalDevice implements ComputeDevice {
 
   async close(): Promise<void> {
     this.spec = undefined;
+    this.scratch.release();
   }
 }

@@ -261,32 +261,31 @@ export function featuresOf(
   return out;
 }
 
-/** sum = Σₖ weights[k]·grads[k] over the whole buffer, in shard order (one weight per shard computed). */
-export function weightedSum(
-  grads: readonly Float32Array[],
-  weights: readonly number[],
-  sum: Float32Array,
-): void {
-  weightedSumRange(grads.slice(0, weights.length), weights, sum, 0, sum.length);
+/**
+ * Shard k's turn in a weighted gradient sum: `sum` (zeroed first when k is the step's first shard) +=
+ * weight·g, element for element. Called in shard order, it is exactly `sum.fill(0); for k: for i:
+ * sum[i] += weights[k] * g_k[i]`, whichever thread adds which shard.
+ */
+export function addWeighted(sum: Float32Array, weight: number, g: Float32Array, first: boolean): void {
+  if (g.length !== sum.length)
+    throw new Error(`gradient sum: a gradient of ${g.length} values for a sum of ${sum.length}`);
+  if (first) sum.fill(0);
+  for (let i = 0; i < sum.length; i++) sum[i] += weight * g[i];
 }
 
 /**
- * sum[start:end] = Σₖ weights[k]·grads[k][start:end], accumulated in shard order: element for element the
- * same arithmetic as a caller's `sum.fill(0); for k: for i: sum[i] += w[k] * g[k][i]`.
+ * The one scratch gradient buffer of a thread (non-shared, so onnxruntime can write it), reallocated only
+ * when the model's size changes.
  */
-export function weightedSumRange(
-  grads: readonly Float32Array[],
-  weights: readonly number[],
-  sum: Float32Array,
-  start: number,
-  end: number,
-): void {
-  if (grads.length !== weights.length) throw new Error('weightedSum: one weight per gradient buffer');
-  sum.fill(0, start, end);
-  for (let k = 0; k < grads.length; k++) {
-    const g = grads[k];
-    const w = weights[k];
-    if (g.length !== sum.length) throw new Error('weightedSum: gradient and sum sizes differ');
-    for (let i = start; i < end; i++) sum[i] += w * g[i];
+export class GradientScratch {
+  private buffer?: Float32Array;
+
+  of(length: number): Float32Array {
+    if (this.buffer?.length !== length) this.buffer = new Float32Array(length);
+    return this.buffer;
+  }
+
+  release(): void {
+    this.buffer = undefined;
   }
 }

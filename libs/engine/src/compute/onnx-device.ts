@@ -1,5 +1,5 @@
 import type { ComputeDevice, FeatureCallOptions } from './device';
-import { weightedSum, type GradientBatch, type ModelSpec } from './model-step';
+import { addWeighted, GradientScratch, type GradientBatch, type ModelSpec } from './model-step';
 import { FeedBuffer, OnnxForward, requireOnnxRuntime } from './onnx-forward';
 import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
 
@@ -17,6 +17,7 @@ export class OnnxDevice implements ComputeDevice {
   private readonly training: OnnxTraining;
   private native = false;
   private readonly feed = new FeedBuffer();
+  private readonly scratch = new GradientScratch();
 
   constructor(private readonly gradientDevice: ComputeDevice) {
     const ort = requireOnnxRuntime();
@@ -48,13 +49,19 @@ export class OnnxDevice implements ComputeDevice {
 
   async gradientsAndSum(
     shards: GradientBatch[],
-    grads: Float32Array[],
     weights: readonly number[],
     sum: Float32Array,
   ): Promise<number[]> {
-    if (!this.native) return this.gradientDevice.gradientsAndSum(shards, grads, weights, sum);
-    const losses = await this.gradients(shards, grads);
-    weightedSum(grads, weights, sum);
+    if (!this.native) return this.gradientDevice.gradientsAndSum(shards, weights, sum);
+    if (weights.length !== shards.length) throw new Error('OnnxDevice.gradientsAndSum: one weight per shard');
+    if (!this.values) throw new Error('OnnxDevice: setModel() has not been called');
+    const values = this.feed.refresh(this.values);
+    const g = this.scratch.of(this.values.length);
+    const losses: number[] = [];
+    for (const [k, shard] of shards.entries()) {
+      losses.push(await this.training.gradients(values, shard, g));
+      addWeighted(sum, weights[k], g, k === 0);
+    }
     return losses;
   }
 
@@ -76,5 +83,6 @@ export class OnnxDevice implements ComputeDevice {
     await this.training.release();
     await this.gradientDevice.close();
     this.values = undefined;
+    this.scratch.release();
   }
 }

@@ -28,11 +28,12 @@ export function requireOnnxRuntime(): Ort {
 
 /**
  * Every native session: single-threaded (a shard's or chunk's result must not depend on how many run side by
- * side), with onnxruntime's CPU arena unless SLCA_ONNX_ARENA=0. The arena costs memory and saves time:
- * `tools/bench/src/onnx-arena-ab.ts` (ViT-B/16 steps at batch 8 on 2 workers, alternating rounds, load 4–5)
- * gave 6.7–13.0 s per step and 7.0 GB peak RSS with it, 16.6–17.2 s and 5.6 GB without (every pass then
- * faults its activations in afresh, and page faults are slow on this machine); the same loss and gradient
- * bits either way.
+ * side), with onnxruntime's CPU arena unless SLCA_ONNX_ARENA=0, and without memory patterns unless
+ * SLCA_ONNX_MEMPATTERN=1. A pattern is planned from the first run and allocated as one more block on the
+ * second, while the arena keeps what the first run took: `tools/bench/src/onnx-session-ab.ts` (ViT-B/16
+ * steps at batch 8 on 2 workers, 2 alternating rounds, 2026-12-07) gave 6.4–7.1 s per step and 5.0 GB peak
+ * RSS with the arena and no patterns, 6.7 s and 6.4 GB with both, 6.9–7.9 s and 4.9 GB with neither; the
+ * same loss and gradient bits in every setting.
  */
 export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
@@ -40,6 +41,7 @@ export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
   enableCpuMemArena: process.env.SLCA_ONNX_ARENA !== '0',
+  enableMemPattern: process.env.SLCA_ONNX_MEMPATTERN === '1',
 };
 
 /**

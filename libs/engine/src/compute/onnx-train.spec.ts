@@ -135,7 +135,8 @@ describe('native (onnxruntime) training pass', () => {
       await device.setModel(spec, values);
       const grads = shards.map(() => sharedFloat32(layout.total));
       const sum = sharedFloat32(layout.total);
-      const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+      const losses = await device.gradientsAndSum(shards, weights, sum);
+      expect(await device.gradients(shards, grads)).toEqual(losses);
       results.push({ losses, grads, sum });
       await device.close();
     }
@@ -152,6 +153,31 @@ describe('native (onnxruntime) training pass', () => {
     const tfjs = [new Float32Array(layout.total)];
     await wasm.gradients([shards[1]], tfjs);
     expect(tfjs[0]).not.toEqual(own);
+  });
+
+  it('a shard that fails on one worker fails the step on a pool at once, and the next step runs', async () => {
+    const spec = base(layoutOf(false));
+    const layout = new ParamLayout(spec.layout);
+    const values = sharedFloat32(layout.total);
+    values.set(valuesOf(layout, 7));
+    const good = [batchOf(2, 3), batchOf(3, 4), batchOf(2, 5)];
+    const weights = [2 / 7, 3 / 7, 2 / 7];
+    const { device } = await openComputeDevice('onnx', 2, 'wasm');
+    try {
+      await device.setModel(spec, values);
+      const expected = sharedFloat32(layout.total);
+      const losses = await device.gradientsAndSum(good, weights, expected);
+      // Shard 0 (worker 0) fails: worker 1, waiting for its turn after it, must give up, not time out.
+      const bad = [{ ...good[0], labels: Int32Array.of(0, CLASSES) }, good[1], good[2]];
+      const sum = sharedFloat32(layout.total);
+      await expect(device.gradientsAndSum(bad, weights, sum)).rejects.toThrow(
+        `label ${CLASSES} of image 1 is outside the head's ${CLASSES} classes`,
+      );
+      expect(await device.gradientsAndSum(good, weights, sum)).toEqual(losses);
+      expect(sum).toEqual(expected);
+    } finally {
+      await device.close();
+    }
   });
 
   it('refuses a label outside the head, naming the image, and a shard whose sizes disagree', async () => {

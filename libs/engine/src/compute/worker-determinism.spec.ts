@@ -63,17 +63,15 @@ async function train(device: ComputeDevice): Promise<Trace> {
   for (let step = 0; step < STEPS; step++) {
     const shards = batchAt(step);
     const weights = shards.map((s) => s.count / BATCH);
-    // Alternate the two entry points: plain shard gradients, and gradients with the device-side sum.
-    const losses =
-      step % 2 === 0
-        ? await device.gradientsAndSum(shards, grads, weights, sum)
-        : await device.gradients(shards, grads);
-    if (step % 2 === 1) {
-      sum.fill(0);
-      grads.forEach((g, k) => {
-        for (let i = 0; i < sum.length; i++) sum[i] += weights[k] * g[i];
-      });
-    }
+    // Both entry points: the device-side sum, and plain shard gradients summed here in shard order,
+    // which must be the same bits.
+    const losses = await device.gradientsAndSum(shards, weights, sum);
+    expect(await device.gradients(shards, grads)).toEqual(losses);
+    const here = new Float32Array(layout.total);
+    grads.forEach((g, k) => {
+      for (let i = 0; i < here.length; i++) here[i] += weights[k] * g[i];
+    });
+    expect(Buffer.compare(bytes(here), bytes(sum))).toBe(0);
     trace.losses.push(losses);
     trace.grads.push(grads.map((g) => g.slice()));
     trace.sums.push(sum.slice());

@@ -3,7 +3,7 @@ import type { BackendName } from '../backend';
 import { spawnModuleWorker } from './spawn-worker';
 import type { ComputeDevice, FeatureCallOptions } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
-import type { ForwardEngine, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { ForwardEngine, FromWorker, ReduceTask, ToWorker, WorkerInit } from './worker-protocol';
 
 /**
  * The worker entry: the TypeScript source through tsx's require hook (development, tests), or the compiled
@@ -30,8 +30,8 @@ export class WorkerPool implements ComputeDevice {
   private nextId = 0;
   private version = 0;
   private failure?: Error;
-  /** Shards finished in the current step: the workers' barrier before they add up the gradient sum. */
-  private readonly sync = new Int32Array(new SharedArrayBuffer(4));
+  /** The gradient sum's turn and failure flag (ReduceTask.sync), reset at each step. */
+  private readonly sync = new Int32Array(new SharedArrayBuffer(8));
 
   private constructor(private readonly threads: Worker[]) {
     for (const w of threads) {
@@ -117,62 +117,55 @@ export class WorkerPool implements ComputeDevice {
   }
 
   async gradients(shards: GradientBatch[], grads: Float32Array[]): Promise<number[]> {
-    return this.runGradients(shards, grads);
+    if (grads.length < shards.length) throw new Error('WorkerPool.gradients: one gradient buffer per shard');
+    for (const g of grads.slice(0, shards.length)) {
+      if (!(g.buffer instanceof SharedArrayBuffer))
+        throw new Error('WorkerPool.gradients: gradient buffers must be shared');
+    }
+    return this.runGradients(shards, (ks) => ({ outs: ks.map((k) => grads[k]) }));
   }
 
   async gradientsAndSum(
     shards: GradientBatch[],
-    grads: Float32Array[],
     weights: readonly number[],
     sum: Float32Array,
   ): Promise<number[]> {
     if (weights.length !== shards.length) throw new Error('WorkerPool.gradientsAndSum: one weight per shard');
     if (!(sum.buffer instanceof SharedArrayBuffer))
       throw new Error('WorkerPool.gradientsAndSum: the sum buffer must be shared');
-    return this.runGradients(shards, grads, { weights: [...weights], sum });
+    Atomics.store(this.sync, 0, 0);
+    Atomics.store(this.sync, 1, 0);
+    return this.runGradients(shards, (ks) => ({
+      reduce: { weights: [...weights], shards: ks, sum, sync: this.sync },
+    }));
   }
 
-  /**
-   * One message per worker with all of its shards (shard k goes to worker k mod workers). With `reduce`,
-   * the workers then add up the weighted sum, each over its own slice of the parameters.
-   */
+  /** One message per worker with all of its shards (shard k goes to worker k mod workers), in shard order. */
   private async runGradients(
     shards: GradientBatch[],
-    grads: Float32Array[],
-    reduce?: { weights: number[]; sum: Float32Array },
+    target: (ks: number[]) => { outs?: Float32Array[]; reduce?: ReduceTask },
   ): Promise<number[]> {
-    if (grads.length < shards.length) throw new Error('WorkerPool.gradients: one gradient buffer per shard');
-    for (const g of grads.slice(0, shards.length)) {
-      if (!(g.buffer instanceof SharedArrayBuffer))
-        throw new Error('WorkerPool.gradients: gradient buffers must be shared');
-    }
     const version = ++this.version;
     const active = Math.min(this.threads.length, shards.length);
     const assigned = Array.from({ length: active }, (_, w) =>
       shards.map((_, k) => k).filter((k) => k % active === w),
     );
-    if (reduce) Atomics.store(this.sync, 0, 0);
-    const n = reduce?.sum.length ?? 0;
-    const results = await Promise.all(
+    // Every worker settles before the step does, failed or not: a worker still busy with a failed step
+    // would otherwise meet the next step's sum (shared buffers, a shared turn counter).
+    const settled = await Promise.allSettled(
       assigned.map((ks, w) =>
         this.call(w, {
           type: 'grad',
           id: this.nextId++,
           version,
           batches: ks.map((k) => shards[k]),
-          outs: ks.map((k) => grads[k]),
-          reduce: reduce && {
-            weights: reduce.weights,
-            grads: grads.slice(0, shards.length),
-            sum: reduce.sum,
-            start: Math.floor((w * n) / active),
-            end: Math.floor(((w + 1) * n) / active),
-            sync: this.sync,
-            shards: shards.length,
-          },
+          ...target(ks),
         }),
       ),
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<FromWorker & { type: 'done' }>).value);
     const losses = new Array<number>(shards.length).fill(Number.NaN);
     assigned.forEach((ks, w) => ks.forEach((k, j) => (losses[k] = results[w].losses?.[j] ?? Number.NaN)));
     return losses;

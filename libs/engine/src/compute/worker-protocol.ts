@@ -2,21 +2,20 @@ import type { BackendName } from '../backend';
 import type { GradientBatch, ModelSpec } from './model-step';
 
 /**
- * After its shards, a worker adds up a slice [start, end) of the weighted gradient sum — once every shard
- * of the step is done (a barrier on a shared counter), in shard order, so the sum is the same whatever
- * the worker count.
+ * A step's weighted gradient sum, added up by the workers in shard order: the worker that holds shard k
+ * computes its gradient into its own scratch buffer, waits for the sum's turn to reach k (a shared counter),
+ * adds weights[k]·g_k, and passes the turn on; so the sum is the same whatever the worker count, and no
+ * buffer per shard is kept.
  */
 export interface ReduceTask {
+  /** Every shard's weight, in shard order. */
   weights: number[];
-  /** Every shard's gradient buffer, in shard order (shared). */
-  grads: Float32Array[];
+  /** The step's index of each shard of this message. */
+  shards: number[];
   /** The weighted sum (shared). */
   sum: Float32Array;
-  start: number;
-  end: number;
-  /** Shared counter of finished shards; the barrier opens at `shards`. */
+  /** sync[0]: shards added to the sum so far (whose turn it is); sync[1]: non-zero once a shard failed. */
   sync: Int32Array;
-  shards: number;
 }
 
 export type ToWorker =
@@ -26,7 +25,8 @@ export type ToWorker =
       id: number;
       version: number;
       batches: GradientBatch[];
-      outs: Float32Array[];
+      /** Shared: each batch's gradient (`gradients`); or, with `reduce`, none (`gradientsAndSum`). */
+      outs?: Float32Array[];
       reduce?: ReduceTask;
     }
   | {

@@ -2,10 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { ParamLayout } from '../train/params';
-import { featuresOf, gradientsInto, tensorsFrom, weightedSumRange, type ModelSpec } from './model-step';
+import {
+  addWeighted,
+  featuresOf,
+  GradientScratch,
+  gradientsInto,
+  tensorsFrom,
+  type GradientBatch,
+  type ModelSpec,
+} from './model-step';
 import { FeedBuffer, OnnxForward } from './onnx-forward';
 import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { FromWorker, ReduceTask, ToWorker, WorkerInit } from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
 
@@ -39,18 +47,33 @@ function paramsAt(version: number): Record<string, tf.Tensor> {
   return cached.tensors;
 }
 
-/** Waits (blocking this worker) until `target` shards of the step are done. */
-function barrier(sync: Int32Array, target: number) {
+const BARRIER_TIMEOUT_MS = 300_000;
+/** This worker's gradient buffer for `gradientsAndSum` (one, whatever the number of shards). */
+const scratch = new GradientScratch();
+
+/** Waits (blocking this worker) until the sum's turn reaches shard `k`; throws if another shard failed. */
+function awaitTurn(sync: Int32Array, k: number) {
   for (;;) {
-    const seen = Atomics.load(sync, 0);
-    if (seen >= target) return;
-    if (Atomics.wait(sync, 0, seen, BARRIER_TIMEOUT_MS) === 'timed-out') {
-      throw new Error(`gradient sum: the other shards did not finish within ${BARRIER_TIMEOUT_MS / 1000} s`);
+    if (Atomics.load(sync, 1) !== 0) throw new Error('gradient sum: another shard of the step failed');
+    const turn = Atomics.load(sync, 0);
+    if (turn === k) return;
+    if (turn > k) throw new Error(`gradient sum: shard ${k} found the sum at shard ${turn}`);
+    if (Atomics.wait(sync, 0, turn, BARRIER_TIMEOUT_MS) === 'timed-out') {
+      throw new Error(`gradient sum: shard ${turn} did not finish within ${BARRIER_TIMEOUT_MS / 1000} s`);
     }
   }
 }
 
-const BARRIER_TIMEOUT_MS = 300_000;
+async function shardGradient(
+  s: ModelSpec,
+  l: ParamLayout,
+  version: number,
+  batch: GradientBatch,
+  out: Float32Array,
+): Promise<number> {
+  if (trainsNatively && onnxTraining) return onnxTraining.gradients(onnxValuesAt(version), batch, out);
+  return gradientsInto(s, l, paramsAt(version), batch, out);
+}
 
 async function gradientStep(
   s: ModelSpec,
@@ -58,28 +81,34 @@ async function gradientStep(
   msg: ToWorker & { type: 'grad' },
 ): Promise<number[]> {
   const losses: number[] = [];
-  const reduce = msg.reduce;
-  try {
-    if (trainsNatively && onnxTraining) {
-      const feed = onnxValuesAt(msg.version);
-      for (const [i, batch] of msg.batches.entries())
-        losses.push(await onnxTraining.gradients(feed, batch, msg.outs[i]));
-    } else {
-      const params = paramsAt(msg.version);
-      msg.batches.forEach((batch, i) => losses.push(gradientsInto(s, l, params, batch, msg.outs[i])));
-    }
-  } finally {
-    // Count this worker's shards as finished even on failure, so that no other worker waits forever.
-    if (reduce) {
-      Atomics.add(reduce.sync, 0, msg.batches.length);
-      Atomics.notify(reduce.sync, 0);
-    }
+  const { reduce, outs } = msg;
+  if (!reduce) {
+    if (!outs) throw new Error('a gradient message needs output buffers or a sum');
+    for (const [i, batch] of msg.batches.entries())
+      losses.push(await shardGradient(s, l, msg.version, batch, outs[i]));
+    return losses;
   }
-  if (reduce) {
-    barrier(reduce.sync, reduce.shards);
-    weightedSumRange(reduce.grads, reduce.weights, reduce.sum, reduce.start, reduce.end);
+  try {
+    const g = scratch.of(l.total);
+    for (const [i, batch] of msg.batches.entries()) {
+      losses.push(await shardGradient(s, l, msg.version, batch, g));
+      addInTurn(reduce, reduce.shards[i], g);
+    }
+  } catch (e) {
+    // Tell the workers waiting for this shard's turn, so that none of them waits for it forever.
+    Atomics.store(reduce.sync, 1, 1);
+    Atomics.notify(reduce.sync, 0);
+    throw e;
   }
   return losses;
+}
+
+/** Shard k's turn in the sum: wait for shards 0..k-1, add weights[k]·g, pass the turn to shard k+1. */
+function addInTurn(reduce: ReduceTask, k: number, g: Float32Array) {
+  awaitTurn(reduce.sync, k);
+  addWeighted(reduce.sum, reduce.weights[k], g, k === 0);
+  Atomics.store(reduce.sync, 0, k + 1);
+  Atomics.notify(reduce.sync, 0);
 }
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {

@@ -84,7 +84,6 @@ export async function pretrainContrastive(
     cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
   const opt = new AdamW(layout.total, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
   const ranges = shardRanges(cfg.batchSize, cfg.compute.shards);
-  const grads = ranges.map(() => sharedFloat32(layout.total));
   const sum = sharedFloat32(layout.total);
   const weights = ranges.map(([a, b]) => (b - a) / cfg.batchSize);
   const totalSteps = steps * cfg.epochs;
@@ -126,7 +125,7 @@ export async function pretrainContrastive(
             count: 2 * m,
           };
         });
-        const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+        const losses = await device.gradientsAndSum(shards, weights, sum);
         const loss = losses.reduce((acc, l, k) => acc + weights[k] * l, 0);
         if (!Number.isFinite(loss))
           throw new Error(

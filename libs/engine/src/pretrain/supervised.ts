@@ -89,7 +89,6 @@ export async function pretrainSupervised(
   const device: ComputeDevice =
     cfg.compute.workers > 0 ? await WorkerPool.create(cfg.compute.workers, backend.name) : new LocalDevice();
   const opt = new AdamW(layout.total, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
-  const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
   const sum = sharedFloat32(layout.total);
   const steps = Math.ceil(data.count / cfg.batchSize);
   const totalSteps = steps * cfg.epochs;
@@ -112,7 +111,6 @@ export async function pretrainSupervised(
           (r) => data.labels[r],
           batchOptions,
           rngAugment,
-          grads,
           sum,
         );
         if (!Number.isFinite(loss))

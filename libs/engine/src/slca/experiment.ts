@@ -507,7 +507,6 @@ export async function runExperiment(
         await device.setModel(spec, values);
         const optimizer = makeOptimizer(plan, layout, spec, s1);
         if (midTask) optimizer.load(midTask);
-        const grads = Array.from({ length: cfg.compute.shards }, () => sharedFloat32(layout.total));
         const sum = sharedFloat32(layout.total);
         const steps = Math.ceil(rows.length / s1.batchSize);
         epochLosses = midTask ? [...midTask.epochLosses] : [];
@@ -573,7 +572,6 @@ export async function runExperiment(
               (r) => trainLabels[r] - known,
               batchOptions,
               rng.augment,
-              grads,
               sum,
               prompts,
             );

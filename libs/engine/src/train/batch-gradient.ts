@@ -122,7 +122,6 @@ export async function batchGradient(
   labelOf: (row: number) => number,
   options: BatchOptions,
   rng: Mt19937,
-  grads: Float32Array[],
   sum: Float32Array,
   promptsGiven?: BatchPrompts,
 ): Promise<number> {
@@ -156,7 +155,7 @@ export async function batchGradient(
     }),
   }));
   const weights = ranges.map(([a, b]) => (b - a) / n);
-  const losses = await device.gradientsAndSum(shards, grads, weights, sum);
+  const losses = await device.gradientsAndSum(shards, weights, sum);
   let loss = 0;
   losses.forEach((l, k) => (loss += weights[k] * l));
   return loss;

@@ -193,10 +193,16 @@ export function truncNormal(rng: Mt19937, std: number): number {
   }
 }
 
-/** A randomly initialised backbone as timm initialises a ViT (trunc-normal 0.02, LayerNorm 1/0, CLS 1e-6). */
-export function randomBackbone(arch: VitArch, rng: Mt19937): Float32Array {
+/**
+ * A randomly initialised backbone as timm initialises a ViT (trunc-normal 0.02, LayerNorm 1/0, CLS 1e-6):
+ * a new array, or written over the start of `into` (a model's flat parameters with the backbone first,
+ * for a large model that should not exist twice).
+ */
+export function randomBackbone(arch: VitArch, rng: Mt19937, into?: Float32Array): Float32Array {
   const layout = backboneLayout(arch);
-  const values = new Float32Array(layout.total);
+  if (into && into.length < layout.total)
+    throw new Error(`randomBackbone: ${into.length} values cannot hold a backbone of ${layout.total}`);
+  const values = into?.fill(0, 0, layout.total) ?? new Float32Array(layout.total);
   for (const spec of paramSpecs(arch)) {
     const v = layout.view(values, spec.name);
     if (spec.init === 'ones') v.fill(1);

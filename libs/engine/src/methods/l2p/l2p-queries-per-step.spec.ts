@@ -43,11 +43,11 @@ vi.mock('../../compute/open-device', async (importOriginal) => {
         } else otherFeatures += chunks.length;
         return answers;
       };
-      device.gradientsAndSum = async (shards, grads, weights, sum) => {
+      device.gradientsAndSum = async (shards, weights, sum) => {
         if (!model) throw new Error('no model');
         steps.push({ ...model, values: model.values.slice(), queried: [], answers: [], ...pending, shards });
         pending = null;
-        return gradientsAndSum(shards, grads, weights, sum);
+        return gradientsAndSum(shards, weights, sum);
       };
       return opened;
     },
