@@ -1,4 +1,4 @@
-// Bundles the CLI into dist/apps/cli: main.js, the compute and transform workers (separate entries, since
+// Bundles the CLI into dist/apps/cli: main.js, the compute, transform and alignment-draw workers (separate entries, since
 // worker threads load a file), and the engine's assets. Native and data-carrying packages stay external (node_modules).
 import { build } from 'esbuild';
 import { cpSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ await build({
     main: 'apps/cli/src/main.ts',
     'compute-worker': 'libs/engine/src/compute/worker.ts',
     'transform-worker': 'libs/engine/src/pipeline/transform-worker.ts',
+    'alignment-draw-worker': 'libs/engine/src/slca/alignment-draw-worker.ts',
   },
   outdir,
   bundle: true,

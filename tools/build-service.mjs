@@ -1,7 +1,7 @@
 // Bundles one gRPC service into dist/apps/<app>: main.js plus the .proto files it loads at run time
 // (proto/, found through SLCA_PROTO_ROOT or beside the bundle). Services that run the engine also get its
-// compute worker (worker threads load a file) and its assets, as the CLI bundle does. Packages stay external
-// and resolve from node_modules: the tfjs wasm binaries ship inside @tensorflow/tfjs-backend-wasm, sharp
+// compute and alignment-draw workers (worker threads load a file) and its assets, as the CLI bundle does.
+// Packages stay external and resolve from node_modules: the tfjs wasm binaries ship inside @tensorflow/tfjs-backend-wasm, sharp
 // carries native code, the emoji packages carry the embedded dataset's images, and Nest loads optional
 // transports with require() calls a bundler cannot follow.
 //
@@ -32,7 +32,12 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     main: entry,
-    ...(usesEngine ? { 'compute-worker': 'libs/engine/src/compute/worker.ts' } : {}),
+    ...(usesEngine
+      ? {
+          'compute-worker': 'libs/engine/src/compute/worker.ts',
+          'alignment-draw-worker': 'libs/engine/src/slca/alignment-draw-worker.ts',
+        }
+      : {}),
   },
   outdir,
   bundle: true,

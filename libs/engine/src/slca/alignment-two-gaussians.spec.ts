@@ -36,7 +36,7 @@ describe('classifier alignment', () => {
     expect(variance.dataSync()[0]).toBeCloseTo(s.covariance[0], 1);
   });
 
-  it('realigns heads that favour the newest task, without touching its inputs', () => {
+  it('realigns heads that favour the newest task, without touching its inputs', async () => {
     const rng = new Mt19937(5);
     // Task 0: class 0 at (+3, 0), class 1 at (0, +3); task 1: class 2 at (−3, 0), class 3 at (0, −3).
     const stats = [
@@ -51,7 +51,7 @@ describe('classifier alignment', () => {
       { classes: 2, weight: new Float32Array([-0.1, 0, 0, -0.1]), bias: new Float32Array([5, 5]) },
     ];
     const before = heads.map((h) => h.bias.slice());
-    const aligned = alignClassifier(
+    const aligned = await alignClassifier(
       heads,
       stats,
       1,
@@ -69,7 +69,7 @@ describe('classifier alignment', () => {
     });
   });
 
-  it('is deterministic for a seed', () => {
+  it('is deterministic for a seed', async () => {
     const rng = new Mt19937(9);
     const stats = [gaussianStats(0, 0, [1, 0], rng), gaussianStats(1, 1, [0, 1], rng)];
     const heads: Head[] = [
@@ -77,8 +77,8 @@ describe('classifier alignment', () => {
       { classes: 1, weight: new Float32Array([0.03, -0.01]), bias: new Float32Array([0]) },
     ];
     const opts = { ...DEFAULT_ALIGNMENT, epochs: 2 };
-    const a = alignClassifier(heads, stats, 1, opts, new Mt19937(1));
-    const b = alignClassifier(heads, stats, 1, opts, new Mt19937(1));
+    const a = await alignClassifier(heads, stats, 1, opts, new Mt19937(1));
+    const b = await alignClassifier(heads, stats, 1, opts, new Mt19937(1));
     expect(Array.from(a[1].weight)).toEqual(Array.from(b[1].weight));
   });
 });

@@ -4,6 +4,13 @@ import { crossEntropy } from '../ops';
 import type { StepProgress } from '../train/batch-gradient';
 import { cosineLr, Sgd } from '../train/sgd';
 import { concatHeads, splitHeads, type Head } from './heads';
+import {
+  drawEpoch,
+  drawSampleNoise,
+  type AlignmentDrawPlan,
+  type EpochDraws,
+  type SampleNoise,
+} from './alignment-draws';
 import { logitNormalize } from './logit-norm';
 import type { ClassStatistics } from './statistics';
 
@@ -65,10 +72,9 @@ export function shrinkTasks(
  * `count` draws from N(scale·μ, Σ) as rows [count, dim], via x = scale·μ + L·z with z ~ N(0, I) drawn from
  * `rng` in row-major order (so the samples depend only on the seed, not on the backend's RNG).
  */
-export function sampleClass(stats: ClassStatistics, count: number, scale: number, rng: Mt19937): tf.Tensor2D {
+/** `count` samples of a class's Gaussian: the rows of z [count, d] (standard normals) times Lᵀ, plus scale·μ. */
+function classSamples(stats: ClassStatistics, z: Float32Array, count: number, scale: number): tf.Tensor2D {
   const d = stats.dim;
-  const z = new Float32Array(count * d);
-  for (let i = 0; i < z.length; i++) z[i] = rng.standardNormal();
   const lt = new Float32Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) lt[j * d + i] = stats.cholesky[i * d + j];
   const mu = Float32Array.from(stats.mean, (m) => m * scale);
@@ -78,36 +84,41 @@ export function sampleClass(stats: ClassStatistics, count: number, scale: number
   );
 }
 
+export function sampleClass(stats: ClassStatistics, count: number, scale: number, rng: Mt19937): tf.Tensor2D {
+  const z = new Float32Array(count * stats.dim);
+  for (let i = 0; i < z.length; i++) z[i] = rng.standardNormal();
+  return classSamples(stats, z, count, scale);
+}
+
 export type AlignmentProgress = StepProgress;
 
-/**
- * One epoch's features for alignment: `samplesPerClass` draws per seen class (class order), from
- * N(scale·μ_c, Σ_c) with the mean shrinkage's scale, or with SLCA++'s per-sample feature scaling
- * 1/(1 + s·(t − t_c)), s = mu + spread·(u − ½), u ~ U[0, 1) drawn after the class's Gaussian draws.
- */
-export function sampleSeenClasses(
+/** The seen classes' samples [classes × samplesPerClass, dim] from their noise. */
+function seenClassSamples(
   stats: readonly ClassStatistics[],
+  noise: SampleNoise,
   currentTask: number,
   options: AlignmentOptions,
-  rng: Mt19937,
   featureScale: { mu: number; spread: number } | null,
   referenceTasks: readonly number[],
 ): tf.Tensor2D {
   const count = options.samplesPerClass;
+  const { normals, uniforms } = noise;
+  if (featureScale && !uniforms) throw new Error('feature scaling needs the uniforms of its draws');
   return tf.tidy(
     () =>
       tf.concat(
         stats.map((s, c) => {
           const classTask = options.meanShrinkTask === 'reference' ? referenceTasks[c] : s.task;
           const scale = options.meanShrink ? meanShrinkFactor(classTask, currentTask) : 1;
-          const drawn = sampleClass(s, count, scale, rng);
-          if (!featureScale) return drawn;
+          const per = count * s.dim;
+          const drawn = classSamples(s, normals.subarray(c * per, (c + 1) * per), count, scale);
+          if (!featureScale || !uniforms) return drawn;
           const factors = Float32Array.from(
             { length: count },
-            () =>
+            (_, i) =>
               1 /
               (1 +
-                (featureScale.mu + featureScale.spread * (rng.randomSample() - 0.5)) *
+                (featureScale.mu + featureScale.spread * (uniforms[c * count + i] - 0.5)) *
                   (currentTask - classTask)),
           );
           return tf.mul(drawn, tf.tensor2d(factors, [count, 1]));
@@ -116,12 +127,51 @@ export function sampleSeenClasses(
   );
 }
 
+export function sampleSeenClasses(
+  stats: readonly ClassStatistics[],
+  currentTask: number,
+  options: AlignmentOptions,
+  rng: Mt19937,
+  featureScale: { mu: number; spread: number } | null,
+  referenceTasks: readonly number[],
+): tf.Tensor2D {
+  const plan = {
+    classes: stats.length,
+    samplesPerClass: options.samplesPerClass,
+    dim: stats[0]?.dim ?? 0,
+    featureScale: featureScale !== null,
+  };
+  const noise = drawSampleNoise(rng, plan);
+  return seenClassSamples(stats, noise, currentTask, options, featureScale, referenceTasks);
+}
+
+/**
+ * Where alignClassifier's random draws come from: made in this thread from its stream (the default), or
+ * made ahead of time elsewhere (AlignmentDrawThread) from the same stream state — the same numbers.
+ */
+export interface AlignmentDraws {
+  /** Epoch e's draws; asked for e = 0, 1, … in turn. */
+  epoch(e: number): Promise<EpochDraws>;
+  /** After the last epoch: leaves the stream as if every draw had been made from it here. */
+  finish(): Promise<void>;
+}
+
+export type AlignmentDrawSource = (rng: Mt19937, plan: AlignmentDrawPlan, epochs: number) => AlignmentDraws;
+
+/** Draws each epoch from `rng` in this thread when it is asked for. */
+export const drawHere: AlignmentDrawSource = (rng, plan) => ({
+  epoch: async () => drawEpoch(rng, plan),
+  // The draws were made from `rng` itself: nothing to hand back.
+  finish: () => Promise.resolve(),
+});
+
 /**
  * Stage 2 of SLCA (docs/method.md §10): retrains all heads on features sampled from the seen classes'
  * Gaussians, with logit normalisation, and returns the aligned heads (the inputs are not modified).
- * `stats[c]` must hold the statistics of global class c for every seen class.
+ * `stats[c]` must hold the statistics of global class c for every seen class. `drawsFrom` says where the
+ * random draws are made (here, by default); the result is the same wherever they are.
  */
-export function alignClassifier(
+export async function alignClassifier(
   heads: readonly Head[],
   stats: readonly ClassStatistics[],
   currentTask: number,
@@ -134,7 +184,8 @@ export function alignClassifier(
    * class's Gaussian draws (the reference: `fc_scale_mu + 0.02·(rand − 0.5)`).
    */
   featureScale: { mu: number; spread: number } | null = null,
-): Head[] {
+  drawsFrom: AlignmentDrawSource = drawHere,
+): Promise<Head[]> {
   const sizes = heads.map((h) => h.classes);
   const classes = sizes.reduce((a, b) => a + b, 0);
   const dim = stats[0]?.dim;
@@ -150,29 +201,44 @@ export function alignClassifier(
   const total = classes * options.samplesPerClass;
   const steps = Math.ceil(total / options.batchSize);
   const referenceTasks = shrinkTasks(sizes, currentTask, 'reference');
+  const plan = {
+    classes,
+    samplesPerClass: options.samplesPerClass,
+    dim,
+    featureScale: featureScale !== null,
+  };
+  const draws = drawsFrom(rng, plan, options.epochs);
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     const lr = cosineLr(options.lr, epoch, options.epochs);
-    const samples = sampleSeenClasses(
+    const { order, ...noise } = await draws.epoch(epoch);
+    if (order.length !== total || noise.normals.length !== total * dim)
+      throw new Error(`alignment epoch ${epoch + 1}: draws for ${order.length} samples, expected ${total}`);
+    const samples = seenClassSamples(
       stats.slice(0, classes),
+      noise,
       currentTask,
       options,
-      rng,
       featureScale,
       referenceTasks,
     );
+    // The epoch's samples in shuffled order, so that each step's batch is a contiguous slice (a copy of
+    // rows, as tf.gather would make, without its per-step cost on the wasm backend). Sample i is of class
+    // ⌊i / samplesPerClass⌋.
+    const drawn = samples.dataSync() as Float32Array;
+    samples.dispose();
+    const shuffled = new Float32Array(total * dim);
     const labels = new Int32Array(total);
-    for (let c = 0; c < classes; c++)
-      labels.fill(c, c * options.samplesPerClass, (c + 1) * options.samplesPerClass);
-    const order = rng.permutation(total);
+    order.forEach((i, j) => {
+      shuffled.set(drawn.subarray(i * dim, (i + 1) * dim), j * dim);
+      labels[j] = Math.floor(i / options.samplesPerClass);
+    });
     for (let step = 0; step < steps; step++) {
-      const idx = Int32Array.from(order.slice(step * options.batchSize, (step + 1) * options.batchSize));
+      const start = step * options.batchSize;
+      const end = Math.min(total, start + options.batchSize);
       const loss = tf.tidy(() => {
-        const x = tf.gather(samples, idx) as tf.Tensor2D;
-        const y = tf.tensor1d(
-          Int32Array.from(idx, (i) => labels[i]),
-          'int32',
-        );
+        const x = tf.tensor2d(shuffled.subarray(start * dim, end * dim), [end - start, dim]);
+        const y = tf.tensor1d(labels.subarray(start, end), 'int32');
         const w = tf.tensor2d(params.subarray(0, wSize), [dim, classes]);
         const b = tf.tensor1d(params.subarray(wSize));
         const lossOf = (wt: tf.Tensor, bt: tf.Tensor) => {
@@ -191,7 +257,7 @@ export function alignClassifier(
       sgd.step(params, grads, [{ start: 0, end: params.length, lr }]);
       onStep?.({ epoch, epochs: options.epochs, step, steps, loss, lr });
     }
-    samples.dispose();
   }
+  await draws.finish();
   return splitHeads(params.subarray(0, wSize), params.subarray(wSize), dim, sizes);
 }

@@ -59,8 +59,9 @@ export interface ExperimentConfig {
     /** Images per forward chunk when extracting features. */
     featureChunk: number;
     /**
-     * The compute device (compute/open-device.ts): `wasm` (the default: everything on tfjs), `onnx`
-     * (forward passes on onnxruntime-node's native kernels) or `auto` (onnx where it loads, else wasm).
+     * The compute device (compute/open-device.ts): `auto` (the default: onnx where onnxruntime-node loads,
+     * the backend is wasm and the method runs there, else wasm — methods/run-device.ts), `wasm` (everything
+     * on tfjs) or `onnx` (forward and training passes on onnxruntime-node's native kernels).
      * Results agree across devices within float32 tolerance, not bit for bit.
      */
     device?: DeviceRequest;

@@ -41,6 +41,7 @@ import { runDevice } from '../methods/run-device';
 import { stage1ModelSpec } from '../methods/stage1';
 import { streamRng } from './streams';
 import { alignClassifier } from './alignment';
+import { AlignmentDrawThread } from './alignment-draw-thread';
 import { validateConfig, type ExperimentConfig } from './config';
 import { cloneHeads, newHead, type Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';
@@ -435,6 +436,14 @@ export async function runExperiment(
       { name: HEAD_BIAS, shape: [classes] },
     ]);
 
+  // Alignment's random draws are made on a thread of their own, ahead of the epochs that use them (the
+  // same numbers as drawn here); started now, so that it is up by the first alignment.
+  const drawThread =
+    cfg.alignment && sizes.length > 1 && (resume?.task ?? 0) < sizes.length
+      ? AlignmentDrawThread.open()
+      : null;
+  // An unread failure to start is reported where it is awaited, not as an unhandled rejection.
+  drawThread?.catch(() => undefined);
   try {
     for (let t = resume?.task ?? 0; t < sizes.length; t++) {
       const { start: known, end: total } = bounds[t];
@@ -678,7 +687,7 @@ export async function runExperiment(
       if (cfg.alignment && t >= 1) {
         const stats: ClassStatistics[] = await statistics.get([...Array(total).keys()]);
         const backup = cloneHeads(heads);
-        const aligned = alignClassifier(
+        const aligned = await alignClassifier(
           heads,
           stats,
           t,
@@ -689,6 +698,7 @@ export async function runExperiment(
             onProgress({ phase: 'align', task: t, tasks: sizes.length, ...p });
           },
           method.alignmentFeatureScale?.(cfg) ?? null,
+          drawThread ? (await drawThread).source : undefined,
         );
         evalHeads = method.inferenceHeads?.(cfg, aligned, t) ?? aligned;
         if (!cfg.restoreHeadsAfterEval) heads.splice(0, heads.length, ...aligned);
@@ -729,6 +739,10 @@ export async function runExperiment(
     }
   } finally {
     await device.close();
+    await drawThread?.then(
+      (thread) => thread.close(),
+      () => undefined,
+    );
   }
 
   return {

@@ -73,15 +73,15 @@ describe('alignClassifier honours meanShrinkTask', () => {
       new Mt19937(12),
     );
 
-  it('unequal tasks (2, 2, 1): the two rules give different heads', () => {
-    const a = align([2, 2, 1], 'true');
-    const b = align([2, 2, 1], 'reference');
+  it('unequal tasks (2, 2, 1): the two rules give different heads', async () => {
+    const a = await align([2, 2, 1], 'true');
+    const b = await align([2, 2, 1], 'reference');
     expect(Array.from(a[0].weight)).not.toEqual(Array.from(b[0].weight));
   });
 
-  it('equal tasks (2, 2): the two rules give the same heads bit for bit', () => {
-    const a = align([2, 2], 'true');
-    const b = align([2, 2], 'reference');
+  it('equal tasks (2, 2): the two rules give the same heads bit for bit', async () => {
+    const a = await align([2, 2], 'true');
+    const b = await align([2, 2], 'reference');
     expect(a.map((h) => Array.from(h.weight))).toEqual(b.map((h) => Array.from(h.weight)));
   });
 });
