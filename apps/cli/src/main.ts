@@ -106,7 +106,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--device <name>',
-        "compute device: 'wasm' (tfjs), 'onnx' (native forward and training passes), 'auto' (onnx where it loads and the method runs there); default: the experiment's (wasm)",
+        "compute device: 'wasm' (tfjs), 'onnx' (native forward and training passes), 'auto' (onnx where it loads and the method runs there); default: the experiment's (auto when it names none)",
       ).choices([...DEVICE_REQUESTS]),
     )
     .option('--epochs <n>', 'override stage-1 epochs (smoke runs only; tables use the default)')

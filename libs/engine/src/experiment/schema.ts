@@ -107,7 +107,7 @@ export const computeSchema = z.strictObject({
     .enum(DEVICE_REQUESTS)
     .optional()
     .describe(
-      'wasm (default), onnx (native forward and training passes) or auto (onnx where it loads and the method runs there, else wasm)',
+      'auto (default: onnx where onnxruntime-node loads, the backend is wasm and the method runs there, else wasm), wasm (everything on tfjs) or onnx (native forward and training passes)',
     ),
 });
 

@@ -10,8 +10,9 @@ const config = (method: Method, device?: DeviceRequest) => {
 };
 
 describe('the device a run uses', () => {
-  it('is the configured one, wasm when absent', () => {
-    expect(runDevice(config('slca'), 'wasm')).toBe('wasm');
+  it('is the configured one, auto when absent', () => {
+    expect(runDevice(config('slca'), 'wasm')).toBe('onnx');
+    expect(runDevice(config('l2p'), 'wasm')).toBe('wasm');
     expect(runDevice(config('slca', 'wasm'), 'wasm')).toBe('wasm');
     expect(runDevice(config('slca', 'onnx'), 'wasm')).toBe('onnx');
   });
