@@ -1,9 +1,9 @@
 // Bundles one gRPC service into dist/apps/<app>: main.js plus the .proto files it loads at run time
-// (proto/, found through SLCA_PROTO_ROOT or beside the bundle). Services that run the engine also get its
-// compute worker (worker threads load a file) and its assets, as the CLI bundle does. Packages stay external
-// and resolve from node_modules: the tfjs wasm binaries ship inside @tensorflow/tfjs-backend-wasm, sharp
-// carries native code, the emoji packages carry the embedded dataset's images, and Nest loads optional
-// transports with require() calls a bundler cannot follow.
+// (proto/, found through SLCA_PROTO_ROOT or beside the bundle). Services that run the engine also get the
+// compute worker (@slca/compute; worker threads load a file) and the engine's assets, as the CLI bundle does.
+// Packages stay external and resolve from node_modules: the tfjs wasm binaries ship inside
+// @tensorflow/tfjs-backend-wasm, sharp carries native code, the emoji packages carry the embedded dataset's
+// images, and Nest loads optional transports with require() calls a bundler cannot follow.
 //
 // usage: node tools/build-service.mjs <app>
 import { build } from 'esbuild';
@@ -32,7 +32,7 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     main: entry,
-    ...(usesEngine ? { 'compute-worker': 'libs/engine/src/compute/worker.ts' } : {}),
+    ...(usesEngine ? { 'compute-worker': 'libs/compute/src/device/worker.ts' } : {}),
   },
   outdir,
   bundle: true,

@@ -1,7 +1,5 @@
-import type { BackendRequest } from '../backend';
-import type { DeviceRequest } from '../compute/open-device';
+import type { BackendRequest, DeviceRequest, VitArch } from '@slca/compute';
 import type { TrainAugment } from '../train/batch-gradient';
-import type { VitArch } from '../vit/arch';
 import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
 import type { DualPromptOptions } from '../methods/dualprompt/options';
 import type { L2pOptions } from '../methods/l2p/options';

@@ -4,7 +4,7 @@ import { methodDefinition, METHODS } from '../methods/registry';
 import { runExperiment } from '../slca/experiment';
 import { streamRng } from '../slca/streams';
 import { randomBackbone } from '../weights/vit-weights';
-import { resolveDevice } from './open-device';
+import { resolveDevice } from '@slca/compute';
 
 /*
  * A whole tiny run of every method on each compute device. The onnx device computes the forward passes of
