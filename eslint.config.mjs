@@ -13,6 +13,9 @@ const bannedInScience = [
   '@kubernetes/*',
 ];
 
+/** The tensor runtimes that only @slca/compute loads. */
+const runtimes = ['onnxruntime-node', '@tensorflow/tfjs-backend-*'];
+
 /** Libraries below the services must not pull in a UI or a tensor runtime. */
 const bannedInTransport = ['next', 'react', 'react-dom', '@tensorflow/*'];
 
@@ -24,10 +27,17 @@ const depConstraints = [
     onlyDependOnLibsWithTags: [],
     bannedExternalImports: bannedInScience,
   },
+  // The kernels and devices: tensors and runtimes, no science.
+  {
+    sourceTag: 'layer:compute',
+    onlyDependOnLibsWithTags: ['layer:data'],
+    bannedExternalImports: bannedInScience,
+  },
+  // The science runs on whatever device @slca/compute opens, so it never names a runtime itself.
   {
     sourceTag: 'layer:engine',
-    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics'],
-    bannedExternalImports: bannedInScience,
+    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics', 'layer:compute'],
+    bannedExternalImports: [...bannedInScience, ...runtimes],
   },
   // Wire format only: generated code and the .proto files, no storage, no tensors.
   {
@@ -51,6 +61,7 @@ const depConstraints = [
     onlyDependOnLibsWithTags: [
       'layer:data',
       'layer:metrics',
+      'layer:compute',
       'layer:engine',
       'layer:contracts',
       'layer:artifacts',
@@ -64,16 +75,17 @@ const depConstraints = [
     onlyDependOnLibsWithTags: [
       'layer:data',
       'layer:metrics',
+      'layer:compute',
       'layer:engine',
       'layer:contracts',
       'layer:artifacts',
       'layer:service-kit',
     ],
   },
-  // The bench harness times the engine: science and data only, no services or storage.
+  // The bench harness times the engine and its devices: science, compute and data only, no services or storage.
   {
     sourceTag: 'scope:bench',
-    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics', 'layer:engine'],
+    onlyDependOnLibsWithTags: ['layer:data', 'layer:metrics', 'layer:compute', 'layer:engine'],
   },
   // The dashboard reads the contracts, the metrics' formulas and the object layout, and calls the services
   // through the generated clients (`@slca/service-kit/client`); no Nest (see the import rule below).
@@ -88,6 +100,7 @@ const depConstraints = [
       'type:tool',
       'layer:data',
       'layer:metrics',
+      'layer:compute',
       'layer:engine',
       'layer:contracts',
       'layer:artifacts',

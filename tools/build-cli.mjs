@@ -12,7 +12,7 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     main: 'apps/cli/src/main.ts',
-    'compute-worker': 'libs/engine/src/compute/worker.ts',
+    'compute-worker': 'libs/compute/src/device/worker.ts',
     'transform-worker': 'libs/engine/src/pipeline/transform-worker.ts',
     'alignment-draw-worker': 'libs/engine/src/slca/alignment-draw-worker.ts',
   },

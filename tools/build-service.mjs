@@ -1,9 +1,10 @@
 // Bundles one gRPC service into dist/apps/<app>: main.js plus the .proto files it loads at run time
-// (proto/, found through SLCA_PROTO_ROOT or beside the bundle). Services that run the engine also get its
-// compute and alignment-draw workers (worker threads load a file) and its assets, as the CLI bundle does.
-// Packages stay external and resolve from node_modules: the tfjs wasm binaries ship inside @tensorflow/tfjs-backend-wasm, sharp
-// carries native code, the emoji packages carry the embedded dataset's images, and Nest loads optional
-// transports with require() calls a bundler cannot follow.
+// (proto/, found through SLCA_PROTO_ROOT or beside the bundle). Services that run the engine also get the
+// compute worker (@slca/compute), the alignment-draw worker (worker threads load a file) and the engine's
+// assets, as the CLI bundle does. Packages stay external and resolve from node_modules: the tfjs wasm
+// binaries ship inside @tensorflow/tfjs-backend-wasm, sharp carries native code, the emoji packages carry
+// the embedded dataset's images, and Nest loads optional transports with require() calls a bundler cannot
+// follow.
 //
 // usage: node tools/build-service.mjs <app>
 import { build } from 'esbuild';
@@ -34,7 +35,7 @@ await build({
     main: entry,
     ...(usesEngine
       ? {
-          'compute-worker': 'libs/engine/src/compute/worker.ts',
+          'compute-worker': 'libs/compute/src/device/worker.ts',
           'alignment-draw-worker': 'libs/engine/src/slca/alignment-draw-worker.ts',
         }
       : {}),

@@ -4,17 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { IMAGENET_MEAN, IMAGENET_STD, Mt19937 } from '@slca/data';
-import {
-  backboneLayout,
-  initBackend,
-  loadBackbone,
-  patchify,
-  randomBackbone,
-  saveBackbone,
-  tensorsFrom,
-  vitFeatures,
-  type VitArch,
-} from '@slca/engine';
+import { backboneLayout, loadBackbone, randomBackbone, saveBackbone } from '@slca/engine';
+import { initBackend, patchify, tensorsFrom, vitFeatures, type VitArch } from '@slca/compute';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/run-cli';
 

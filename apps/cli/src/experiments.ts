@@ -18,9 +18,7 @@ import {
   EMBEDDED_DATASET_NAME,
   embeddedBackbonePath,
   ExperimentSpecError,
-  initBackend,
   loadExperimentData,
-  parseArch,
   prepareBackbone,
   resolveExperimentText,
   runExperiment,
@@ -28,8 +26,8 @@ import {
   type ExperimentResult,
   type ExperimentSpec,
   type ManifestFileSource,
-  type VitArch,
 } from '@slca/engine';
+import { initBackend, parseArch, type VitArch } from '@slca/compute';
 import { loadImportedDataset } from './datasets';
 import { UsageError } from './io';
 import { ExperimentProgress } from './progress';

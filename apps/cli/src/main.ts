@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import cliPackage from '../package.json';
-import { BACKEND_REQUESTS, DEVICE_REQUESTS, METHODS } from '@slca/engine';
+import { METHODS } from '@slca/engine';
+import { BACKEND_REQUESTS, DEVICE_REQUESTS } from '@slca/compute';
 import { DEBIAN_OPENCLIPART_DIR } from '@slca/data';
 import { benchCommand } from './commands/bench';
 import { classOrderCommand } from './commands/class-order';

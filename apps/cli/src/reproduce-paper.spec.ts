@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mt19937 } from '@slca/data';
-import { parseArch, randomBackbone, saveBackbone } from '@slca/engine';
+import { randomBackbone, saveBackbone } from '@slca/engine';
+import { parseArch } from '@slca/compute';
 import { cifar100Records as cifarBin } from '@slca/stack';
 import { runCli } from '../test/run-cli';
 

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '@slca/artifacts';
 import { PROTO_FILES, protoRoot } from '@slca/contracts';
-import { initBackend, type BackendRequest } from '@slca/engine';
+import { initBackend, type BackendRequest } from '@slca/compute';
 import {
   createLogger,
   startGrpcService,

@@ -1,5 +1,5 @@
 import { MinioObjectStore, storeConfigFromEnv } from '@slca/artifacts';
-import { BACKEND_REQUESTS } from '@slca/engine';
+import { BACKEND_REQUESTS } from '@slca/compute';
 import { createLogger, env, loadConfig, tlsFromEnv } from '@slca/service-kit';
 import { DEFAULT_EVALUATOR_PORT, startEvaluator } from './app';
 import { DEFAULT_CACHE_PIXELS, DEFAULT_STREAM_IMAGES } from './evaluation/test-sets';

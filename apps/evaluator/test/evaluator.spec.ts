@@ -24,17 +24,15 @@ import {
   encodeEvalModel,
   evaluateSeenClasses,
   featureMapOf,
-  initBackend,
   loadManifestData,
-  LocalDevice,
   newHead,
   randomBackbone,
   type EvalModel,
   type ExperimentConfig,
   type FeatureMap,
   type ImageSet,
-  type VitArch,
 } from '@slca/engine';
+import { initBackend, LocalDevice, type VitArch } from '@slca/compute';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow } from '@slca/metrics';
 import { checkHealth, INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import sharp from 'sharp';

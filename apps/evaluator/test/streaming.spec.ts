@@ -28,19 +28,15 @@ import {
   backboneLayout,
   evaluateSeenClasses,
   extractFeatures,
-  initBackend,
   loadManifestData,
   loadManifestSource,
-  LocalDevice,
   randomBackbone,
-  type BackendInfo,
-  type ComputeDevice,
   type EvalModel,
   type ExperimentConfig,
   type Head,
   type ImageSet,
-  type VitArch,
 } from '@slca/engine';
+import { initBackend, LocalDevice, type BackendInfo, type ComputeDevice, type VitArch } from '@slca/compute';
 import {
   failure,
   startObjectStore,

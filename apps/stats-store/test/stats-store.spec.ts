@@ -9,13 +9,8 @@ import {
 } from '@slca/artifacts';
 import { type ClassStatisticsRef, type PutClassStatisticsRequest } from '@slca/contracts';
 import { Mt19937 } from '@slca/data';
-import {
-  classStatistics,
-  decodeClassStatistics,
-  encodeClassStatistics,
-  initBackend,
-  sampleClass,
-} from '@slca/engine';
+import { classStatistics, decodeClassStatistics, encodeClassStatistics, sampleClass } from '@slca/engine';
+import { initBackend } from '@slca/compute';
 import { checkHealth, INVALID_FIELD_METADATA_KEY } from '@slca/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

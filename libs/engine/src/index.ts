@@ -1,29 +1,3 @@
-export {
-  initBackend,
-  activeBackend,
-  BackendError,
-  BACKEND_REQUESTS,
-  type BackendInfo,
-  type BackendName,
-  type BackendRequest,
-} from './backend';
-export { matmul, linear, layerNorm, gelu, crossEntropy } from './ops';
-export {
-  VIT_PRESETS,
-  parseArch,
-  paramSpecs,
-  paramCount,
-  forwardMacs,
-  numPatches,
-  numTokens,
-  patchInputDim,
-  ArchError,
-  type VitArch,
-  type VitPreset,
-  type ParamSpec,
-} from './vit/arch';
-export { vitFeatures, patchify, type BackboneTensors } from './vit/forward';
-export { ParamLayout, sharedFloat32 } from './train/params';
 export { Sgd, multiStepLr, cosineLr, type ParamGroup } from './train/sgd';
 export {
   batchGradient,
@@ -37,18 +11,6 @@ export {
   type TrainAugment,
   type StepProgress,
 } from './train/batch-gradient';
-export type { ComputeDevice } from './compute/device';
-export { LocalDevice } from './compute/local-device';
-export { WorkerPool } from './compute/worker-pool';
-export {
-  tensorsFrom,
-  gradientsInto,
-  featuresOf,
-  HEAD_WEIGHT,
-  HEAD_BIAS,
-  type ModelSpec,
-  type GradientBatch,
-} from './compute/model-step';
 export {
   readSafetensors,
   writeSafetensors,
@@ -200,18 +162,6 @@ export {
 export { AdamW, DEFAULT_ADAMW, type AdamWOptions } from './train/adamw';
 export { loadManifestData, loadManifestSource, type ManifestFileSource } from './benchmarks/manifest-data';
 export { TransformPool } from './pipeline/transform-pool';
-export {
-  openComputeDevice,
-  describeDevice,
-  parseDeviceName,
-  onnxAvailable,
-  DEVICE_NAMES,
-  DEVICE_REQUESTS,
-  resolveDevice,
-  type DeviceRequest,
-  type DeviceName,
-  type DeviceInfo,
-} from './compute/open-device';
 export { runDevice } from './methods/run-device';
 export {
   PAPER_CONFIG_VERSION,
@@ -287,6 +237,5 @@ export { emptyMethodState } from './methods/method';
 export { METHOD_REGISTRY } from './methods/registry';
 export { stage1ModelSpec } from './methods/stage1';
 export { Adam } from './train/adam';
-export { promptSimilarities, promptTokens, PROMPT_KEYS, selectPrompts } from './vit/prompts';
 export { featureMapOf } from './methods/registry';
 export type { FeatureMap } from './methods/method';

@@ -3,7 +3,7 @@ import { DEFAULT_ALIGNMENT } from '../src/slca/alignment';
 import type { ExperimentConfig, Method } from '../src/slca/config';
 import { applyMethod } from '../src/slca/config';
 import type { ExperimentData, ImageSet } from '../src/slca/experiment';
-import type { VitArch } from '../src/vit/arch';
+import type { VitArch } from '@slca/compute';
 
 /** A ViT small enough for unit tests: 8 px, 4 patches + CLS, dim 16. */
 export const TINY_ARCH: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2, mlpDim: 32 };

@@ -1,4 +1,4 @@
-import { DEFAULT_NORM_EPS, type VitArch } from '../src/vit/arch';
+import { DEFAULT_NORM_EPS, type VitArch } from '@slca/compute';
 
 /**
  * An independent ViT forward for golden tests: plain loops in float64 over the engine's layout (linear

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { METHOD_REGISTRY, forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '@slca/engine';
+import { METHOD_REGISTRY } from '@slca/engine';
+import { forwardMacs, numTokens, paramCount, VIT_PRESETS, type VitArch } from '@slca/compute';
 import { executedForwardMacs, formatBenchReport, runBench, VIT_B16_STEP } from './bench';
 import { benchInputPipeline } from './pipeline-bench';
 

@@ -3,6 +3,16 @@ import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Mt19937 } from '@slca/data';
 import {
+  embeddedConfig,
+  emptyMethodState,
+  METHOD_REGISTRY,
+  stage1ModelSpec,
+  newHead,
+  Sgd,
+  Adam,
+  randomBackbone,
+} from '@slca/engine';
+import {
   initBackend,
   type BackendInfo,
   type BackendRequest,
@@ -15,15 +25,8 @@ import {
   openComputeDevice,
   type DeviceInfo,
   type DeviceName,
-  embeddedConfig,
-  emptyMethodState,
-  METHOD_REGISTRY,
-  stage1ModelSpec,
-  newHead,
   ParamLayout,
   sharedFloat32,
-  Sgd,
-  Adam,
   promptSimilarities,
   PROMPT_KEYS,
   selectPrompts,
@@ -34,8 +37,7 @@ import {
   patchInputDim,
   VIT_PRESETS,
   type VitArch,
-  randomBackbone,
-} from '@slca/engine';
+} from '@slca/compute';
 import {
   formatComparison,
   pairRows,
@@ -73,7 +75,7 @@ export interface BenchOptions {
   /** Classes of the trained head (default 10). */
   classes?: number;
   backend?: BackendRequest;
-  /** The compute device (default 'wasm'; 'onnx' runs forward passes on onnxruntime: compute/open-device.ts). */
+  /** The compute device (default 'wasm'; 'onnx' runs forward passes on onnxruntime: libs/compute/src/device/open-device.ts). */
   device?: DeviceName;
   /**
    * Architectures to measure a second time computing every token of the last block, as PyTorch/timm do:

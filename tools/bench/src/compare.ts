@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type VitArch } from '@slca/engine';
+import { type VitArch } from '@slca/compute';
 
 /*
  * `slca bench --compare pytorch`: the PyTorch figures come from tools/bench/pytorch_bench.py, run in the same

@@ -8,17 +8,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Mt19937 } from '@slca/data';
+import { backboneLayout, randomBackbone } from '@slca/engine';
 import {
-  backboneLayout,
   initBackend,
   numPatches,
   patchInputDim,
   promptTokens,
-  randomBackbone,
   tensorsFrom,
   VIT_PRESETS,
   vitFeatures,
-} from '@slca/engine';
+} from '@slca/compute';
 
 const STEPS = 10;
 const ROUNDS = 4;

@@ -9,6 +9,7 @@
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/src/onnx-session-ab.ts [rounds]
  */
 import { execFileSync } from 'node:child_process';
+import { randomBackbone } from '@slca/engine';
 import {
   HEAD_BIAS,
   HEAD_WEIGHT,
@@ -17,10 +18,9 @@ import {
   openComputeDevice,
   paramSpecs,
   patchInputDim,
-  randomBackbone,
   sharedFloat32,
   VIT_PRESETS,
-} from '@slca/engine';
+} from '@slca/compute';
 import { Mt19937 } from '@slca/data';
 
 const BATCH = 8;

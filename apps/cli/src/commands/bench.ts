@@ -1,5 +1,5 @@
 import { formatBenchReport, probeTorch, runBench, type PythonProbe } from '@slca/bench';
-import { BACKEND_REQUESTS, DEVICE_NAMES, type BackendRequest, type DeviceName } from '@slca/engine';
+import { BACKEND_REQUESTS, DEVICE_NAMES, type BackendRequest, type DeviceName } from '@slca/compute';
 import { parseInteger, parseList, UsageError, writeJson } from '../io';
 
 export interface BenchFlags {

@@ -2,15 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { decodeImages, IMAGENET_MEAN, IMAGENET_STD, normalizeInPlace } from '@slca/data';
-import {
-  backboneLayout,
-  initBackend,
-  LocalDevice,
-  loadBackbone,
-  parseArch,
-  patchify,
-  type VitArch,
-} from '@slca/engine';
+import { backboneLayout, loadBackbone } from '@slca/engine';
+import { initBackend, LocalDevice, parseArch, patchify, type VitArch } from '@slca/compute';
 import { checkWritable, UsageError, writeJson } from '../io';
 
 export interface EmbedFlags {

@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeResizeCenterCrop, scaleTransforms, sha256File, type ImportFormat } from '@slca/data';
 import {
-  initBackend,
   loadBackbone,
   TransformPool,
   loadManifestSource,
@@ -16,16 +15,14 @@ import {
   paperConfig,
   paperConfigurationId,
   paperTestTransform,
-  parseArch,
   runExperiment,
-  type BackendRequest,
   type ExperimentData,
   type ExperimentResult,
   type PaperBackbone,
   type PaperBenchmark,
   type PaperMethod,
-  type VitArch,
 } from '@slca/engine';
+import { initBackend, parseArch, type BackendRequest, type VitArch } from '@slca/compute';
 import { markdownTable, summariseRuns, type PublishedResult } from '@slca/metrics';
 import { loadImportedDataset, type LoadedDataset } from '../datasets';
 import { UsageError, writeFileAtomic, writeJson } from '../io';

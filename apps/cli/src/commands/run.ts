@@ -1,16 +1,14 @@
 import { extname } from 'node:path';
 import {
-  BACKEND_REQUESTS,
   BENCHMARK_CATALOG,
   configurationId,
   configurationSpec,
   ExperimentSpecError,
   resolveExperiment,
-  type BackendRequest,
-  type DeviceRequest,
   type ExperimentSpec,
   type Method,
 } from '@slca/engine';
+import { BACKEND_REQUESTS, type BackendRequest, type DeviceRequest } from '@slca/compute';
 import { DEFAULT_DATASETS_DIR } from '../datasets';
 import { DEFAULT_REGISTRY_DIR, readExperimentFile, runExperimentLocally } from '../experiments';
 import { checkWritable, parseInteger, parseList, UsageError, writeJson } from '../io';

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ObjectStore } from '@slca/artifacts';
-import type { BackendInfo } from '@slca/engine';
+import type { BackendInfo } from '@slca/compute';
 import { OBJECT_STORE } from '../object-store';
 import { EvaluationController } from './evaluation.controller';
 import {

@@ -22,14 +22,11 @@ import {
   decodeEvalModel,
   evaluateSeenClasses,
   featureMapOf,
-  LocalDevice,
-  parseArch,
   validateConfig,
-  type BackendInfo,
-  type ComputeDevice,
   type EvalModel,
   type ExperimentConfig,
 } from '@slca/engine';
+import { LocalDevice, parseArch, type BackendInfo, type ComputeDevice } from '@slca/compute';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
 import { dataLoss, failedPrecondition, invalidArgument } from '@slca/service-kit';
 import { OBJECT_STORE } from '../object-store';

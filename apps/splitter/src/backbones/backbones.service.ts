@@ -13,14 +13,8 @@ import {
   type StoredBackbone,
 } from '@slca/artifacts';
 import type { Backbone, ObjectRef } from '@slca/contracts';
-import {
-  EMBEDDED_ARCH,
-  EMBEDDED_BACKBONE_NAME,
-  embeddedBackbonePath,
-  parseArch,
-  prepareBackbone,
-  type VitArch,
-} from '@slca/engine';
+import { EMBEDDED_ARCH, EMBEDDED_BACKBONE_NAME, embeddedBackbonePath, prepareBackbone } from '@slca/engine';
+import { parseArch, type VitArch } from '@slca/compute';
 import { invalidArgument, notFound } from '@slca/service-kit';
 import { OBJECT_STORE } from '../object-store';
 import { artifactRef } from '../splitter/artifact-ref';

@@ -26,7 +26,6 @@ import {
   EMBEDDED_DATASET_NAME,
   encodeEvalModel,
   encodeExperimentState,
-  initBackend,
   runDevice,
   loadExperimentData,
   runExperiment,
@@ -36,6 +35,7 @@ import {
   type ExperimentState,
   type ProgressEvent,
 } from '@slca/engine';
+import { initBackend } from '@slca/compute';
 import type { Logger } from '@slca/service-kit';
 import { codeVersion } from './code-version';
 import { OutageGate, type DependencyAddresses } from './outages';

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSplitEmojiManifest } from '@slca/data';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
+import { initBackend, paramCount } from '@slca/compute';
 import { probeBackbone, probeRawPixels } from '../pretrain/probe';
-import { paramCount } from '../vit/arch';
 import {
   EMBEDDED_ARCH,
   EMBEDDED_BACKBONE_FILE,

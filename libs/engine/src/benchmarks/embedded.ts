@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IMAGENET_MEAN, IMAGENET_STD } from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
-import { VIT_PRESETS, type VitArch } from '../vit/arch';
+import { VIT_PRESETS, type VitArch } from '@slca/compute';
 import { loadBackbone, WeightsError } from '../weights/vit-weights';
 
 /**

@@ -1,7 +1,7 @@
 import { taskSizes } from '@slca/data';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../slca/config';
-import { VIT_PRESETS } from '../vit/arch';
+import { VIT_PRESETS } from '@slca/compute';
 import {
   PAPER_BACKBONES,
   PAPER_BENCHMARKS,

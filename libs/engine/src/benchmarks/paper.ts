@@ -8,7 +8,7 @@ import {
 } from '@slca/data';
 import { DEFAULT_ALIGNMENT } from '../slca/alignment';
 import { applyMethod, type ExperimentConfig, type Method } from '../slca/config';
-import { VIT_PRESETS, type VitArch } from '../vit/arch';
+import { VIT_PRESETS, type VitArch } from '@slca/compute';
 
 /**
  * The paper's setup (docs/method.md §5, §8, §13) as data: one versioned configuration per benchmark ×

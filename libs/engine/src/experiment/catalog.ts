@@ -14,7 +14,7 @@ import {
 } from '../benchmarks/paper';
 import { METHOD_REGISTRY } from '../methods/registry';
 import { METHODS, type ExperimentConfig, type Method } from '../slca/config';
-import type { VitArch } from '../vit/arch';
+import type { VitArch } from '@slca/compute';
 import type { BenchmarkId } from './names';
 import { EXPERIMENT_SCHEMA, type ExperimentSpec } from './schema';
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { TransformStep } from '@slca/data';
-import { BACKEND_REQUESTS, type BackendRequest } from '../backend';
-import { DEVICE_REQUESTS } from '../compute/open-device';
+import { BACKEND_REQUESTS, type BackendRequest, DEVICE_REQUESTS, type VitArch } from '@slca/compute';
 import type { AlignmentOptions } from '../slca/alignment';
 import { methodIssues } from '../methods/registry';
 import { dualPromptOptionsSchema, type DualPromptOptions } from '../methods/dualprompt/options';
@@ -10,7 +9,6 @@ import { ranpacOptionsSchema, type RanpacOptions } from '../methods/ranpac/optio
 import { slcappOptionsSchema, type SlcappOptions } from '../methods/slcapp/options';
 import { METHODS, type ExperimentConfig } from '../slca/config';
 import type { TrainAugment } from '../train/batch-gradient';
-import type { VitArch } from '../vit/arch';
 import { BACKBONE_NAME, BENCHMARK_IDS, DATASET_NAME } from './names';
 
 /**

@@ -1,9 +1,7 @@
-import type { ModelSpec } from '../compute/model-step';
+import type { ModelSpec, VitArch, PromptQueries, PromptSpec } from '@slca/compute';
 import type { ExperimentConfig } from '../slca/config';
 import type { Head } from '../slca/heads';
 import type { AdamOptions } from '../train/adam';
-import type { VitArch } from '../vit/arch';
-import type { PromptQueries, PromptSpec } from '../vit/prompts';
 
 /**
  * A continual-learning method, as the experiment runner (`runExperiment`) drives it. The runner owns the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { embeddedConfig } from '../benchmarks/embedded';
-import type { DeviceRequest } from '../compute/open-device';
+import type { DeviceRequest } from '@slca/compute';
 import type { Method } from './registry';
 import { runDevice } from './run-device';
 

@@ -1,5 +1,4 @@
-import type { BackendName } from '../backend';
-import { resolveDevice, type DeviceName } from '../compute/open-device';
+import { type BackendName, resolveDevice, type DeviceName } from '@slca/compute';
 import type { ExperimentConfig } from '../slca/config';
 import { methodDefinition } from './registry';
 

@@ -1,7 +1,5 @@
-import type { ModelSpec } from '../compute/model-step';
+import type { ModelSpec, ParamLayout, VitArch } from '@slca/compute';
 import type { Stage1Options } from '../slca/config';
-import type { ParamLayout } from '../train/params';
-import type { VitArch } from '../vit/arch';
 import type { Stage1Plan } from './method';
 
 /**

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { planTransforms, TransformError, type Mt19937, type RgbImage, type TransformStep } from '@slca/data';
-import { spawnModuleWorker } from '../compute/spawn-worker';
+import { spawnModuleWorker } from '@slca/compute';
 import type { TransformJob, TransformReply } from './transform-worker-protocol';
 
 interface Pending {

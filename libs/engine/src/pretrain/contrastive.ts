@@ -1,14 +1,16 @@
 import { cropColourAugment, normalizeInPlace, type CropColourOptions } from '@slca/data';
-import { initBackend } from '../backend';
-import type { ComputeDevice } from '../compute/device';
-import { LocalDevice } from '../compute/local-device';
-import type { GradientBatch } from '../compute/model-step';
-import { WorkerPool } from '../compute/worker-pool';
+import {
+  initBackend,
+  type ComputeDevice,
+  LocalDevice,
+  type GradientBatch,
+  WorkerPool,
+  sharedFloat32,
+  patchify,
+} from '@slca/compute';
 import { streamRng } from '../slca/experiment';
 import { AdamW } from '../train/adamw';
 import { shardRanges } from '../train/batch-gradient';
-import { sharedFloat32 } from '../train/params';
-import { patchify } from '../vit/forward';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
 import {
   warmupCosineLr,

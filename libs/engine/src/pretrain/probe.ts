@@ -1,8 +1,6 @@
 import { normalizeInPlace } from '@slca/data';
-import { LocalDevice } from '../compute/local-device';
+import { LocalDevice, type VitArch, patchify } from '@slca/compute';
 import type { ExperimentData, ImageSet } from '../slca/experiment';
-import { type VitArch } from '../vit/arch';
-import { patchify } from '../vit/forward';
 import { backboneLayout } from '../weights/vit-weights';
 import { ncmAccuracy } from './ncm';
 

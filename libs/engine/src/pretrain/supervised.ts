@@ -1,14 +1,21 @@
-import { initBackend, type BackendInfo, type BackendRequest } from '../backend';
-import type { ComputeDevice } from '../compute/device';
-import { LocalDevice } from '../compute/local-device';
-import { HEAD_BIAS, HEAD_WEIGHT } from '../compute/model-step';
-import { WorkerPool } from '../compute/worker-pool';
+import {
+  initBackend,
+  type BackendInfo,
+  type BackendRequest,
+  type ComputeDevice,
+  LocalDevice,
+  HEAD_BIAS,
+  HEAD_WEIGHT,
+  WorkerPool,
+  ParamLayout,
+  sharedFloat32,
+  paramSpecs,
+  type VitArch,
+} from '@slca/compute';
 import { newHead } from '../slca/heads';
 import { streamRng } from '../slca/experiment';
 import { batchGradient, type BatchOptions, type ImageSet, type StepProgress } from '../train/batch-gradient';
 import { AdamW } from '../train/adamw';
-import { ParamLayout, sharedFloat32 } from '../train/params';
-import { paramSpecs, type VitArch } from '../vit/arch';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
 
 /** What every pre-training recipe fixes: model, seed, AdamW with warm-up + cosine, input normalisation, compute. */

@@ -1,6 +1,6 @@
 import { Mt19937 } from '@slca/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
+import { initBackend } from '@slca/compute';
 import { alignClassifier, DEFAULT_ALIGNMENT } from './alignment';
 import { AlignmentDrawThread } from './alignment-draw-thread';
 import { drawEpoch } from './alignment-draws';

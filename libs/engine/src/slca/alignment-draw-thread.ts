@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Mt19937 } from '@slca/data';
-import { spawnModuleWorker } from '../compute/spawn-worker';
+import { spawnModuleWorker } from '@slca/compute';
 import type { AlignmentDraws, AlignmentDrawSource } from './alignment';
 import type { AlignmentDrawPlan, EpochDraws } from './alignment-draws';
 import type { FromDrawThread, ToDrawThread } from './alignment-draw-protocol';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Mt19937 } from '@slca/data';
-import { crossEntropy } from '../ops';
+import { crossEntropy } from '@slca/compute';
 import type { StepProgress } from '../train/batch-gradient';
 import { cosineLr, Sgd } from '../train/sgd';
 import { concatHeads, splitHeads, type Head } from './heads';

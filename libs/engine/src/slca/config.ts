@@ -1,7 +1,5 @@
-import type { BackendRequest } from '../backend';
-import type { DeviceRequest } from '../compute/open-device';
+import type { BackendRequest, DeviceRequest, VitArch } from '@slca/compute';
 import type { TrainAugment } from '../train/batch-gradient';
-import type { VitArch } from '../vit/arch';
 import { METHOD_REGISTRY, METHODS, methodDefinition, methodIssues, type Method } from '../methods/registry';
 import type { DualPromptOptions } from '../methods/dualprompt/options';
 import type { L2pOptions } from '../methods/l2p/options';
@@ -59,7 +57,7 @@ export interface ExperimentConfig {
     /** Images per forward chunk when extracting features. */
     featureChunk: number;
     /**
-     * The compute device (compute/open-device.ts): `auto` (the default: onnx where onnxruntime-node loads,
+     * The compute device (@slca/compute, device/open-device.ts): `auto` (the default: onnx where onnxruntime-node loads,
      * the backend is wasm and the method runs there, else wasm — methods/run-device.ts), `wasm` (everything
      * on tfjs) or `onnx` (forward and training passes on onnxruntime-node's native kernels).
      * Results agree across devices within float32 tolerance, not bit for bit.

@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizeInPlace, taskBoundaries } from '@slca/data';
 import { evaluatePredictions } from '@slca/metrics';
-import type { ComputeDevice } from '../compute/device';
+import { type ComputeDevice, sharedFloat32, type VitArch, patchify, ParamLayout } from '@slca/compute';
 import { readRows, type ImageSet } from '../train/batch-gradient';
-import { sharedFloat32 } from '../train/params';
-import type { VitArch } from '../vit/arch';
-import { patchify } from '../vit/forward';
 import { backboneLayout } from '../weights/vit-weights';
 import type { FeatureMap, PromptedModel } from '../methods/method';
-import { ParamLayout } from '../train/params';
 import { concatHeads, type Head } from './heads';
 
 export interface FeatureOptions {

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../test/tiny-experiment';
-import { initBackend } from '../backend';
-import { LocalDevice } from '../compute/local-device';
+import { initBackend, LocalDevice } from '@slca/compute';
 import { backboneLayout, randomBackbone } from '../weights/vit-weights';
 import { evaluateSeenClasses, extractFeatures } from './evaluate';
 import { runExperiment, streamRng } from './experiment';

@@ -7,15 +7,24 @@ import {
   type Mt19937State,
 } from '@slca/data';
 import { bwt, emptyMatrix, forgetting, incAcc, lastAcc, setRow, type AccuracyMatrix } from '@slca/metrics';
-import { initBackend, type BackendInfo } from '../backend';
-import type { ComputeDevice } from '../compute/device';
-import { openComputeDevice, type DeviceInfo } from '../compute/open-device';
-import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from '../compute/model-step';
-import { ParamLayout, sharedFloat32 } from '../train/params';
+import {
+  initBackend,
+  type BackendInfo,
+  type ComputeDevice,
+  openComputeDevice,
+  type DeviceInfo,
+  HEAD_BIAS,
+  HEAD_WEIGHT,
+  type ModelSpec,
+  ParamLayout,
+  sharedFloat32,
+  promptSimilarities,
+  PROMPT_KEYS,
+  selectPrompts,
+  paramSpecs,
+} from '@slca/compute';
 import { multiStepLr, Sgd } from '../train/sgd';
 import { Adam } from '../train/adam';
-import { promptSimilarities, PROMPT_KEYS, selectPrompts } from '../vit/prompts';
-import { paramSpecs } from '../vit/arch';
 import {
   batchGradient,
   type BatchOptions,

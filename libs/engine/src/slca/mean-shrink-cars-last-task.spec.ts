@@ -1,6 +1,6 @@
 import { Mt19937 } from '@slca/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
+import { initBackend } from '@slca/compute';
 import { alignClassifier, DEFAULT_ALIGNMENT, meanShrinkFactor, shrinkTasks } from './alignment';
 import type { Head } from './heads';
 import { classStatistics, type ClassStatistics } from './statistics';

@@ -1,8 +1,5 @@
 import { flipShiftAugment, normalizeInPlace, type Mt19937, type TransformStep } from '@slca/data';
-import type { ComputeDevice } from '../compute/device';
-import type { GradientBatch } from '../compute/model-step';
-import type { VitArch } from '../vit/arch';
-import { patchify } from '../vit/forward';
+import { type ComputeDevice, type GradientBatch, type VitArch, patchify } from '@slca/compute';
 
 /** Where an optimisation loop is: epoch and step (0-based) of how many, the last loss and learning rate. */
 export interface StepProgress {

@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
-import { tensorsFrom } from '../compute/model-step';
+import { initBackend, tensorsFrom, paramSpecs, type VitArch, patchify, vitFeatures } from '@slca/compute';
 import { backboneFromTimm, backboneLayout, backboneToTimm } from '../weights/vit-weights';
-import { paramSpecs, type VitArch } from './arch';
-import { patchify, vitFeatures } from './forward';
 
 /*
  * Golden test: CLS features of a tiny ViT whose weights are given in timm's layout, against an independent

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VIT_PRESETS, type VitArch } from '../vit/arch';
+import { VIT_PRESETS, type VitArch } from '@slca/compute';
 import { archName, prepareBackbone } from './prepare-backbone';
 import { readSafetensors } from './safetensors';
 import { backboneFromTimm } from './vit-weights';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { paramSpecs, VIT_PRESETS, type VitArch } from '../vit/arch';
+import { paramSpecs, VIT_PRESETS, type VitArch } from '@slca/compute';
 import { readSafetensors, writeSafetensors } from './safetensors';
 import { timmTensorsFromTorch } from './torch-checkpoint';
 import { backboneFromTimm, backboneToTimm, weightsFormat, type WeightsFormat } from './vit-weights';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { VitArch } from '../vit/arch';
+import type { VitArch } from '@slca/compute';
 import { readSafetensors } from './safetensors';
 import {
   readTorchStateDict,

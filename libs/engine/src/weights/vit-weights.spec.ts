@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mt19937 } from '@slca/data';
 import { describe, expect, it } from 'vitest';
-import { paramCount, paramSpecs, VIT_PRESETS, type VitArch } from '../vit/arch';
+import { paramCount, paramSpecs, VIT_PRESETS, type VitArch } from '@slca/compute';
 import { writeSafetensorsFile } from './safetensors';
 import { backboneFromTimm, backboneToTimm, loadBackbone, randomBackbone, saveBackbone } from './vit-weights';
 

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Mt19937 } from '@slca/data';
-import { paramSpecs, sizeOf, type ParamSpec, type VitArch } from '../vit/arch';
-import { ParamLayout } from '../train/params';
+import { paramSpecs, sizeOf, type ParamSpec, type VitArch, ParamLayout } from '@slca/compute';
 import { readSafetensors, writeSafetensorsFile } from './safetensors';
 import { isTorchCheckpoint, timmTensorsFromTorch } from './torch-checkpoint';
 

@@ -2,19 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../../../test/tiny-experiment';
 import { referenceCrossEntropy, referenceFeatures, type Matrix } from '../../../test/vit-float64';
-import { initBackend } from '../../backend';
 import {
+  initBackend,
   featuresOf,
   gradientsInto,
   HEAD_BIAS,
   HEAD_WEIGHT,
   tensorsFrom,
   type ModelSpec,
-} from '../../compute/model-step';
-import { ParamLayout } from '../../train/params';
-import { paramSpecs, type VitArch } from '../../vit/arch';
-import { patchify } from '../../vit/forward';
-import {
+  ParamLayout,
+  paramSpecs,
+  type VitArch,
+  patchify,
   keyPull,
   promptShapes,
   promptSimilarities,
@@ -23,7 +22,7 @@ import {
   PROMPT_POOL,
   selectPrompts,
   type PrefixTuningSpec,
-} from '../../vit/prompts';
+} from '@slca/compute';
 import { DUALPROMPT } from './dualprompt';
 
 /*

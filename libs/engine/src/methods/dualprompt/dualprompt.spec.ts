@@ -3,7 +3,7 @@ import { TINY_ARCH, tinyConfig, tinyDataset } from '../../../test/tiny-experimen
 import { validateConfig } from '../../slca/config';
 import { runExperiment, type ExperimentState } from '../../slca/experiment';
 import { streamRng } from '../../slca/streams';
-import { PROMPT_KEYS, PROMPT_POOL } from '../../vit/prompts';
+import { PROMPT_KEYS, PROMPT_POOL } from '@slca/compute';
 import { randomBackbone } from '../../weights/vit-weights';
 import { initialDualPrompts } from './dualprompt';
 

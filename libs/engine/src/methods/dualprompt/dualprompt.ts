@@ -1,8 +1,7 @@
-import { HEAD_BIAS, HEAD_WEIGHT } from '../../compute/model-step';
+import { HEAD_BIAS, HEAD_WEIGHT, PROMPT_POOL, promptShapes, type PrefixTuningSpec } from '@slca/compute';
 import type { ExperimentConfig } from '../../slca/config';
 import { streamRng } from '../../slca/streams';
 import { DEFAULT_ADAM } from '../../train/adam';
-import { PROMPT_POOL, promptShapes, type PrefixTuningSpec } from '../../vit/prompts';
 import type { AdapterTensor, ContinualMethod, MethodIssue, MethodState, PromptedModel } from '../method';
 import { DEFAULT_DUALPROMPT, type DualPromptOptions } from './options';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROMPT_QUERIES, type PromptQueries } from '../../vit/prompts';
+import { PROMPT_QUERIES, type PromptQueries } from '@slca/compute';
 
 /**
  * DualPrompt's settings (`dualprompt` in the experiment; docs/methods.md). Defaults: LAMDA-PILOT

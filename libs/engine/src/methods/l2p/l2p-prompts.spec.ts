@@ -1,19 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { referenceCrossEntropy, referenceFeatures, type Matrix } from '../../../test/vit-float64';
-import { initBackend } from '../../backend';
 import {
+  initBackend,
   featuresOf,
   gradientsInto,
   HEAD_BIAS,
   HEAD_WEIGHT,
   tensorsFrom,
   type ModelSpec,
-} from '../../compute/model-step';
-import { ParamLayout } from '../../train/params';
-import { paramSpecs, type VitArch } from '../../vit/arch';
-import { patchify, vitFeatures } from '../../vit/forward';
-import {
+  ParamLayout,
+  paramSpecs,
+  type VitArch,
+  patchify,
+  vitFeatures,
   keyPull,
   keyPullTensor,
   promptSimilarities,
@@ -21,7 +21,7 @@ import {
   PROMPT_POOL,
   selectPrompts,
   type PromptSpec,
-} from '../../vit/prompts';
+} from '@slca/compute';
 
 /*
  * L2P's distinctive computation against hand-computed and independently computed values: prompt selection

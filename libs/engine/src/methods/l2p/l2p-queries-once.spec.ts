@@ -7,8 +7,8 @@ import { randomBackbone } from '../../weights/vit-weights';
 /** Images the run's device computed features of (queries, statistics, evaluation), by model kind. */
 const featured = { plain: 0, prompted: 0 };
 
-vi.mock('../../compute/open-device', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../compute/open-device')>();
+vi.mock('@slca/compute', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@slca/compute')>();
   return {
     ...actual,
     openComputeDevice: async (...args: Parameters<typeof actual.openComputeDevice>) => {

@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../../test/tiny-experiment';
-import { LocalDevice } from '../../compute/local-device';
-import type { GradientBatch, ModelSpec } from '../../compute/model-step';
+import { LocalDevice, type GradientBatch, type ModelSpec } from '@slca/compute';
 import { runExperiment } from '../../slca/experiment';
 import { installReadModel } from '../../slca/evaluate';
 import { streamRng } from '../../slca/streams';
@@ -19,8 +18,8 @@ interface Step {
 const steps: Step[] = [];
 let otherFeatures = 0;
 
-vi.mock('../../compute/open-device', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../compute/open-device')>();
+vi.mock('@slca/compute', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('@slca/compute')>();
   return {
     ...actual,
     openComputeDevice: async (...args: Parameters<typeof actual.openComputeDevice>) => {

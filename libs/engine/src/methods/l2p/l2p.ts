@@ -1,8 +1,7 @@
-import { HEAD_BIAS, HEAD_WEIGHT } from '../../compute/model-step';
+import { HEAD_BIAS, HEAD_WEIGHT, PROMPT_KEYS, PROMPT_POOL, type PromptSpec } from '@slca/compute';
 import type { ExperimentConfig } from '../../slca/config';
 import { streamRng } from '../../slca/streams';
 import { DEFAULT_ADAM } from '../../train/adam';
-import { PROMPT_KEYS, PROMPT_POOL, type PromptSpec } from '../../vit/prompts';
 import type { AdapterTensor, ContinualMethod, MethodIssue, MethodState, PromptedModel } from '../method';
 import { DEFAULT_L2P, type L2pOptions } from './options';
 

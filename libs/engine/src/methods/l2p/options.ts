@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROMPT_QUERIES, type PromptQueries } from '../../vit/prompts';
+import { PROMPT_QUERIES, type PromptQueries } from '@slca/compute';
 
 /** L2P's settings (`l2p` in the experiment; docs/methods.md). Defaults: LAMDA-PILOT `exps/l2p.json`. */
 export interface L2pOptions {

@@ -1,12 +1,10 @@
 import { Mt19937 } from '@slca/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_ARCH, tinyConfig, tinyDataset } from '../../../test/tiny-experiment';
-import { initBackend } from '../../backend';
-import { HEAD_BIAS, HEAD_WEIGHT } from '../../compute/model-step';
+import { initBackend, HEAD_BIAS, HEAD_WEIGHT, paramSpecs } from '@slca/compute';
 import { DEFAULT_ALIGNMENT, sampleSeenClasses } from '../../slca/alignment';
 import { runExperiment, streamRng, type ExperimentState, type ProgressEvent } from '../../slca/experiment';
 import type { ClassStatistics } from '../../slca/statistics';
-import { paramSpecs } from '../../vit/arch';
 import { backboneLayout, randomBackbone } from '../../weights/vit-weights';
 import { topRightSingularVectors } from './lora-init';
 import { cosineLrWithFloor, mergeLora, SLCAPP } from './slcapp';

@@ -1,4 +1,4 @@
-import { HEAD_BIAS, HEAD_WEIGHT } from '../../compute/model-step';
+import { HEAD_BIAS, HEAD_WEIGHT } from '@slca/compute';
 import { DEFAULT_ALIGNMENT } from '../../slca/alignment';
 import type { ExperimentConfig } from '../../slca/config';
 import type { Head } from '../../slca/heads';

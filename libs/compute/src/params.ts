@@ -1,4 +1,4 @@
-import { sizeOf } from '../vit/arch';
+import { sizeOf } from './vit/arch';
 
 export interface TensorSlot {
   name: string;

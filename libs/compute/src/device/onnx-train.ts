@@ -1,5 +1,5 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { ParamLayout } from '../train/params';
+import { ParamLayout } from '../params';
 import { numPatches, patchInputDim } from '../vit/arch';
 import { HEAD_WEIGHT, trainedTensors, type GradientBatch, type ModelSpec } from './model-step';
 import { encodeModel } from './onnx-model';

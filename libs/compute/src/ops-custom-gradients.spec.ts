@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend';
-import { checkOp, stridedMatMul, type MatOp } from './compute/strided-matmul';
+import { checkOp, stridedMatMul, type MatOp } from './device/strided-matmul';
 import {
   clsAttention,
   clsAttentionReference,

@@ -4,7 +4,7 @@ import { methodDefinition, METHODS } from '../methods/registry';
 import { runExperiment } from '../slca/experiment';
 import { streamRng } from '../slca/streams';
 import { randomBackbone } from '../weights/vit-weights';
-import { resolveDevice } from './open-device';
+import { resolveDevice } from '@slca/compute';
 
 /*
  * A whole tiny run of every method on each compute device. The onnx device computes the forward passes of
@@ -40,8 +40,12 @@ describe('a tiny run on each device', () => {
     '%s: onnx gives the accuracy matrix of wasm within one test image per cell, and records its device',
     async (method) => {
       const data = tinyDataset();
-      const wasm = await runExperiment(tinyConfig(method), data, backbone());
       const cfg = tinyConfig(method);
+      const wasm = await runExperiment(
+        { ...cfg, compute: { ...cfg.compute, device: 'wasm' } },
+        data,
+        backbone(),
+      );
       const onnx = await runExperiment(
         { ...cfg, compute: { ...cfg.compute, device: 'onnx' } },
         data,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // The union package registers every kernel gradient with tfjs-core, in CommonJS (bundles) and ESM alike; the
 // deep import of tfjs-core's own register_all_gradients is ESM-only and breaks a CommonJS bundle.
 import '@tensorflow/tfjs';
-import { stridedMatMul, stridedMatMulAvailable } from './compute/strided-matmul';
+import { stridedMatMul, stridedMatMulAvailable } from './device/strided-matmul';
 
 /*
  * Differentiable building blocks for the ViT, each with a hand-written gradient chosen for the wasm
@@ -10,7 +10,7 @@ import { stridedMatMul, stridedMatMulAvailable } from './compute/strided-matmul'
  * - tfjs's matMul gradient multiplies with transposeA/transposeB, which wasm runs ~20× slower than a plain
  *   matMul: these gradients transpose explicitly and then multiply plainly (the same numbers).
  * - wasm's batched matMul is a scalar loop and splitting heads copies whole tensors: attention runs on the
- *   engine's own strided SIMD kernels (compute/strided-matmul.ts) that read q, k, v in place.
+ *   engine's own strided SIMD kernels (device/strided-matmul.ts) that read q, k, v in place.
  * - LayerNorm and GELU gradients in closed form instead of autodiff through moments/erf, and bias gradients
  *   as a ones-vector product instead of a column reduction.
  * Every function has a plain-tfjs path for the other backends; the specs compare the two.

@@ -1,13 +1,20 @@
 import { Mt19937 } from '@slca/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
-import { ParamLayout, sharedFloat32 } from '../train/params';
-import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
+import {
+  initBackend,
+  ParamLayout,
+  sharedFloat32,
+  numPatches,
+  paramSpecs,
+  patchInputDim,
+  type VitArch,
+  LocalDevice,
+  type GradientBatch,
+  type ModelSpec,
+  OnnxTraining,
+  openComputeDevice,
+} from '@slca/compute';
 import { randomBackbone } from '../weights/vit-weights';
-import { LocalDevice } from './local-device';
-import type { GradientBatch, ModelSpec } from './model-step';
-import { OnnxTraining } from './onnx-train';
-import { openComputeDevice } from './open-device';
 
 /*
  * The native training pass (onnx-vit-train.ts: forward, loss and a backward pass written out by hand as ONNX

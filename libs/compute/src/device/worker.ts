@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
-import { ParamLayout } from '../train/params';
+import { ParamLayout } from '../params';
 import {
   addWeighted,
   featuresOf,

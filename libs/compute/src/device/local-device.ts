@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ParamLayout } from '../train/params';
+import { ParamLayout } from '../params';
 import type { ComputeDevice, FeatureCallOptions } from './device';
 import {
   addWeighted,

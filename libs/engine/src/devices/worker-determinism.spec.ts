@@ -1,14 +1,24 @@
 import { Mt19937 } from '@slca/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, type BackendInfo } from '../backend';
-import { ParamLayout, sharedFloat32 } from '../train/params';
+import {
+  initBackend,
+  type BackendInfo,
+  ParamLayout,
+  sharedFloat32,
+  numPatches,
+  paramSpecs,
+  patchInputDim,
+  type VitArch,
+  type ComputeDevice,
+  LocalDevice,
+  HEAD_BIAS,
+  HEAD_WEIGHT,
+  type GradientBatch,
+  type ModelSpec,
+  WorkerPool,
+} from '@slca/compute';
 import { Sgd } from '../train/sgd';
-import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
 import { randomBackbone } from '../weights/vit-weights';
-import type { ComputeDevice } from './device';
-import { LocalDevice } from './local-device';
-import { HEAD_BIAS, HEAD_WEIGHT, type GradientBatch, type ModelSpec } from './model-step';
-import { WorkerPool } from './worker-pool';
 
 /*
  * A fixed number of shards makes training independent of the worker count: the in-thread device, one

@@ -1,14 +1,20 @@
 import { Mt19937 } from '@slca/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend';
-import { ParamLayout, sharedFloat32 } from '../train/params';
-import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
+import {
+  initBackend,
+  ParamLayout,
+  sharedFloat32,
+  numPatches,
+  paramSpecs,
+  patchInputDim,
+  type VitArch,
+  LocalDevice,
+  type ModelSpec,
+  type ComputeDevice,
+  OnnxDevice,
+  openComputeDevice,
+} from '@slca/compute';
 import { randomBackbone } from '../weights/vit-weights';
-import { LocalDevice } from './local-device';
-import type { ModelSpec } from './model-step';
-import type { ComputeDevice } from './device';
-import { OnnxDevice } from './onnx-device';
-import { openComputeDevice } from './open-device';
 
 /*
  * The onnx device's forward pass against the tfjs-wasm device's (the reference): the same features within

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { contrastiveLoss, crossEntropy, linear, symmetricCrossEntropy } from '../ops';
 import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
 import { vitFeatures, type BackboneTensors } from '../vit/forward';
-import { ParamLayout } from '../train/params';
+import { ParamLayout } from '../params';
 import {
   keyPullTensor,
   promptedForward,
