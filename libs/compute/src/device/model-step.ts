@@ -262,15 +262,22 @@ export function featuresOf(
 }
 
 /**
- * Shard k's turn in a weighted gradient sum: `sum` (zeroed first when k is the step's first shard) +=
- * weight·g, element for element. Called in shard order, it is exactly `sum.fill(0); for k: for i:
- * sum[i] += weights[k] * g_k[i]`, whichever thread adds which shard.
+ * Shard k's turn in a weighted gradient sum over [start, end): `sum` (zeroed first when k is the step's
+ * first shard) += weight·g, element for element. Called in shard order for each element, it is exactly
+ * `sum.fill(0); for k: for i: sum[i] += weights[k] * g_k[i]`, whichever thread adds which shard or range.
  */
-export function addWeighted(sum: Float32Array, weight: number, g: Float32Array, first: boolean): void {
+export function addWeighted(
+  sum: Float32Array,
+  weight: number,
+  g: Float32Array,
+  first: boolean,
+  start = 0,
+  end = sum.length,
+): void {
   if (g.length !== sum.length)
     throw new Error(`gradient sum: a gradient of ${g.length} values for a sum of ${sum.length}`);
-  if (first) sum.fill(0);
-  for (let i = 0; i < sum.length; i++) sum[i] += weight * g[i];
+  if (first) sum.fill(0, start, end);
+  for (let i = start; i < end; i++) sum[i] += weight * g[i];
 }
 
 /**

@@ -71,22 +71,35 @@ export class OnnxForward {
   private spec?: ModelSpec;
   private layout?: ParamLayout;
   private readonly sessions = new Map<number, Promise<InferenceSession>>();
+  /** The graph the sessions were made for (forwardGraphKey). */
+  private sessionsKey?: string;
 
   constructor(private readonly ort: Ort = requireOnnxRuntime()) {}
 
-  /** Installs the model at once (later calls see it); resolves when the old sessions are released. */
+  /**
+   * Installs the model at once (later calls see it). Sessions are made when features are first asked for
+   * and kept while the installed models need the same graph: a run alternates between its training model
+   * (whose features it never asks for here) and the backbone it reads features from, task after task, and
+   * making a session costs tens of milliseconds for each chunk size on each worker.
+   */
   setModel(spec: ModelSpec): Promise<void> {
     if (spec.prompt)
       throw new Error(
         'the onnx device has no prompted forward (L2P, DualPrompt): set compute.device to wasm for a prompted method',
       );
-    const released = this.release();
     this.spec = spec;
     this.layout = new ParamLayout(spec.layout);
-    return released;
+    return Promise.resolve();
   }
 
-  private session(spec: ModelSpec, count: number): Promise<InferenceSession> {
+  private async session(spec: ModelSpec, count: number): Promise<InferenceSession> {
+    const key = forwardGraphKey(spec);
+    if (key !== this.sessionsKey) {
+      // release() forgets the old sessions at once, so a call for the same key meanwhile makes new ones.
+      const released = this.release();
+      this.sessionsKey = key;
+      await released;
+    }
     let s = this.sessions.get(count);
     if (!s) {
       const model = encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps));
@@ -126,6 +139,12 @@ export class OnnxForward {
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.sessionsKey = undefined;
     for (const s of all) await (await s).release();
   }
+}
+
+/** What vitFeatureGraph is made from: models with equal keys share their sessions. */
+function forwardGraphKey(spec: ModelSpec): string {
+  return JSON.stringify([spec.arch, spec.layout, spec.finalNormEps]);
 }

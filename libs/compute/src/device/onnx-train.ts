@@ -33,14 +33,23 @@ export class OnnxTraining {
   private classes = 0;
   private staging?: Float32Array;
   private readonly sessions = new Map<number, Promise<InferenceSession>>();
+  /** The installed model as JSON: a model installed again (the next task's) keeps its sessions. */
+  private key?: string;
 
   constructor(private readonly ort: Ort = requireOnnxRuntime()) {}
 
-  /** Installs the model (at once; resolves when the old sessions are released). */
+  /**
+   * Installs the model (at once; resolves when the old sessions are released). A model equal to the
+   * installed one (each task's stage 1 of most methods: the same backbone tensors and head shape) keeps
+   * its sessions, which take tens of milliseconds per shard size to make.
+   */
   setModel(spec: ModelSpec): Promise<void> {
     const why = nativeGradientsUnsupported(spec);
     if (why) throw new Error(`onnx training: ${why} is not supported natively`);
+    const key = JSON.stringify(spec);
+    if (key === this.key) return Promise.resolve();
     const released = this.release();
+    this.key = key;
     this.spec = spec;
     this.layout = new ParamLayout(spec.layout);
     this.trained = trainedTensors(spec, this.layout);
@@ -143,6 +152,7 @@ export class OnnxTraining {
   async release(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.key = undefined;
     for (const s of all) await (await s).release();
   }
 }

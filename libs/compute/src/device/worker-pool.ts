@@ -3,7 +3,14 @@ import type { BackendName } from '../backend';
 import { spawnModuleWorker } from './spawn-worker';
 import type { ComputeDevice, FeatureCallOptions } from './device';
 import type { GradientBatch, ModelSpec } from './model-step';
-import type { ForwardEngine, FromWorker, ReduceTask, ToWorker, WorkerInit } from './worker-protocol';
+import {
+  SUM_BLOCKS,
+  type ForwardEngine,
+  type FromWorker,
+  type ReduceTask,
+  type ToWorker,
+  type WorkerInit,
+} from './worker-protocol';
 
 /**
  * The worker entry: the TypeScript source through tsx's require hook (development, tests), or the compiled
@@ -30,8 +37,8 @@ export class WorkerPool implements ComputeDevice {
   private nextId = 0;
   private version = 0;
   private failure?: Error;
-  /** The gradient sum's turn and failure flag (ReduceTask.sync), reset at each step. */
-  private readonly sync = new Int32Array(new SharedArrayBuffer(8));
+  /** The gradient sum's failure flag and block turns (ReduceTask.sync), reset at each step. */
+  private readonly sync = new Int32Array(new SharedArrayBuffer(4 * (1 + SUM_BLOCKS)));
 
   private constructor(private readonly threads: Worker[]) {
     for (const w of threads) {
@@ -133,8 +140,7 @@ export class WorkerPool implements ComputeDevice {
     if (weights.length !== shards.length) throw new Error('WorkerPool.gradientsAndSum: one weight per shard');
     if (!(sum.buffer instanceof SharedArrayBuffer))
       throw new Error('WorkerPool.gradientsAndSum: the sum buffer must be shared');
-    Atomics.store(this.sync, 0, 0);
-    Atomics.store(this.sync, 1, 0);
+    for (let i = 0; i < this.sync.length; i++) Atomics.store(this.sync, i, 0);
     return this.runGradients(shards, (ks) => ({
       reduce: { weights: [...weights], shards: ks, sum, sync: this.sync },
     }));

@@ -13,7 +13,13 @@ import {
 } from './model-step';
 import { FeedBuffer, OnnxForward } from './onnx-forward';
 import { nativeGradientsUnsupported, OnnxTraining } from './onnx-train';
-import type { FromWorker, ReduceTask, ToWorker, WorkerInit } from './worker-protocol';
+import {
+  SUM_BLOCKS,
+  type FromWorker,
+  type ReduceTask,
+  type ToWorker,
+  type WorkerInit,
+} from './worker-protocol';
 
 /* One compute thread of a WorkerPool: holds a read-only view of the shared parameters. */
 
@@ -51,14 +57,14 @@ const BARRIER_TIMEOUT_MS = 300_000;
 /** This worker's gradient buffer for `gradientsAndSum` (one, whatever the number of shards). */
 const scratch = new GradientScratch();
 
-/** Waits (blocking this worker) until the sum's turn reaches shard `k`; throws if another shard failed. */
-function awaitTurn(sync: Int32Array, k: number) {
+/** Waits (blocking this worker) until block b's turn reaches shard `k`; throws if another shard failed. */
+function awaitTurn(sync: Int32Array, b: number, k: number) {
   for (;;) {
-    if (Atomics.load(sync, 1) !== 0) throw new Error('gradient sum: another shard of the step failed');
-    const turn = Atomics.load(sync, 0);
+    if (Atomics.load(sync, 0) !== 0) throw new Error('gradient sum: another shard of the step failed');
+    const turn = Atomics.load(sync, 1 + b);
     if (turn === k) return;
-    if (turn > k) throw new Error(`gradient sum: shard ${k} found the sum at shard ${turn}`);
-    if (Atomics.wait(sync, 0, turn, BARRIER_TIMEOUT_MS) === 'timed-out') {
+    if (turn > k) throw new Error(`gradient sum: shard ${k} found block ${b} at shard ${turn}`);
+    if (Atomics.wait(sync, 1 + b, turn, BARRIER_TIMEOUT_MS) === 'timed-out') {
       throw new Error(`gradient sum: shard ${turn} did not finish within ${BARRIER_TIMEOUT_MS / 1000} s`);
     }
   }
@@ -96,19 +102,24 @@ async function gradientStep(
     }
   } catch (e) {
     // Tell the workers waiting for this shard's turn, so that none of them waits for it forever.
-    Atomics.store(reduce.sync, 1, 1);
-    Atomics.notify(reduce.sync, 0);
+    Atomics.store(reduce.sync, 0, 1);
+    for (let b = 0; b < SUM_BLOCKS; b++) Atomics.notify(reduce.sync, 1 + b);
     throw e;
   }
   return losses;
 }
 
-/** Shard k's turn in the sum: wait for shards 0..k-1, add weights[k]·g, pass the turn to shard k+1. */
+/** Shard k's turn in the sum, block by block: wait for shards 0..k-1 there, add weights[k]·g, pass it on. */
 function addInTurn(reduce: ReduceTask, k: number, g: Float32Array) {
-  awaitTurn(reduce.sync, k);
-  addWeighted(reduce.sum, reduce.weights[k], g, k === 0);
-  Atomics.store(reduce.sync, 0, k + 1);
-  Atomics.notify(reduce.sync, 0);
+  const n = reduce.sum.length;
+  for (let b = 0; b < SUM_BLOCKS; b++) {
+    awaitTurn(reduce.sync, b, k);
+    const start = Math.floor((b * n) / SUM_BLOCKS);
+    const end = Math.floor(((b + 1) * n) / SUM_BLOCKS);
+    addWeighted(reduce.sum, reduce.weights[k], g, k === 0, start, end);
+    Atomics.store(reduce.sync, 1 + b, k + 1);
+    Atomics.notify(reduce.sync, 1 + b);
+  }
 }
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []) {

@@ -26,10 +26,12 @@ import {
 import { multiStepLr, Sgd } from '../train/sgd';
 import { Adam } from '../train/adam';
 import {
-  batchGradient,
+  prepareBatch,
+  preparedBatchGradient,
   type BatchOptions,
   type BatchPrompts,
   type ImageSet,
+  type PreparedBatch,
   type StepProgress,
 } from '../train/batch-gradient';
 
@@ -407,9 +409,11 @@ export async function runExperiment(
   const elapsedBefore = resume?.elapsedSeconds ?? 0;
   const elapsed = () => elapsedBefore + (performance.now() - started) / 1000;
 
+  // `augmentAt`: the augmentation stream's state at this position, when its batch was drawn ahead.
   const snapshot = (
     position: { task: number; epoch: number; step: number },
     training: ExperimentState['training'],
+    augmentAt?: Mt19937State,
   ): ExperimentState => ({
     version: 1,
     config: cfg,
@@ -421,10 +425,9 @@ export async function runExperiment(
     accuracies: [...accuracies],
     matrix: structuredClone(matrix),
     records: structuredClone(records),
-    rng: Object.fromEntries(STREAMS.map((name) => [name, rng[name].state])) as Record<
-      StreamName,
-      Mt19937State
-    >,
+    rng: Object.fromEntries(
+      STREAMS.map((name) => [name, name === 'augment' && augmentAt ? augmentAt : rng[name].state]),
+    ) as Record<StreamName, Mt19937State>,
     trainedImages,
     trainSeconds,
     elapsedSeconds: elapsed(),
@@ -502,7 +505,7 @@ export async function runExperiment(
         const plan = method.stage1Plan?.(cfg, t) ?? null;
         const spec: ModelSpec = stage1ModelSpec(plan, layout, { arch, finalNormEps }, s1);
         // A prompted model's queries: the frozen, un-prompted backbone's features of each step's augmented
-        // batch (computed by batchGradient, `per-step`), or of the task's training images un-augmented,
+        // batch (computed by preparedBatchGradient, `per-step`), or of the task's training images un-augmented,
         // computed here once per task (`once-per-task`, the default of a plan that does not say).
         const prompt = plan?.prompt ?? null;
         const queriesPerStep = plan?.promptQueries === 'per-step';
@@ -549,7 +552,20 @@ export async function runExperiment(
           const perm = resumedHere ? midTask.order : rng.shuffle.permutation(rows.length).map((i) => rows[i]);
           let lossSum = resumedHere ? midTask.lossSum : 0;
           const firstStep = resumedHere ? (resumedAt?.step ?? 0) : 0;
+          // The next step's batch is read, augmented and patchified while the device computes this one's
+          // gradient (its draws come next from the augmentation stream either way); a checkpoint records
+          // the stream as it was before them.
+          let ahead: { step: number; batch: Promise<PreparedBatch>; augmentAt: Mt19937State } | null = null;
+          const prepare = (step: number) =>
+            prepareBatch(
+              data.train,
+              perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize),
+              (r) => trainLabels[r] - known,
+              batchOptions,
+              rng.augment,
+            );
           for (let step = firstStep; step < steps; step++) {
+            const augmentAt = ahead?.step === step ? ahead.augmentAt : undefined;
             const trainingState = () => ({
               values: values.slice(),
               ...optimizer.save(),
@@ -560,10 +576,15 @@ export async function runExperiment(
             });
             if (options.checkpoint && sinceCheckpoint >= options.checkpoint.every) {
               sinceCheckpoint = 0;
-              await options.checkpoint.save(snapshot({ task: t, epoch, step }, trainingState()), 'steps');
+              await options.checkpoint.save(
+                snapshot({ task: t, epoch, step }, trainingState(), augmentAt),
+                'steps',
+              );
             }
-            await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState()));
-            const batchRows = perm.slice(step * s1.batchSize, (step + 1) * s1.batchSize);
+            await stopIfAsked(() => snapshot({ task: t, epoch, step }, trainingState(), augmentAt));
+            const batch = await (ahead?.step === step ? ahead.batch : prepare(step));
+            ahead = null;
+            const batchRows = batch.rows;
             const n = batchRows.length;
             let prompts: BatchPrompts | undefined;
             const mask = plan?.promptMask;
@@ -583,16 +604,15 @@ export async function runExperiment(
               const queries = queryOf?.(batchRows);
               prompts = queries ? { queries, index: select(queries) } : { select };
             }
-            const loss = await batchGradient(
-              device,
-              data.train,
-              batchRows,
-              (r) => trainLabels[r] - known,
-              batchOptions,
-              rng.augment,
-              sum,
-              prompts,
-            );
+            const gradient = preparedBatchGradient(device, batch, batchOptions, sum, prompts);
+            if (step + 1 < steps) {
+              const at = rng.augment.state;
+              const next = prepare(step + 1);
+              // Awaited at the next step; a run that ends before it (a failed step) leaves it unread.
+              next.catch(() => undefined);
+              ahead = { step: step + 1, batch: next, augmentAt: at };
+            }
+            const loss = await gradient;
             if (!Number.isFinite(loss)) {
               throw new ExperimentError(
                 `training diverged: loss ${loss} at task ${t + 1}, epoch ${epoch + 1}, step ${step + 1}`,

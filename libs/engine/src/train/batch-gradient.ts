@@ -105,6 +105,40 @@ export function shardRanges(n: number, shards: number): [number, number][] {
   return out;
 }
 
+/** One training batch read, augmented, normalised, patchified and cut into shards: all but its gradient. */
+export interface PreparedBatch {
+  rows: readonly number[];
+  /** Patchified images, row after row. */
+  patches: Float32Array;
+  /** Each shard's rows, [start, end) into `rows`. */
+  ranges: [number, number][];
+  labels: Int32Array;
+}
+
+/**
+ * Reads the rows, augments them (drawing from `rng`), normalises, patchifies and cuts the batch into
+ * shards. Every random draw of the batch is made here, so the next batch can be prepared while the device
+ * computes this one's gradient without changing any draw.
+ */
+export async function prepareBatch(
+  data: ImageSet,
+  rows: readonly number[],
+  labelOf: (row: number) => number,
+  options: BatchOptions,
+  rng: Mt19937,
+): Promise<PreparedBatch> {
+  const { arch } = options;
+  const n = rows.length;
+  const imgs = await trainingRows(data, rows, arch.imageSize, options.augment, rng);
+  normalizeInPlace(imgs, options.normalize.mean, options.normalize.std);
+  return {
+    rows,
+    patches: patchify(imgs, n, arch),
+    ranges: shardRanges(n, options.shards),
+    labels: Int32Array.from(rows, labelOf),
+  };
+}
+
 /**
  * The mean-loss gradient of one training batch: reads the rows, augments them (drawing from `rng`),
  * normalises, patchifies, cuts the batch into shards (a prompted model: with each row's query and
@@ -122,13 +156,25 @@ export async function batchGradient(
   sum: Float32Array,
   promptsGiven?: BatchPrompts,
 ): Promise<number> {
+  const batch = await prepareBatch(data, rows, labelOf, options, rng);
+  return preparedBatchGradient(device, batch, options, sum, promptsGiven);
+}
+
+/**
+ * batchGradient of a batch already prepared. Its gradient messages are posted before the returned promise
+ * first waits (for a batch without prompts to select), so the caller can prepare the next batch meanwhile.
+ */
+export async function preparedBatchGradient(
+  device: ComputeDevice,
+  batch: PreparedBatch,
+  options: BatchOptions,
+  sum: Float32Array,
+  promptsGiven?: BatchPrompts,
+): Promise<number> {
   const { arch } = options;
-  const n = rows.length;
-  const imgs = await trainingRows(data, rows, arch.imageSize, options.augment, rng);
-  normalizeInPlace(imgs, options.normalize.mean, options.normalize.std);
-  const patches = patchify(imgs, n, arch);
+  const { patches, ranges } = batch;
+  const n = batch.rows.length;
   const patchLen = patches.length / n;
-  const ranges = shardRanges(n, options.shards);
   let prompts: { queries: Float32Array; index: Int32Array } | undefined;
   if (promptsGiven && 'select' in promptsGiven) {
     // Every query before any gradient: a batch-wide selection needs the whole batch's (one chunk a shard).
@@ -144,7 +190,7 @@ export async function batchGradient(
   } else prompts = promptsGiven;
   const shards: GradientBatch[] = ranges.map(([a, b]) => ({
     patches: patches.slice(a * patchLen, b * patchLen),
-    labels: Int32Array.from(rows.slice(a, b), labelOf),
+    labels: batch.labels.slice(a, b),
     count: b - a,
     ...(prompts && {
       queries: prompts.queries.slice(a * arch.dim, b * arch.dim),

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ParamLayout } from '../params';
+import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
+import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from './model-step';
+import { OnnxForward, requireOnnxRuntime, type Ort } from './onnx-forward';
+import { OnnxTraining } from './onnx-train';
+
+/*
+ * Sessions are kept while the installed models need the same graph (a run installs its training model and
+ * the backbone it reads features from in turn, task after task) and remade when the graph changes.
+ */
+
+const ARCH: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2, mlpDim: 32 };
+const backbone = paramSpecs(ARCH).map((s) => ({ name: s.name, shape: s.shape }));
+const withHead = (classes: number): ModelSpec => ({
+  arch: ARCH,
+  layout: [
+    ...backbone,
+    { name: HEAD_WEIGHT, shape: [ARCH.dim, classes] },
+    { name: HEAD_BIAS, shape: [classes] },
+  ],
+  finalNormEps: 1e-6,
+  trainBackbone: true,
+});
+const readModel: ModelSpec = { arch: ARCH, layout: backbone, finalNormEps: 1e-6, trainBackbone: false };
+
+/** onnxruntime with a count of the sessions made. */
+function countingOrt(): { ort: Ort; made: () => number } {
+  const ort = requireOnnxRuntime();
+  let made = 0;
+  const InferenceSession = {
+    create: (...args: Parameters<Ort['InferenceSession']['create']>) => {
+      made++;
+      return ort.InferenceSession.create(...args);
+    },
+  };
+  return { ort: { ...ort, InferenceSession } as unknown as Ort, made: () => made };
+}
+
+const per = numPatches(ARCH) * patchInputDim(ARCH);
+const values = (spec: ModelSpec) =>
+  Float32Array.from({ length: new ParamLayout(spec.layout).total }, (_, i) => 0.05 * Math.sin(i));
+const patches = (count: number) => Float32Array.from({ length: count * per }, (_, i) => Math.cos(i));
+
+describe('onnx sessions', () => {
+  it('training keeps its sessions for an equal model and remakes them for another', async () => {
+    const { ort, made } = countingOrt();
+    const training = new OnnxTraining(ort);
+    const batch = { count: 2, patches: patches(2), labels: Int32Array.of(0, 2) };
+    const run = (spec: ModelSpec) =>
+      training.gradients(values(spec), batch, new Float32Array(values(spec).length));
+    await training.setModel(withHead(3));
+    const first = await run(withHead(3));
+    await training.setModel(withHead(3)); // the next task's head: the same shapes
+    expect(await run(withHead(3))).toBe(first);
+    expect(made()).toBe(1);
+    await training.setModel(withHead(4));
+    await run(withHead(4));
+    expect(made()).toBe(2);
+    await training.release();
+  });
+
+  it('the forward pass keeps its sessions across an install of a training model in between', async () => {
+    const { ort, made } = countingOrt();
+    const forward = new OnnxForward(ort);
+    await forward.setModel(readModel);
+    const a = await forward.features(values(readModel), patches(3), 3);
+    await forward.setModel(withHead(3)); // stage 1 of the next task asks for no features here
+    await forward.setModel(readModel);
+    expect(await forward.features(values(readModel), patches(3), 3)).toEqual(a);
+    expect(made()).toBe(1);
+    await forward.setModel(withHead(3));
+    await forward.features(values(withHead(3)), patches(3), 3);
+    expect(made()).toBe(2);
+    await forward.release();
+  });
+});
