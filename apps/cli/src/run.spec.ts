@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classOrder } from '@slca/data';
+import { describeDevice, resolveDevice } from '@slca/compute';
 import { BENCHMARK_CATALOG } from '@slca/engine';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/run-cli';
@@ -23,12 +24,14 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
+    // The default device is auto: onnx where onnxruntime-node loads (SLCA runs there), else wasm.
+    const device = resolveDevice('auto');
     // --json: one JSON line on stdout with the result's numbers (the whole result is in --out).
     expect(JSON.parse(r.stdout)).toEqual({
       method: 'slca',
       seed: 1996,
       backend: 'wasm',
-      device: 'wasm',
+      device,
       out,
       lastAcc: result.lastAcc,
       incAcc: result.incAcc,
@@ -37,7 +40,7 @@ describe('slca run on the embedded default (one epoch per task: a smoke run of t
       accuracies: result.accuracies,
       accuracyMatrix: result.accuracyMatrix,
     });
-    expect(result.device).toMatchObject({ name: 'wasm', forward: 'tfjs-wasm' });
+    expect(result.device).toMatchObject({ name: device, forward: describeDevice(device, 2, 'wasm').forward });
     expect(result.config.method).toBe('slca');
     expect(result.config.seed).toBe(1996);
     expect(result.config.stage1.epochs).toBe(1);

@@ -97,6 +97,7 @@ interface TrainerRun {
   id: string;
   configJson: string;
   backend: string;
+  device: string;
   accuracies: number[];
   system?: { imagesPerSecond: number; stepMs: number; steps: number; peakRssBytes: number; host: string };
 }
@@ -118,6 +119,7 @@ async function listRuns(): Promise<
     accuracies: number[];
     splitId: string;
     backend: string;
+    device: string;
     lineage: { codeVersion: string } | null;
   }[]
 > {
@@ -370,7 +372,9 @@ describe('the dashboard against the real stack', () => {
     expect(await text('system-step-ms')).toBe(`${system.stepMs.toFixed(0)} ms`);
     expect(await text('system-peak-rss')).toBe(`${(system.peakRssBytes / 1024 ** 2).toFixed(1)} MiB`);
     expect(await text('system-backend')).toBe(run.backend);
-    expect(await text('system-device')).toBe('wasm');
+    // The trainer's default device is auto: onnx where onnxruntime-node loads (as here), else wasm.
+    expect(run.device).toMatch(/^(onnx|wasm)$/);
+    expect(await text('system-device')).toBe(run.device);
     // Throughput × step time is the mean batch: at most the configuration's batch size.
     const { batchSize } = (JSON.parse(run.configJson) as { stage1: { batchSize: number } }).stage1;
     expect(system.imagesPerSecond * (system.stepMs / 1000)).toBeLessThanOrEqual(batchSize + 1e-6);
@@ -403,7 +407,8 @@ describe('the dashboard against the real stack', () => {
     expect(await text('lineage-code-version')).toBe(run?.lineage?.codeVersion);
     expect(run?.lineage?.codeVersion).toMatch(/\S/);
     expect(await text('lineage-backend')).toBe(run?.backend);
-    expect(await text('lineage-device')).toBe('wasm');
+    expect(run?.device).toMatch(/^(onnx|wasm)$/);
+    expect(await text('lineage-device')).toBe(run?.device);
   });
 
   it('shows per-class accuracy, the confusion matrix of any task’s model, old vs new classes and stability/plasticity as @slca/metrics computes them from the evaluator’s predictions; exports the matrix as CSV', async () => {
