@@ -43,8 +43,20 @@ export class FlakyStore extends MemoryObjectStore {
     return super.put(key, body, options);
   }
 
+  private held: Promise<void> | undefined;
+
+  /** Makes the next get wait until the returned function is called (a slow read). */
+  holdNextGet(): () => void {
+    let release = (): void => undefined;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    return release;
+  }
+
   override async get(key: string): Promise<Buffer> {
     this.check('get', key);
+    const held = this.held;
+    this.held = undefined;
+    if (held) await held;
     return super.get(key);
   }
 

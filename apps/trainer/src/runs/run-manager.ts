@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { getRunRecord, runPrefix, runRecordKey, type ObjectStore } from '@slca/artifacts';
+import { runPrefix, runRecordKey, type ObjectStore } from '@slca/artifacts';
 import { RunStatus, type Run } from '@slca/contracts';
 import { canonicalJson } from '@slca/data';
 import { configOf, ExperimentStopped, tagProblem } from '@slca/engine';
@@ -110,8 +110,7 @@ export class RunManager {
       newId: () => `run-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`,
     });
     const configJson = JSON.stringify(spec.experiment);
-    const existing =
-      this.records.get(spec.runId) ?? (await getRunRecord<RunRecord>(this.options.store, spec.runId));
+    const existing = await this.records.load(spec.runId);
     if (!existing || req.validateOnly) await checkRunInputs(spec.experiment, this.options.peers, spec.runId);
     if (existing && !req.validateOnly) {
       // Compared as experiments, so a record written before experiments had a schema still matches.
@@ -122,7 +121,6 @@ export class RunManager {
         before.backbone === spec.experiment.backbone &&
         existing.method === spec.method;
       if (!same) throw alreadyExists(`run ${spec.runId} already exists with another configuration`);
-      this.records.set(existing.id, existing);
       return toRun(existing);
     }
     const record: RunRecord = {

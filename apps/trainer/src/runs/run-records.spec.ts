@@ -38,6 +38,47 @@ describe('RunRecords', () => {
     expect(await t.records.load('missing')).toBeUndefined();
   });
 
+  it('callers loading one run at the same time share one record, so no change is lost to a stale copy', async () => {
+    const t = setup();
+    await putRunRecord(t.store, 'a', record('a', { resumedCount: 0 }));
+    // A WatchRun's read of the record is slow; meanwhile recovery scans the store and counts a resume.
+    const release = t.store.holdNextGet();
+    const watching = t.records.load('a');
+    const recovering = (async () => {
+      const [recovered] = await t.records.loadAll();
+      recovered.resumedCount += 1;
+      await t.records.save(recovered);
+      return recovered;
+    })();
+    await settle();
+    release();
+    const recovered = await recovering;
+    expect(await watching).toBe(recovered);
+    expect(t.records.get('a')?.resumedCount).toBe(1);
+    expect((await t.stored('a'))?.resumedCount).toBe(1);
+  });
+
+  it('a record saved while the store is read wins over the stored copy', async () => {
+    const t = setup();
+    await putRunRecord(t.store, 'a', record('a', { seed: 1 }));
+    const reading = t.records.load('a');
+    const mine = record('a', { seed: 2 });
+    const saved = t.records.save(mine);
+    expect(await reading).toBe(mine);
+    await saved;
+    expect(t.records.get('a')).toBe(mine);
+  });
+
+  it('a run forgotten while its record is read is not taken back in', async () => {
+    const t = setup();
+    await putRunRecord(t.store, 'a', record('a'));
+    const reading = t.records.load('a');
+    t.records.forget('a');
+    expect(await reading).toBeUndefined();
+    expect(t.records.has('a')).toBe(false);
+    expect((await t.records.load('a'))?.id).toBe('a');
+  });
+
   it('loads the records it does not know yet, keeping the ones in memory', async () => {
     const t = setup();
     const mine = record('a', { seed: 1 });

@@ -16,6 +16,8 @@ export class RunRecords {
   private readonly records = new Map<string, RunRecord>();
   private readonly writes = new Map<string, Promise<void>>();
   private readonly unsavedIds = new Set<string>();
+  /** Reads from the store in progress, so that callers loading one id at once share one record. */
+  private readonly loading = new Map<string, Promise<RunRecord | undefined>>();
   private cancelRetry: (() => void) | undefined;
   private closed = false;
   /** Flushes in progress; a write that succeeds outside one starts one. */
@@ -37,14 +39,10 @@ export class RunRecords {
     return this.records.has(id);
   }
 
-  /** Takes a record in without writing it (one read from the store). */
-  set(id: string, record: RunRecord): void {
-    this.records.set(id, record);
-  }
-
   /** Forgets a deleted run (its record is already gone from the store). */
   forget(id: string): void {
     this.records.delete(id);
+    this.loading.delete(id);
     this.unsavedIds.delete(id);
   }
 
@@ -52,13 +50,29 @@ export class RunRecords {
     return [...this.records.values()];
   }
 
-  /** The record from memory, else from the store (then remembered); undefined when neither has it. */
-  async load(id: string): Promise<RunRecord | undefined> {
+  /**
+   * The record from memory, else from the store (then remembered); undefined when neither has it. Callers
+   * loading the same id at the same time get the same object, and a record saved while the store was read
+   * wins over the stored copy: two copies of one run would let one caller's
+   * change (a resume counted by recovery) be overwritten by another's stale copy.
+   */
+  load(id: string): Promise<RunRecord | undefined> {
     const known = this.records.get(id);
-    if (known) return known;
-    const stored = await getRunRecord<RunRecord>(this.store, id);
-    if (stored) this.records.set(id, stored);
-    return stored;
+    if (known) return Promise.resolve(known);
+    const pending = this.loading.get(id);
+    if (pending) return pending;
+    const read = getRunRecord<RunRecord>(this.store, id)
+      .then((stored) => {
+        const remembered = this.records.get(id);
+        if (remembered) return remembered;
+        // Forgotten (deleted) while it was read: the stored copy is not taken back in.
+        if (this.loading.get(id) !== read) return undefined;
+        if (stored) this.records.set(id, stored);
+        return stored;
+      })
+      .finally(() => this.loading.delete(id));
+    this.loading.set(id, read);
+    return read;
   }
 
   /** The records in the store this trainer had not read yet, now remembered. */
