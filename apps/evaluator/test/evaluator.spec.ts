@@ -399,6 +399,23 @@ describe('evaluator over gRPC, as its own process', () => {
     });
   });
 
+  it('answers FAILED_PRECONDITION, naming the head or prompt, for a model that does not fit the run', async () => {
+    await registerRun('run-misfit');
+    const good = models[0];
+    const narrow = { ...good, heads: [{ ...good.heads[0], weight: good.heads[0].weight.subarray(2) }] };
+    await putModel(stack.store, 'run-misfit', 0, encodeEvalModel(narrow), { task: 0 });
+    const error = await failure(
+      evaluate({ runId: 'run-misfit', checkpointPrefix: modelPrefix('run-misfit', 0) }),
+    );
+    expect(error.code).toBe(status.FAILED_PRECONDITION);
+    const width = ARCH.dim;
+    expect(error.details).toBe(
+      `${modelPrefix('run-misfit', 0)}: head 0 has ${2 * width - 2} weights and 2 biases; ` +
+        `2 classes on ${width} features need ${2 * width} and 2 (run run-misfit)`,
+    );
+    expect(await stack.store.list(accuracyRowsPrefix('run-misfit'))).toEqual([]);
+  });
+
   it('answers DATA_LOSS when stored predictions are malformed', async () => {
     await registerRun('run-bad-predictions');
     await putAccuracyRow(stack.store, 'run-bad-predictions', { task: 0, accuracy: 50, perTask: [50] });

@@ -126,6 +126,7 @@ export {
   decodeExperimentState,
   encodeEvalModel,
   decodeEvalModel,
+  evalModelMismatch,
   CheckpointError,
   type EvalModel,
 } from './slca/checkpoint';

@@ -20,6 +20,7 @@ import { remapLabels, type DatasetSplit } from '@slca/data';
 import {
   backboneLayout,
   decodeEvalModel,
+  evalModelMismatch,
   evaluateSeenClasses,
   featureMapOf,
   validateConfig,
@@ -129,6 +130,11 @@ export class EvaluationService {
       throw failedPrecondition(
         `${checkpointPrefix}: backbone has ${model.backbone.length} values, run ${runId}'s architecture needs ${backboneLayout(arch).total}`,
       );
+    // What the heads read instead of the features (RanPAC's seeded projection), derived from the run's
+    // configuration as the trainer derives it; never stored.
+    const featureMap = featureMapOf(experiment);
+    const mismatch = evalModelMismatch(model, arch.dim, featureMap?.outDim ?? arch.dim);
+    if (mismatch) throw failedPrecondition(`${checkpointPrefix}: ${mismatch} (run ${runId})`);
 
     const dataset = await getDataset(this.store, config.dataset);
     if (dataset.digest !== split.datasetDigest)
@@ -160,9 +166,7 @@ export class EvaluationService {
           heads: model.heads,
           // A prompted method's prompts travel in the model file (EvalModel.prompted).
           prompted: model.prompted ?? null,
-          // What the heads read instead of the features (RanPAC's seeded projection), derived from the
-          // run's configuration as the trainer derives it; never stored.
-          featureMap: featureMapOf(experiment),
+          featureMap,
           test,
           testLabels: Int32Array.from(test.labels, (label) => relabel[label]),
           sizes,

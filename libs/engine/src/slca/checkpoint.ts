@@ -1,3 +1,4 @@
+import { promptShapes } from '@slca/compute';
 import { readSafetensors, writeSafetensors, type TensorToWrite } from '../weights/safetensors';
 import type { ExperimentState } from './experiment';
 import type { MethodState, PromptedModel } from '../methods/method';
@@ -143,6 +144,37 @@ export function encodeEvalModel(model: EvalModel): Uint8Array {
     }),
   };
   return writeSafetensors(tensors, { [MODEL_KEY]: JSON.stringify(meta) });
+}
+
+/**
+ * What keeps a decoded model from being read on a backbone of width `dim` whose heads read `headWidth`
+ * features (the backbone's, or RanPAC's projection's): a head whose weights are not `classes × headWidth`
+ * or whose biases are not `classes`, or a prompt tensor missing, unexpected or of another shape than its
+ * spec reads. Undefined when the model fits.
+ */
+export function evalModelMismatch(model: EvalModel, dim: number, headWidth: number): string | undefined {
+  for (const [i, h] of model.heads.entries()) {
+    if (h.weight.length !== h.classes * headWidth || h.bias.length !== h.classes)
+      return (
+        `head ${i} has ${h.weight.length} weights and ${h.bias.length} biases; ${h.classes} classes ` +
+        `on ${headWidth} features need ${h.classes * headWidth} and ${h.classes}`
+      );
+  }
+  if (!model.prompted) return undefined;
+  const expected = promptShapes(model.prompted.spec, dim);
+  const given = new Map(model.prompted.tensors.map((t) => [t.name, t]));
+  for (const [name, shape] of Object.entries(expected)) {
+    const t = given.get(name);
+    if (!t) return `prompt tensor ${name} is missing`;
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (t.shape.join() !== shape.join() || t.values.length !== size)
+      return (
+        `prompt tensor ${name} is [${t.shape.join(', ')}] with ${t.values.length} values; ` +
+        `a backbone of width ${dim} reads [${shape.join(', ')}]`
+      );
+  }
+  const extra = [...given.keys()].find((name) => !(name in expected));
+  return extra === undefined ? undefined : `prompt tensor ${extra} is not one its spec reads`;
 }
 
 export function decodeEvalModel(bytes: Uint8Array, source = '<model>'): EvalModel {
