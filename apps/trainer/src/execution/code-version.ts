@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 let cached: string | undefined;
 
@@ -15,20 +15,38 @@ export function codeVersion(env: NodeJS.ProcessEnv = process.env, from = process
   return found;
 }
 
+/**
+ * The git directory of the checkout at `dir`: `.git` itself, or where a `.git` file points (`gitdir: …`, as
+ * a worktree or a submodule has it), with the directory its refs are shared in (a worktree's `commondir`).
+ */
+function gitDirs(dir: string): { git: string; common: string } | undefined {
+  const dotGit = join(dir, '.git');
+  if (!existsSync(dotGit)) return undefined;
+  let git = dotGit;
+  if (statSync(dotGit).isFile()) {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+    if (!pointer) return undefined;
+    git = resolve(dir, pointer);
+  }
+  if (!existsSync(join(git, 'HEAD'))) return undefined;
+  const commonFile = join(git, 'commondir');
+  const common = existsSync(commonFile) ? resolve(git, readFileSync(commonFile, 'utf8').trim()) : git;
+  return { git, common };
+}
+
 function gitCommit(start: string): string | undefined {
   for (let dir = start; ; dir = dirname(dir)) {
-    const git = join(dir, '.git');
-    if (existsSync(join(git, 'HEAD'))) {
+    const dirs = gitDirs(dir);
+    if (dirs) {
       try {
-        const head = readFileSync(join(git, 'HEAD'), 'utf8').trim();
+        const head = readFileSync(join(dirs.git, 'HEAD'), 'utf8').trim();
         if (/^[0-9a-f]{40}$/.test(head)) return head;
         const ref = /^ref: (.+)$/.exec(head)?.[1];
         if (!ref) return undefined;
-        if (existsSync(join(git, ref))) return readFileSync(join(git, ref), 'utf8').trim();
-        const packed = existsSync(join(git, 'packed-refs'))
-          ? readFileSync(join(git, 'packed-refs'), 'utf8')
-          : '';
-        return packed
+        for (const root of new Set([dirs.git, dirs.common]))
+          if (existsSync(join(root, ref))) return readFileSync(join(root, ref), 'utf8').trim();
+        const packed = join(dirs.common, 'packed-refs');
+        return (existsSync(packed) ? readFileSync(packed, 'utf8') : '')
           .split('\n')
           .map((line) => line.split(' '))
           .find(([, name]) => name === ref)?.[0];
