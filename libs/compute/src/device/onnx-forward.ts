@@ -62,6 +62,34 @@ export class FeedBuffer {
 }
 
 /**
+ * onnxruntime sessions of one graph, one per batch size, each made once when first asked for. `release`
+ * forgets them all at once (a call meanwhile makes new ones) and resolves when they are released; one that
+ * failed to be made has nothing to release.
+ */
+export class SessionsBySize {
+  private readonly sessions = new Map<number, Promise<InferenceSession>>();
+
+  get(count: number, make: () => Promise<InferenceSession>): Promise<InferenceSession> {
+    let s = this.sessions.get(count);
+    if (!s) {
+      s = make();
+      this.sessions.set(count, s);
+    }
+    return s;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all)
+      await s.then(
+        (session) => session.release(),
+        () => undefined,
+      );
+  }
+}
+
+/**
  * The ViT's forward pass on onnxruntime's CPU execution provider, in the calling thread: one
  * single-threaded session per chunk size (onnx-vit.ts's graph), parameters fed from a non-shared copy of the
  * flat buffer (FeedBuffer). Single-threaded sessions make a
@@ -70,7 +98,7 @@ export class FeedBuffer {
 export class OnnxForward {
   private spec?: ModelSpec;
   private layout?: ParamLayout;
-  private readonly sessions = new Map<number, Promise<InferenceSession>>();
+  private readonly sessions = new SessionsBySize();
   /** The graph the sessions were made for (forwardGraphKey). */
   private sessionsKey?: string;
 
@@ -100,13 +128,12 @@ export class OnnxForward {
       this.sessionsKey = key;
       await released;
     }
-    let s = this.sessions.get(count);
-    if (!s) {
-      const model = encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps));
-      s = this.ort.InferenceSession.create(model, SESSION_OPTIONS);
-      this.sessions.set(count, s);
-    }
-    return s;
+    return this.sessions.get(count, () =>
+      this.ort.InferenceSession.create(
+        encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps)),
+        SESSION_OPTIONS,
+      ),
+    );
   }
 
   /** CLS features [count, dim] of patchified images; `values` must not be shared (see FeedBuffer). */
@@ -136,11 +163,9 @@ export class OnnxForward {
     return out;
   }
 
-  async release(): Promise<void> {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
+  release(): Promise<void> {
     this.sessionsKey = undefined;
-    for (const s of all) await (await s).release();
+    return this.sessions.release();
   }
 }
 

@@ -1,8 +1,9 @@
+import type { InferenceSession } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ParamLayout } from '../params';
 import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
 import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from './model-step';
-import { OnnxForward, requireOnnxRuntime, type Ort } from './onnx-forward';
+import { OnnxForward, requireOnnxRuntime, SessionsBySize, type Ort } from './onnx-forward';
 import { OnnxTraining } from './onnx-train';
 
 /*
@@ -73,5 +74,25 @@ describe('onnx sessions', () => {
     await forward.features(values(withHead(3)), patches(3), 3);
     expect(made()).toBe(2);
     await forward.release();
+  });
+});
+
+describe('SessionsBySize', () => {
+  it('makes a session once per size, and releases every one made, skipping one that failed to be made', async () => {
+    const released: number[] = [];
+    const session = (n: number) =>
+      ({ release: async () => void released.push(n) }) as unknown as InferenceSession;
+    const sessions = new SessionsBySize();
+    let made = 0;
+    const make = (n: number) => () => (made++, Promise.resolve(session(n)));
+    expect(await sessions.get(2, make(2))).toBe(await sessions.get(2, make(99)));
+    await sessions.get(3, make(3));
+    await expect(sessions.get(4, () => Promise.reject(new Error('no memory')))).rejects.toThrow('no memory');
+    expect(made).toBe(2);
+    await sessions.release();
+    expect(released).toEqual([2, 3]);
+    // Forgotten: the next call makes a new one.
+    await sessions.get(2, make(5));
+    expect(made).toBe(3);
   });
 });

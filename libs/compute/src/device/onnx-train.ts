@@ -3,7 +3,7 @@ import { ParamLayout } from '../params';
 import { numPatches, patchInputDim } from '../vit/arch';
 import { HEAD_WEIGHT, trainedTensors, type GradientBatch, type ModelSpec } from './model-step';
 import { encodeModel } from './onnx-model';
-import { requireOnnxRuntime, SESSION_OPTIONS, type Ort } from './onnx-forward';
+import { requireOnnxRuntime, SESSION_OPTIONS, SessionsBySize, type Ort } from './onnx-forward';
 import { vitTrainGraph } from './onnx-vit-train';
 
 /**
@@ -32,7 +32,7 @@ export class OnnxTraining {
   private trained: string[] = [];
   private classes = 0;
   private staging?: Float32Array;
-  private readonly sessions = new Map<number, Promise<InferenceSession>>();
+  private readonly sessions = new SessionsBySize();
   /** The installed model as JSON: a model installed again (the next task's) keeps its sessions. */
   private key?: string;
 
@@ -59,8 +59,7 @@ export class OnnxTraining {
   }
 
   private session(spec: ModelSpec, count: number): Promise<InferenceSession> {
-    let s = this.sessions.get(count);
-    if (!s) {
+    return this.sessions.get(count, () => {
       const objective = spec.objective;
       const graph = vitTrainGraph(spec.arch, spec.layout, count, this.classes, {
         trained: this.trained,
@@ -70,10 +69,8 @@ export class OnnxTraining {
           symmetric: { a: objective.a, b: objective.b },
         }),
       });
-      s = this.ort.InferenceSession.create(encodeModel(graph), SESSION_OPTIONS);
-      this.sessions.set(count, s);
-    }
-    return s;
+      return this.ort.InferenceSession.create(encodeModel(graph), SESSION_OPTIONS);
+    });
   }
 
   /**
@@ -149,10 +146,8 @@ export class OnnxTraining {
     return loss;
   }
 
-  async release(): Promise<void> {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
+  release(): Promise<void> {
     this.key = undefined;
-    for (const s of all) await (await s).release();
+    return this.sessions.release();
   }
 }
