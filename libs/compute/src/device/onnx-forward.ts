@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ParamLayout } from '../params';
-import { numPatches, patchInputDim } from '../vit/arch';
+import { numPatches, patchInputDim, type VitArch } from '../vit/arch';
 import type { ModelSpec } from './model-step';
 import { encodeModel } from './onnx-model';
 import { vitFeatureGraph } from './onnx-vit';
@@ -102,13 +102,28 @@ export class OnnxForward {
   /** The graph the sessions were made for (forwardGraphKey). */
   private sessionsKey?: string;
 
-  constructor(private readonly ort: Ort = requireOnnxRuntime()) {}
+  /** The largest activation of the sessions made (largestActivationBytes), bytes. */
+  private heldBytes = 0;
+
+  constructor(
+    private readonly ort: Ort = requireOnnxRuntime(),
+    /**
+     * Sessions whose largest activation is above this are released when another graph's model is
+     * installed; SLCA_ONNX_KEEP_FORWARD=1 keeps every one (the A/B in tools/bench/src/onnx-forward-hold.ts).
+     */
+    private readonly keepBytes = process.env.SLCA_ONNX_KEEP_FORWARD === '1'
+      ? Number.POSITIVE_INFINITY
+      : KEEP_FORWARD_SESSIONS_BYTES,
+  ) {}
 
   /**
-   * Installs the model at once (later calls see it). Sessions are made when features are first asked for
-   * and kept while the installed models need the same graph: a run alternates between its training model
-   * (whose features it never asks for here) and the backbone it reads features from, task after task, and
-   * making a session costs tens of milliseconds for each chunk size on each worker.
+   * Installs the model at once (later calls see it). Sessions are made when features are first asked for.
+   * Small graphs' sessions are kept while the installed models need the same graph: a run alternates
+   * between its training model (whose features it never asks for here) and the backbone it reads features
+   * from, task after task, and making a session costs tens of milliseconds for each chunk size on each
+   * worker. A large graph's sessions are released when a model of another graph is installed: their arena
+   * would otherwise be held through the training steps (ViT-B/16, chunks of 64 on 2 workers: 1.6 GB more
+   * peak RSS, `tools/bench/src/onnx-forward-hold.ts`) to save well under a second per task.
    */
   setModel(spec: ModelSpec): Promise<void> {
     if (spec.prompt)
@@ -117,7 +132,8 @@ export class OnnxForward {
       );
     this.spec = spec;
     this.layout = new ParamLayout(spec.layout);
-    return Promise.resolve();
+    const otherGraph = this.sessionsKey !== undefined && forwardGraphKey(spec) !== this.sessionsKey;
+    return otherGraph && this.heldBytes > this.keepBytes ? this.release() : Promise.resolve();
   }
 
   private async session(spec: ModelSpec, count: number): Promise<InferenceSession> {
@@ -128,12 +144,13 @@ export class OnnxForward {
       this.sessionsKey = key;
       await released;
     }
-    return this.sessions.get(count, () =>
-      this.ort.InferenceSession.create(
+    return this.sessions.get(count, () => {
+      this.heldBytes = Math.max(this.heldBytes, largestActivationBytes(spec.arch, count));
+      return this.ort.InferenceSession.create(
         encodeModel(vitFeatureGraph(spec.arch, spec.layout, count, spec.finalNormEps)),
         SESSION_OPTIONS,
-      ),
-    );
+      );
+    });
   }
 
   /** CLS features [count, dim] of patchified images; `values` must not be shared (see FeedBuffer). */
@@ -165,8 +182,21 @@ export class OnnxForward {
 
   release(): Promise<void> {
     this.sessionsKey = undefined;
+    this.heldBytes = 0;
     return this.sessions.release();
   }
+}
+
+/** See OnnxForward's `keepBytes`: the embedded ViT's chunk of 64 (2.2 MB) is kept, ViT-B/16's (155 MB) is not. */
+export const KEEP_FORWARD_SESSIONS_BYTES = 16 * 2 ** 20;
+
+/**
+ * The largest activation of a forward of `count` images, float32: the MLP's hidden layer or the attention
+ * scores. The session's arena is some multiple of it.
+ */
+export function largestActivationBytes(arch: VitArch, count: number): number {
+  const tokens = numPatches(arch) + 1;
+  return 4 * count * tokens * Math.max(arch.mlpDim, arch.heads * tokens);
 }
 
 /** What vitFeatureGraph is made from: models with equal keys share their sessions. */

@@ -1,9 +1,16 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ParamLayout } from '../params';
-import { numPatches, paramSpecs, patchInputDim, type VitArch } from '../vit/arch';
+import { numPatches, paramSpecs, patchInputDim, VIT_PRESETS, type VitArch } from '../vit/arch';
 import { HEAD_BIAS, HEAD_WEIGHT, type ModelSpec } from './model-step';
-import { OnnxForward, requireOnnxRuntime, SessionsBySize, type Ort } from './onnx-forward';
+import {
+  KEEP_FORWARD_SESSIONS_BYTES,
+  largestActivationBytes,
+  OnnxForward,
+  requireOnnxRuntime,
+  SessionsBySize,
+  type Ort,
+} from './onnx-forward';
 import { OnnxTraining } from './onnx-train';
 
 /*
@@ -74,6 +81,31 @@ describe('onnx sessions', () => {
     await forward.features(values(withHead(3)), patches(3), 3);
     expect(made()).toBe(2);
     await forward.release();
+  });
+});
+
+describe('forward sessions of a large graph', () => {
+  it('are released when a model of another graph is installed, and remade when features are asked again', async () => {
+    const { ort, made } = countingOrt();
+    // A threshold below this graph's activations stands for a ViT-B/16 chunk.
+    const forward = new OnnxForward(ort, largestActivationBytes(ARCH, 3) - 1);
+    await forward.setModel(readModel);
+    const a = await forward.features(values(readModel), patches(3), 3);
+    await forward.setModel(readModel); // the same graph: kept
+    expect(made()).toBe(1);
+    await forward.setModel(withHead(3)); // training: released
+    await forward.setModel(readModel);
+    expect(await forward.features(values(readModel), patches(3), 3)).toEqual(a);
+    expect(made()).toBe(2);
+    await forward.release();
+  });
+
+  it('the default keeps the embedded ViT’s chunk of 64 and releases ViT-B/16’s', () => {
+    // Hand-computed: 17 tokens × max(512, 4 × 17) × 64 × 4 B; 197 tokens × max(3072, 12 × 197) × 64 × 4 B.
+    expect(largestActivationBytes(VIT_PRESETS['vit-emoji'], 64)).toBe(17 * 512 * 64 * 4);
+    expect(largestActivationBytes(VIT_PRESETS['vit-b16'], 64)).toBe(197 * 3072 * 64 * 4);
+    expect(largestActivationBytes(VIT_PRESETS['vit-emoji'], 64)).toBeLessThan(KEEP_FORWARD_SESSIONS_BYTES);
+    expect(largestActivationBytes(VIT_PRESETS['vit-b16'], 64)).toBeGreaterThan(KEEP_FORWARD_SESSIONS_BYTES);
   });
 });
 
