@@ -17,23 +17,9 @@
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/src/onnx-forward-hold.ts [rounds]
  */
 import { execFileSync } from 'node:child_process';
-import { randomBackbone } from '@slca/engine';
-import {
-  HEAD_BIAS,
-  HEAD_WEIGHT,
-  initBackend,
-  numPatches,
-  openComputeDevice,
-  paramSpecs,
-  patchInputDim,
-  sharedFloat32,
-  VIT_PRESETS,
-} from '@slca/compute';
-import { Mt19937 } from '@slca/data';
+import { initBackend, openComputeDevice, sharedFloat32 } from '@slca/compute';
+import { vitB16Step } from './vit-b16-step';
 
-const BATCH = 8;
-const SHARDS = 2;
-const CLASSES = 10;
 const CHUNK = 64;
 const MODES = ['train', 'features', 'held', 'reopened'] as const;
 type Mode = (typeof MODES)[number];
@@ -41,24 +27,12 @@ type Mode = (typeof MODES)[number];
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 async function child(mode: Mode): Promise<void> {
-  const arch = { ...VIT_PRESETS['vit-b16'] };
   await initBackend('wasm');
-  const backbone = paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape }));
-  const layout = [
-    ...backbone,
-    { name: HEAD_WEIGHT, shape: [arch.dim, CLASSES] },
-    { name: HEAD_BIAS, shape: [CLASSES] },
-  ];
-  const total = layout.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  const values = sharedFloat32(total);
-  values.set(randomBackbone(arch, new Mt19937(1)));
-  const rng = new Mt19937(2);
-  const per = numPatches(arch) * patchInputDim(arch);
-  const random = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.randomSample() - 1);
+  const { train, read, total, values, per, random, shards: drawShards } = vitB16Step();
   let { device } = await openComputeDevice('onnx', 2, 'wasm');
   let afterFeatures = 0;
   if (mode !== 'train') {
-    await device.setModel({ arch, layout: backbone, finalNormEps: 1e-6, trainBackbone: false }, values);
+    await device.setModel(read, values);
     const chunks = Array.from({ length: 2 }, () => ({ patches: random(CHUNK * per), count: CHUNK }));
     await device.features(chunks);
     afterFeatures = peakRss();
@@ -67,12 +41,8 @@ async function child(mode: Mode): Promise<void> {
       ({ device } = await openComputeDevice('onnx', 2, 'wasm'));
     }
   }
-  const shards = Array.from({ length: SHARDS }, () => ({
-    count: BATCH / SHARDS,
-    patches: random((BATCH / SHARDS) * per),
-    labels: Int32Array.from({ length: BATCH / SHARDS }, () => rng.randomInterval(CLASSES - 1)),
-  }));
-  await device.setModel({ arch, layout, finalNormEps: 1e-6, trainBackbone: true }, values);
+  const shards = drawShards();
+  await device.setModel(train, values);
   const sum = sharedFloat32(total);
   for (let k = 0; k < 3; k++) await device.gradientsAndSum(shards, [0.5, 0.5], sum);
   await device.close();

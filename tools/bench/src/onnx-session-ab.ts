@@ -9,44 +9,15 @@
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/src/onnx-session-ab.ts [rounds]
  */
 import { execFileSync } from 'node:child_process';
-import { randomBackbone } from '@slca/engine';
-import {
-  HEAD_BIAS,
-  HEAD_WEIGHT,
-  initBackend,
-  numPatches,
-  openComputeDevice,
-  paramSpecs,
-  patchInputDim,
-  sharedFloat32,
-  VIT_PRESETS,
-} from '@slca/compute';
-import { Mt19937 } from '@slca/data';
-
-const BATCH = 8;
-const SHARDS = 2;
-const CLASSES = 10;
+import { initBackend, openComputeDevice, sharedFloat32 } from '@slca/compute';
+import { BATCH, vitB16Step } from './vit-b16-step';
 
 async function child(): Promise<void> {
-  const arch = { ...VIT_PRESETS['vit-b16'] };
   await initBackend('wasm');
-  const layout = [
-    ...paramSpecs(arch).map((s) => ({ name: s.name, shape: s.shape })),
-    { name: HEAD_WEIGHT, shape: [arch.dim, CLASSES] },
-    { name: HEAD_BIAS, shape: [CLASSES] },
-  ];
-  const total = layout.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  const values = sharedFloat32(total);
-  values.set(randomBackbone(arch, new Mt19937(1)));
-  const rng = new Mt19937(2);
-  const per = numPatches(arch) * patchInputDim(arch);
-  const shards = Array.from({ length: SHARDS }, () => ({
-    count: BATCH / SHARDS,
-    patches: Float32Array.from({ length: (BATCH / SHARDS) * per }, () => 2 * rng.randomSample() - 1),
-    labels: Int32Array.from({ length: BATCH / SHARDS }, () => rng.randomInterval(CLASSES - 1)),
-  }));
+  const { train, total, values, shards: drawShards } = vitB16Step();
+  const shards = drawShards();
   const { device } = await openComputeDevice('onnx', 2, 'wasm');
-  await device.setModel({ arch, layout, finalNormEps: 1e-6, trainBackbone: true }, values);
+  await device.setModel(train, values);
   const sum = sharedFloat32(total);
   const seconds: number[] = [];
   let losses: number[] = [];
