@@ -12,6 +12,15 @@ describe('evaluation model files', () => {
       { classes: 2, weight: Float32Array.from([4, 5, 6, 7, 8, 9]), bias: Float32Array.from([-1, 1]) },
     ],
   };
+  /** L2P's: a pool of 2 prompts of 1 token on a backbone of width 3. */
+  const promptSpec = {
+    kind: 'prompt-tuning' as const,
+    pool: 2,
+    length: 1,
+    topK: 1,
+    readout: 'prompt-mean' as const,
+    keyLossWeight: 0.1,
+  };
 
   it('round-trips backbone, heads and settings exactly', () => {
     expect(decodeEvalModel(encodeEvalModel(model))).toEqual(model);
@@ -21,14 +30,7 @@ describe('evaluation model files', () => {
     const prompted = {
       ...model,
       prompted: {
-        spec: {
-          kind: 'prompt-tuning' as const,
-          pool: 2,
-          length: 1,
-          topK: 1,
-          readout: 'prompt-mean' as const,
-          keyLossWeight: 0.1,
-        },
+        spec: promptSpec,
         tensors: [
           { name: 'prompt.pool', shape: [2, 1, 3], values: Float32Array.from([1, 2, 3, 4, 5, 6]) },
           { name: 'prompt.keys', shape: [2, 3], values: Float32Array.from([-1, 0.5, 2, 3, 1e-7, 9]) },
@@ -49,17 +51,9 @@ describe('evaluation model files', () => {
   });
 
   it('says what keeps a model from the backbone and heads a run reads, or nothing when it fits', () => {
-    const spec = {
-      kind: 'prompt-tuning' as const,
-      pool: 2,
-      length: 1,
-      topK: 1,
-      readout: 'prompt-mean' as const,
-      keyLossWeight: 0.1,
-    };
     const pool = { name: 'prompt.pool', shape: [2, 1, 3], values: new Float32Array(6) };
     const keys = { name: 'prompt.keys', shape: [2, 3], values: new Float32Array(6) };
-    const prompted = (tensors: (typeof pool)[]) => ({ ...model, prompted: { spec, tensors } });
+    const prompted = (tensors: (typeof pool)[]) => ({ ...model, prompted: { spec: promptSpec, tensors } });
     expect(evalModelMismatch(model, 3, 3)).toBeUndefined();
     expect(evalModelMismatch(prompted([pool, keys]), 3, 3)).toBeUndefined();
     // Heads of width 3 read on 4 features (a RanPAC projection of another size).
