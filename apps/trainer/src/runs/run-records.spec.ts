@@ -74,9 +74,15 @@ describe('RunRecords', () => {
     await putRunRecord(t.store, 'a', record('a'));
     const reading = t.records.load('a');
     t.records.forget('a');
+    // A read started meanwhile (the run created again) is not cut short by the forgotten one ending.
+    const release = t.store.holdNextGet();
+    const again = t.records.load('a');
     expect(await reading).toBeUndefined();
     expect(t.records.has('a')).toBe(false);
-    expect((await t.records.load('a'))?.id).toBe('a');
+    expect(t.records.load('a')).toBe(again);
+    release();
+    expect((await again)?.id).toBe('a');
+    expect(t.records.get('a')).toBe(await again);
   });
 
   it('loads the records it does not know yet, keeping the ones in memory', async () => {

@@ -53,8 +53,8 @@ export class RunRecords {
   /**
    * The record from memory, else from the store (then remembered); undefined when neither has it. Callers
    * loading the same id at the same time get the same object, and a record saved while the store was read
-   * wins over the stored copy: two copies of one run would let one caller's
-   * change (a resume counted by recovery) be overwritten by another's stale copy.
+   * wins over the stored copy: two copies of one run would let one caller's change (a resume counted by
+   * recovery) be overwritten by another's stale copy.
    */
   load(id: string): Promise<RunRecord | undefined> {
     const known = this.records.get(id);
@@ -70,7 +70,10 @@ export class RunRecords {
         if (stored) this.records.set(id, stored);
         return stored;
       })
-      .finally(() => this.loading.delete(id));
+      .finally(() => {
+        // A read started after this one was forgotten is that read's own entry.
+        if (this.loading.get(id) === read) this.loading.delete(id);
+      });
     this.loading.set(id, read);
     return read;
   }
