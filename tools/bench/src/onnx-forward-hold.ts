@@ -71,5 +71,11 @@ function main(): void {
 }
 
 const at = process.argv.indexOf('--child');
-if (at >= 0) void child(process.argv[at + 1] as Mode);
-else main();
+if (at >= 0) {
+  const mode = process.argv[at + 1] as Mode;
+  if (!MODES.includes(mode)) {
+    console.error(`onnx-forward-hold: --child takes one of ${MODES.join(', ')}, got '${mode}'`);
+    process.exit(2);
+  }
+  void child(mode);
+} else main();

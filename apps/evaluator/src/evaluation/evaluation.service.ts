@@ -130,11 +130,6 @@ export class EvaluationService {
       throw failedPrecondition(
         `${checkpointPrefix}: backbone has ${model.backbone.length} values, run ${runId}'s architecture needs ${backboneLayout(arch).total}`,
       );
-    // What the heads read instead of the features (RanPAC's seeded projection), derived from the run's
-    // configuration as the trainer derives it; never stored.
-    const featureMap = featureMapOf(experiment);
-    const mismatch = evalModelMismatch(model, arch.dim, featureMap?.outDim ?? arch.dim);
-    if (mismatch) throw failedPrecondition(`${checkpointPrefix}: ${mismatch} (run ${runId})`);
 
     const dataset = await getDataset(this.store, config.dataset);
     if (dataset.digest !== split.datasetDigest)
@@ -143,6 +138,12 @@ export class EvaluationService {
       );
     const relabel = remapLabels(split.classOrder);
     const evaluation = await this.inTurn(async () => {
+      // What the heads read instead of the features (RanPAC's seeded projection), derived from the run's
+      // configuration as the trainer derives it; never stored. Made in the turn, so that evaluations
+      // waiting for theirs hold no projection; checked against the model before any image is read.
+      const featureMap = featureMapOf(experiment);
+      const mismatch = evalModelMismatch(model, arch.dim, featureMap?.outDim ?? arch.dim);
+      if (mismatch) throw failedPrecondition(`${checkpointPrefix}: ${mismatch} (run ${runId})`);
       // A run with a test transform, or a plain set too large to keep, is read chunk by chunk from the
       // store through the engine's lazy source (as the in-process paper path reads it): at most
       // `streamImages` decoded images at a time, none kept. Small plain sets are decoded once and cached.
